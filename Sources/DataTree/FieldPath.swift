@@ -17,6 +17,11 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         components = dotted.split(separator: ".").map { .key(String($0)) }
     }
 
+    /// The path of a `Decoder`'s coding path.
+    public init(codingPath: [any CodingKey]) {
+        components = codingPath.map { key in key.intValue.map(Component.index) ?? .key(key.stringValue) }
+    }
+
     public func appending(_ key: String) -> FieldPath {
         var copy = self
         copy.components.append(.key(key))

@@ -88,7 +88,8 @@ public struct JSONEmitter: Sendable {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ value: String, into out: inout [UInt8]) {
+    /// Appends `value` as a JSON string literal.
+    public static func writeString(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {

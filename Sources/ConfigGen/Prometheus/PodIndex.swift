@@ -1,0 +1,28 @@
+public import KubeModel
+
+/// Pods grouped by namespace, each group sorted by name: what static discovery walks, so a job
+/// scoped to a few namespaces never looks at the rest of the cluster.
+public struct PodIndex: Sendable {
+    public private(set) var byNamespace: [String: [Pod]]
+    public let sortedNamespaces: [String]
+
+    public init(_ pods: [Pod]) {
+        var groups: [String: [Pod]] = [:]
+        for pod in pods { groups[pod.metadata.namespace ?? "default", default: []].append(pod) }
+        for key in groups.keys { groups[key]?.sort { $0.metadata.name < $1.metadata.name } }
+        byNamespace = groups
+        sortedNamespaces = groups.keys.sorted()
+    }
+
+    /// Pods in scope, in (namespace, name) order.
+    func pods(in scope: ScrapeJob.NamespaceScope, visit: (Pod) -> Void) {
+        let namespaces: [String]
+        switch scope {
+        case .all: namespaces = sortedNamespaces
+        case .names(let names): namespaces = names
+        }
+        for namespace in namespaces {
+            for pod in byNamespace[namespace] ?? [] { visit(pod) }
+        }
+    }
+}

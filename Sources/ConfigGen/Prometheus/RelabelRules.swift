@@ -1,0 +1,104 @@
+import DataTree
+import KubeModel
+import NetWatchAPI
+
+/// The relabel rules of a pod scrape job, in prometheus-operator's order for PodMonitors
+/// (`generatePodMonitorConfig`): job-name bookkeeping, running filter, pod selector, port
+/// filter, standard target labels, pod target labels, job and endpoint labels, the user's
+/// relabelings, then sharding.
+///
+/// With static discovery netwatch has already applied the selection (pod selector, phase and
+/// port), so those steps are left out and the rest is identical: targets get the same labels
+/// under both discovery modes.
+enum RelabelRules {
+    static func rule(_ pairs: (String, Node)...) -> Node {
+        .mapping(Mapping(pairs))
+    }
+
+    static func podJob(_ job: ScrapeJob, _ targets: ScrapeJob.PodTargets, discovery: PrometheusSettings.Discovery, shard: Shard?) -> [Node] {
+        var rules: [Node] = [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))]
+        if discovery == .kubernetes {
+            rules.append(rule(("action", "drop"), ("source_labels", ["__meta_kubernetes_pod_phase"]), ("regex", "(Failed|Succeeded)")))
+            rules += selectorRules(targets.selector)
+            switch targets.port {
+            case .string(let name):
+                rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_name"]), ("regex", .string(name))))
+            case .int(let number):
+                rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_number"]), ("regex", .string(String(number)))))
+            }
+        }
+        rules.append(rule(("source_labels", ["__meta_kubernetes_namespace"]), ("target_label", "namespace")))
+        rules.append(rule(("source_labels", ["__meta_kubernetes_pod_container_name"]), ("target_label", "container")))
+        rules.append(rule(("source_labels", ["__meta_kubernetes_pod_name"]), ("target_label", "pod")))
+        for label in targets.podTargetLabels.sorted() {
+            let name = LabelSanitizer.sanitize(label)
+            rules.append(rule(
+                ("source_labels", .strings(["__meta_kubernetes_pod_label_\(name)"])), ("target_label", .string(name)),
+                ("regex", "(.+)"), ("replacement", "${1}")))
+        }
+        rules.append(rule(("target_label", "job"), ("replacement", .string(job.jobLabel))))
+        rules.append(rule(("target_label", "endpoint"), ("replacement", .string(targets.port.description))))
+        rules += job.relabelings.map(\.prometheusNode)
+        rules += sharding(shard)
+        return rules
+    }
+
+    static func staticJob(_ job: ScrapeJob, shard: Shard?) -> [Node] {
+        [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))] + job.relabelings.map(\.prometheusNode) + sharding(shard)
+    }
+
+    /// matchLabels (sorted keys) then matchExpressions, as keep/drop rules on the pod's label and
+    /// label-present meta labels.
+    static func selectorRules(_ selector: LabelSelector) -> [Node] {
+        var rules: [Node] = []
+        for key in selector.matchLabels.keys.sorted() {
+            let name = LabelSanitizer.sanitize(key)
+            rules.append(rule(
+                ("action", "keep"),
+                ("source_labels", .strings(["__meta_kubernetes_pod_label_\(name)", "__meta_kubernetes_pod_labelpresent_\(name)"])),
+                ("regex", .string("(\(escape(selector.matchLabels[key] ?? "")));true"))))
+        }
+        for requirement in selector.matchExpressions {
+            let name = LabelSanitizer.sanitize(requirement.key)
+            let alternatives = requirement.values.map(escape).joined(separator: "|")
+            switch requirement.operator {
+            case .in, .notIn:
+                rules.append(rule(
+                    ("action", requirement.operator == .in ? "keep" : "drop"),
+                    ("source_labels", .strings(["__meta_kubernetes_pod_label_\(name)", "__meta_kubernetes_pod_labelpresent_\(name)"])),
+                    ("regex", .string("(\(alternatives));true"))))
+            case .exists, .doesNotExist:
+                rules.append(rule(
+                    ("action", requirement.operator == .exists ? "keep" : "drop"),
+                    ("source_labels", .strings(["__meta_kubernetes_pod_labelpresent_\(name)"])),
+                    ("regex", "true")))
+            }
+        }
+        return rules
+    }
+
+    /// Label values are matched literally: RE2 metacharacters are escaped (label values only
+    /// contain `[A-Za-z0-9._-]`, so only `.` needs it, but escape defensively).
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            if "\\.+*?()|[]{}^$".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+
+    /// One shard's share of the targets: hash the address, keep this shard's remainder.
+    struct Shard: Hashable {
+        var index: Int
+        var count: Int
+    }
+
+    static func sharding(_ shard: Shard?) -> [Node] {
+        guard let shard, shard.count > 1 else { return [] }
+        return [
+            rule(("source_labels", ["__address__"]), ("target_label", "__tmp_hash"), ("modulus", .int(shard.count)), ("action", "hashmod")),
+            rule(("source_labels", ["__tmp_hash"]), ("regex", .string(String(shard.index))), ("action", "keep")),
+        ]
+    }
+}

@@ -1,0 +1,53 @@
+public import KubeModel
+
+/// One output file: where it goes under the output directory and its exact bytes.
+public struct Artifact: Sendable, Hashable, Comparable {
+    public enum Role: String, Sendable, Hashable {
+        /// A Prometheus configuration file; a change needs a reload.
+        case prometheusConfig
+        /// A file_sd target file; Prometheus re-reads it without a reload.
+        case fileSD
+        /// A Kubernetes manifest carrying generated configuration.
+        case kubernetesManifest
+    }
+
+    /// Relative path with `/` separators, e.g. `shop/main/prometheus/prometheus.yml`.
+    public var path: String
+    public var bytes: [UInt8]
+    public var role: Role
+
+    public init(path: String, bytes: [UInt8], role: Role) {
+        self.path = path
+        self.bytes = bytes
+        self.role = role
+    }
+
+    public static func < (lhs: Artifact, rhs: Artifact) -> Bool { lhs.path < rhs.path }
+}
+
+/// What `render` produces: the artifacts, sorted by path, and every diagnostic, sorted.
+public struct RenderResult: Sendable, Hashable {
+    public var artifacts: [Artifact]
+    public var diagnostics: [Diagnostic]
+
+    public init(artifacts: [Artifact], diagnostics: [Diagnostic]) {
+        self.artifacts = artifacts.sorted()
+        self.diagnostics = diagnostics.sorted()
+    }
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// Knobs of generation that are not part of any resource.
+public struct RenderOptions: Sendable, Hashable {
+    /// Above this many bytes a ConfigMap or Secret payload is gzipped (prometheus-operator keeps
+    /// its buckets at half the 1 MiB object limit).
+    public var compressionThreshold: Int
+    /// Largest data size of one file_sd ConfigMap before the next one is started.
+    public var configMapBudget: Int
+
+    public init(compressionThreshold: Int = 512 * 1024, configMapBudget: Int = 512 * 1024) {
+        self.compressionThreshold = compressionThreshold
+        self.configMapBudget = configMapBudget
+    }
+}

@@ -1,0 +1,72 @@
+public import KubeModel
+public import NetWatchAPI
+
+/// Everything `render` reads: the cluster objects and netwatch resources, as values.
+///
+/// The operator builds it from its watch caches, `netwatch render` from manifests on disk; the
+/// order of the arrays does not matter (render sorts what it emits).
+public struct Snapshot: Sendable, Hashable {
+    public var namespaces: [Namespace]
+    public var pods: [Pod]
+    public var services: [Service]
+    public var workloads: [Workload]
+    public var monitoringStacks: [MonitoringStack]
+    public var networkMonitors: [NetworkMonitor]
+
+    public init(
+        namespaces: [Namespace] = [], pods: [Pod] = [], services: [Service] = [], workloads: [Workload] = [],
+        monitoringStacks: [MonitoringStack] = [], networkMonitors: [NetworkMonitor] = []
+    ) {
+        self.namespaces = namespaces
+        self.pods = pods
+        self.services = services
+        self.workloads = workloads
+        self.monitoringStacks = monitoringStacks
+        self.networkMonitors = networkMonitors
+    }
+}
+
+extension Snapshot {
+    /// Builds a snapshot from raw objects, validating netwatch's resources. Invalid objects
+    /// become diagnostics and are left out; objects of unknown kinds are ignored; the same
+    /// object twice (same kind, namespace and name) is an error and only the first is kept.
+    public static func decode(_ objects: [RawObject]) -> (Snapshot, [Diagnostic]) {
+        var snapshot = Snapshot()
+        var diagnostics: [Diagnostic] = []
+        var seen: [ObjectReference: SourceLocation?] = [:]
+        for raw in objects {
+            let reference = ObjectReference(kind: raw.type.kind, namespace: raw.metadata.namespace, name: raw.metadata.name)
+            if let first = seen[reference] {
+                let where_ = first.map { " (first defined at \($0))" } ?? ""
+                diagnostics.append(Diagnostic(.error, object: raw.reference, source: raw.source, message: "defined twice\(where_); this copy is ignored"))
+                continue
+            }
+            seen[reference] = raw.source
+            if raw.type.group == NetWatchKind.group {
+                guard let kind = NetWatchKind(rawValue: raw.type.kind) else {
+                    diagnostics.append(Diagnostic(.warning, object: raw.reference, source: raw.source, message: "netwatch does not know the kind \(raw.type.kind); it is ignored"))
+                    continue
+                }
+                let (resource, problems) = kind.decode(raw)
+                diagnostics += problems
+                switch resource {
+                case .monitoringStack(let stack)?: snapshot.monitoringStacks.append(stack)
+                case .networkMonitor(let monitor)?: snapshot.networkMonitors.append(monitor)
+                case nil: break
+                }
+                continue
+            }
+            switch ObjectReader.decode(raw) {
+            case .success(.namespace(let namespace)): snapshot.namespaces.append(namespace)
+            case .success(.pod(var pod)):
+                if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
+                snapshot.pods.append(pod)
+            case .success(.service(let service)): snapshot.services.append(service)
+            case .success(.workload(let workload)): snapshot.workloads.append(workload)
+            case .success(.other): break
+            case .failure(let diagnostic): diagnostics.append(diagnostic)
+            }
+        }
+        return (snapshot, diagnostics)
+    }
+}

@@ -1,0 +1,78 @@
+/// The metadata every Kubernetes object carries; the fields netwatch reads.
+public struct ObjectMeta: Sendable, Hashable, Decodable {
+    public var name: String
+    public var namespace: String?
+    public var uid: String?
+    public var resourceVersion: String?
+    public var generation: Int?
+    public var labels: [String: String]
+    public var annotations: [String: String]
+
+    public init(
+        name: String, namespace: String? = nil, labels: [String: String] = [:], annotations: [String: String] = [:],
+        uid: String? = nil, resourceVersion: String? = nil, generation: Int? = nil
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.labels = labels
+        self.annotations = annotations
+        self.uid = uid
+        self.resourceVersion = resourceVersion
+        self.generation = generation
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, namespace, uid, resourceVersion, generation, labels, annotations
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+        namespace = try container.decodeIfPresent(String.self, forKey: .namespace)
+        uid = try container.decodeIfPresent(String.self, forKey: .uid)
+        resourceVersion = try container.decodeIfPresent(String.self, forKey: .resourceVersion)
+        generation = try container.decodeIfPresent(Int.self, forKey: .generation)
+        labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations) ?? [:]
+    }
+}
+
+/// `apiVersion` and `kind`, and the group/version split of `apiVersion`.
+public struct TypeMeta: Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+
+    public init(apiVersion: String, kind: String) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+    }
+
+    /// The API group: `""` for the core group (`v1`), `apps` for `apps/v1`.
+    public var group: String {
+        guard let slash = apiVersion.firstIndex(of: "/") else { return "" }
+        return String(apiVersion[..<slash])
+    }
+}
+
+/// Names an object for messages and indexes: kind, namespace and name.
+public struct ObjectReference: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var kind: String
+    public var namespace: String?
+    public var name: String
+
+    public init(kind: String, namespace: String?, name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// `Kind namespace/name`, or `Kind name` for cluster-scoped objects, as kubectl prints them.
+    public var description: String {
+        if let namespace { return "\(kind) \(namespace)/\(name)" }
+        return "\(kind) \(name)"
+    }
+
+    public static func < (lhs: ObjectReference, rhs: ObjectReference) -> Bool {
+        (lhs.kind, lhs.namespace ?? "", lhs.name) < (rhs.kind, rhs.namespace ?? "", rhs.name)
+    }
+}

@@ -1,0 +1,147 @@
+/// A Pod: the fields scrape discovery, injection and flow attribution read.
+public struct Pod: Sendable, Hashable, Decodable {
+    public var metadata: ObjectMeta
+    public var spec: PodSpec
+    public var status: PodStatus
+
+    public init(metadata: ObjectMeta, spec: PodSpec, status: PodStatus = PodStatus()) {
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+
+    private enum CodingKeys: String, CodingKey { case metadata, spec, status }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try container.decode(ObjectMeta.self, forKey: .metadata)
+        spec = try container.decodeIfPresent(PodSpec.self, forKey: .spec) ?? PodSpec()
+        status = try container.decodeIfPresent(PodStatus.self, forKey: .status) ?? PodStatus()
+    }
+}
+
+public struct PodSpec: Sendable, Hashable, Decodable {
+    public var containers: [Container]
+    public var initContainers: [Container]
+    public var nodeName: String?
+    public var hostNetwork: Bool
+    public var serviceAccountName: String?
+
+    public init(containers: [Container] = [], initContainers: [Container] = [], nodeName: String? = nil, hostNetwork: Bool = false) {
+        self.containers = containers
+        self.initContainers = initContainers
+        self.nodeName = nodeName
+        self.hostNetwork = hostNetwork
+    }
+
+    private enum CodingKeys: String, CodingKey { case containers, initContainers, nodeName, hostNetwork, serviceAccountName }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        containers = try container.decodeIfPresent([Container].self, forKey: .containers) ?? []
+        initContainers = try container.decodeIfPresent([Container].self, forKey: .initContainers) ?? []
+        nodeName = try container.decodeIfPresent(String.self, forKey: .nodeName)
+        hostNetwork = try container.decodeIfPresent(Bool.self, forKey: .hostNetwork) ?? false
+        serviceAccountName = try container.decodeIfPresent(String.self, forKey: .serviceAccountName)
+    }
+}
+
+public struct Container: Sendable, Hashable, Decodable {
+    public var name: String
+    public var image: String?
+    public var ports: [ContainerPort]
+    /// `Always` on an init container makes it a native sidecar (Kubernetes ≥ 1.29).
+    public var restartPolicy: String?
+
+    public init(name: String, image: String? = nil, ports: [ContainerPort] = [], restartPolicy: String? = nil) {
+        self.name = name
+        self.image = image
+        self.ports = ports
+        self.restartPolicy = restartPolicy
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, image, ports, restartPolicy }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        image = try container.decodeIfPresent(String.self, forKey: .image)
+        ports = try container.decodeIfPresent([ContainerPort].self, forKey: .ports) ?? []
+        restartPolicy = try container.decodeIfPresent(String.self, forKey: .restartPolicy)
+    }
+}
+
+public struct ContainerPort: Sendable, Hashable, Decodable {
+    public var name: String?
+    public var containerPort: Int
+    public var `protocol`: String
+
+    public init(name: String? = nil, containerPort: Int, protocol: String = "TCP") {
+        self.name = name
+        self.containerPort = containerPort
+        self.protocol = `protocol`
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, containerPort, `protocol` }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        containerPort = try container.decode(Int.self, forKey: .containerPort)
+        `protocol` = try container.decodeIfPresent(String.self, forKey: .protocol) ?? "TCP"
+    }
+}
+
+public struct PodStatus: Sendable, Hashable, Decodable {
+    public struct PodIP: Sendable, Hashable, Decodable {
+        public var ip: String
+        public init(ip: String) { self.ip = ip }
+    }
+
+    public var phase: String?
+    public var podIP: String?
+    public var podIPs: [PodIP]
+    public var hostIP: String?
+
+    public init(phase: String? = nil, podIP: String? = nil, podIPs: [PodIP] = [], hostIP: String? = nil) {
+        self.phase = phase
+        self.podIP = podIP
+        self.podIPs = podIPs
+        self.hostIP = hostIP
+    }
+
+    private enum CodingKeys: String, CodingKey { case phase, podIP, podIPs, hostIP }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        phase = try container.decodeIfPresent(String.self, forKey: .phase)
+        podIP = try container.decodeIfPresent(String.self, forKey: .podIP)
+        podIPs = try container.decodeIfPresent([PodIP].self, forKey: .podIPs) ?? []
+        hostIP = try container.decodeIfPresent(String.self, forKey: .hostIP)
+    }
+
+    /// The pod's primary address: `podIP`, else the first of `podIPs`.
+    public var primaryIP: String? { podIP ?? podIPs.first?.ip }
+
+    /// Pods in these phases no longer run and are never scraped.
+    public var isTerminated: Bool { phase == "Succeeded" || phase == "Failed" }
+}
+
+/// A Pod template: what workloads stamp pods from.
+public struct PodTemplateSpec: Sendable, Hashable, Decodable {
+    public var metadata: ObjectMeta
+    public var spec: PodSpec
+
+    private enum CodingKeys: String, CodingKey { case metadata, spec }
+
+    public init(metadata: ObjectMeta, spec: PodSpec) {
+        self.metadata = metadata
+        self.spec = spec
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta(name: "")
+        spec = try container.decodeIfPresent(PodSpec.self, forKey: .spec) ?? PodSpec()
+    }
+}

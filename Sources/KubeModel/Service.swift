@@ -1,0 +1,66 @@
+/// A Namespace; its labels drive namespace selectors.
+public struct Namespace: Sendable, Hashable, Decodable {
+    public var metadata: ObjectMeta
+
+    public init(metadata: ObjectMeta) {
+        self.metadata = metadata
+    }
+}
+
+/// An integer or a string, as Kubernetes uses for ports (`targetPort: 8080` or `targetPort: http`).
+public enum IntOrString: Sendable, Hashable, Decodable, CustomStringConvertible {
+    case int(Int)
+    case string(String)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Int.self) {
+            self = .int(value)
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .int(let value): String(value)
+        case .string(let value): value
+        }
+    }
+}
+
+/// A Service: its selector and ports, so flows and policies can name the server side.
+public struct Service: Sendable, Hashable, Decodable {
+    public struct Port: Sendable, Hashable, Decodable {
+        public var name: String?
+        public var port: Int
+        public var targetPort: IntOrString?
+        public var `protocol`: String?
+    }
+
+    public struct Spec: Sendable, Hashable, Decodable {
+        public var selector: [String: String]?
+        public var ports: [Port]?
+        public var clusterIP: String?
+        public var type: String?
+    }
+
+    public var metadata: ObjectMeta
+    public var spec: Spec
+}
+
+/// A workload that stamps pods from a template: Deployment, StatefulSet, DaemonSet, ReplicaSet,
+/// Job or CronJob (whose template sits under `spec.jobTemplate.spec.template`).
+public struct Workload: Sendable, Hashable {
+    public static let kinds: Set<String> = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"]
+
+    public var kind: String
+    public var metadata: ObjectMeta
+    public var template: PodTemplateSpec
+
+    public init(kind: String, metadata: ObjectMeta, template: PodTemplateSpec) {
+        self.kind = kind
+        self.metadata = metadata
+        self.template = template
+    }
+}

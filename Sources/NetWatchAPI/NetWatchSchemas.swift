@@ -1,0 +1,92 @@
+public import KubeModel
+
+/// The OpenAPI schemas of netwatch's resources: emitted into the CRDs and used by `decode` to
+/// reject what the API server would reject.
+public enum NetWatchSchemas {
+    static let duration = StringCheck(name: "prometheus-duration", pattern: PrometheusDuration.pattern) { text in
+        do throws(DurationError) {
+            _ = try PrometheusDuration(parsing: text)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    static func durationField(_ description: String) -> Schema {
+        .string(description: description, check: duration)
+    }
+
+    static let endpoint = Schema.object(
+        properties: [
+            .init("url", .string(description: "URL of the endpoint.", pattern: "^https?://")),
+            .init("name", .string(description: "Optional name.")),
+        ],
+        required: ["url"]
+    )
+
+    public static let monitoringStackSpec: Schema = .object(
+        properties: [
+            .init("prometheus", .object(properties: [
+                .init("scrapeInterval", durationField("How often to scrape targets by default (default 30s).")),
+                .init("scrapeTimeout", durationField("Scrape timeout by default (default 10s); at most scrapeInterval.")),
+                .init("evaluationInterval", durationField("How often rules are evaluated (default: scrapeInterval).")),
+                .init("externalLabels", .map(values: .string(), description: "Labels added to every series and alert leaving this Prometheus.")),
+                .init("discovery", .string(
+                    description: "kubernetes: Prometheus discovers pods itself (kubernetes_sd_configs); static: netwatch writes file_sd target files.",
+                    enumValues: PrometheusSettings.Discovery.allCases.map(\.rawValue))),
+                .init("shards", .integer(description: "Number of Prometheus shards; > 1 splits targets by hashmod, one config per shard.", minimum: 1, maximum: 256)),
+                .init("remoteWrite", .array(items: endpoint, description: "Remote-write receivers.")),
+                .init("alertmanagers", .array(items: endpoint, description: "Alertmanagers to send alerts to.")),
+                .init("output", .object(properties: [
+                    .init("configMap", .string(description: "Deliver prometheus.yml in this ConfigMap.")),
+                    .init("secret", .string(description: "Deliver prometheus.yml in this Secret (gzipped above 512 KiB).")),
+                    .init("directory", .string(description: "Write prometheus.yml to this directory (out-of-cluster operator).")),
+                ], description: "Where the configuration goes; exactly one field. Default: ConfigMap <stack>-prometheus.")),
+                .init("reload", .object(properties: [
+                    .init("url", .string(description: "Prometheus's /-/reload URL.", pattern: "^https?://")),
+                ], required: ["url"], description: "How to make Prometheus load new configuration; omit when it reloads itself.")),
+            ], description: "The Prometheus this stack configures.")),
+            .init("monitorSelector", .labelSelector("NetworkMonitors to use: {} selects all, absent selects none.")),
+            .init("monitorNamespaceSelector", NamespaceSelector.schema("Namespaces NetworkMonitors are taken from; absent: the stack's own namespace.")),
+            .init("alertSelector", .labelSelector("NetworkAlerts to use: {} selects all, absent selects none.")),
+            .init("dashboardSelector", .labelSelector("NetworkDashboards to use: {} selects all, absent selects none.")),
+            .init("grafana", .object(properties: [
+                .init("datasourceUID", .string(description: "UID of the Prometheus data source in Grafana (default prometheus).")),
+                .init("delivery", .string(description: "How dashboards reach Grafana.", enumValues: GrafanaSettings.Delivery.allCases.map(\.rawValue))),
+            ], description: "Grafana settings for generated dashboards.")),
+        ],
+        description: "One Prometheus (with its Alertmanagers and Grafana) whose configuration netwatch owns."
+    )
+
+    static let relabelings = Schema.array(items: RelabelConfig.schema, description: "Relabeling steps applied to targets before scraping.")
+
+    public static let networkMonitorSpec: Schema = .object(
+        properties: [
+            .init("selector", .labelSelector("Pods to scrape: {} selects all pods, absent selects none (for monitors with only staticTargets).")),
+            .init("namespaceSelector", NamespaceSelector.schema("Namespaces to find pods in; absent: the monitor's own namespace.")),
+            .init("endpoints", .array(items: .object(
+                properties: [
+                    .init("port", .intOrString(description: "Container port name (metrics) or number (9100).")),
+                    .init("path", .string(description: "HTTP path (default /metrics).", pattern: "^/")),
+                    .init("interval", durationField("Scrape interval (default: the stack's).")),
+                    .init("scrapeTimeout", durationField("Scrape timeout (default: the stack's, at most interval).")),
+                    .init("scheme", .string(description: "http or https.", enumValues: NetworkMonitorSpec.Endpoint.Scheme.allCases.map(\.rawValue))),
+                    .init("honorLabels", .boolean(description: "Keep the target's labels when they clash with server-side ones.")),
+                    .init("relabelings", relabelings),
+                    .init("metricRelabelings", .array(items: RelabelConfig.schema, description: "Relabeling steps applied to scraped samples.")),
+                ],
+                required: ["port"]
+            ), description: "Ports to scrape on the selected pods; one Prometheus job each.")),
+            .init("networkExporter", .boolean(description: "Also scrape netwatch's injected per-pod network exporter sidecar.")),
+            .init("podTargetLabels", .array(items: .string(), description: "Pod labels copied onto every target.")),
+            .init("staticTargets", .array(items: .object(
+                properties: [
+                    .init("targets", .array(items: .string(), description: "host:port addresses.")),
+                    .init("labels", .map(values: .string(), description: "Labels for these targets.")),
+                ],
+                required: ["targets"]
+            ), description: "Hosts outside the cluster, e.g. node_exporter on VMs.")),
+        ],
+        description: "What to scrape: pods by label and port, and hosts outside the cluster."
+    )
+}

@@ -1,0 +1,117 @@
+import KubeModel
+
+/// Semantic checks the schema cannot express. Each problem is (field path, message).
+enum NetWatchValidation {
+    static func problems(in spec: MonitoringStackSpec) -> [(String, String)] {
+        var problems: [(String, String)] = []
+        let prometheus = spec.prometheus
+        if prometheus.scrapeTimeout > prometheus.scrapeInterval {
+            problems.append(("spec.prometheus.scrapeTimeout", "\(prometheus.scrapeTimeout) is longer than scrapeInterval \(prometheus.scrapeInterval); Prometheus rejects that"))
+        }
+        if prometheus.scrapeInterval.milliseconds == 0 {
+            problems.append(("spec.prometheus.scrapeInterval", "must be longer than 0"))
+        }
+        for key in prometheus.externalLabels.keys.sorted() where !PrometheusLabel.isValidName(key) {
+            problems.append(("spec.prometheus.externalLabels", "\"\(key)\" is not a valid label name; use [a-zA-Z_][a-zA-Z0-9_]*"))
+        }
+        if let selector = spec.monitorSelector { problems += selector.validate(at: "spec.monitorSelector") }
+        if let selector = spec.monitorNamespaceSelector { problems += selector.problems(at: "spec.monitorNamespaceSelector") }
+        for (index, endpoint) in spec.prometheus.alertmanagers.enumerated() where URLParts(endpoint.url) == nil {
+            problems.append(("spec.prometheus.alertmanagers[\(index)].url", "\"\(endpoint.url)\" is not an http(s) URL with a host"))
+        }
+        return problems
+    }
+
+    static func problems(in spec: NetworkMonitorSpec) -> [(String, String)] {
+        var problems: [(String, String)] = []
+        if let selector = spec.selector { problems += selector.validate(at: "spec.selector") }
+        if let selector = spec.namespaceSelector { problems += selector.problems(at: "spec.namespaceSelector") }
+        for (index, endpoint) in spec.endpoints.enumerated() {
+            let path = "spec.endpoints[\(index)]"
+            switch endpoint.port {
+            case .int(let number) where !(1...65535).contains(number):
+                problems.append(("\(path).port", "port \(number) is out of range; use 1-65535 or a port name"))
+            case .string(let name) where name.isEmpty || name.count > 15:
+                problems.append(("\(path).port", "port name \"\(name)\" must be 1-15 characters (an IANA service name)"))
+            default:
+                break
+            }
+            if let interval = endpoint.interval, let timeout = endpoint.scrapeTimeout, timeout > interval {
+                problems.append(("\(path).scrapeTimeout", "\(timeout) is longer than interval \(interval); Prometheus rejects that"))
+            }
+            for (step, relabel) in endpoint.relabelings.enumerated() {
+                problems += relabel.problems(at: "\(path).relabelings[\(step)]")
+            }
+            for (step, relabel) in endpoint.metricRelabelings.enumerated() {
+                problems += relabel.problems(at: "\(path).metricRelabelings[\(step)]")
+            }
+        }
+        for (index, label) in spec.podTargetLabels.enumerated() where LabelSanitizer.sanitize(label).isEmpty {
+            problems.append(("spec.podTargetLabels[\(index)]", "empty label name"))
+        }
+        for (group, targets) in spec.staticTargets.enumerated() {
+            for (index, target) in targets.targets.enumerated() {
+                if let problem = HostPort.problem(target) {
+                    problems.append(("spec.staticTargets[\(group)].targets[\(index)]", problem))
+                }
+            }
+            for key in targets.labels.keys.sorted() where !PrometheusLabel.isValidName(key) {
+                problems.append(("spec.staticTargets[\(group)].labels", "\"\(key)\" is not a valid label name; use [a-zA-Z_][a-zA-Z0-9_]*"))
+            }
+        }
+        return problems
+    }
+}
+
+/// Label names from Kubernetes (`app.kubernetes.io/name`) made into Prometheus label names the
+/// way Prometheus's Kubernetes discovery does: every character outside `[a-zA-Z0-9_]` becomes `_`.
+public enum LabelSanitizer {
+    public static func sanitize(_ name: String) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_") ? scalar : "_"
+        }))
+    }
+}
+
+/// `host:port` as Prometheus targets are written.
+public enum HostPort {
+    public static func problem(_ target: String) -> String? {
+        let host: Substring
+        let port: Substring
+        if target.hasPrefix("[") {
+            guard let close = target.firstIndex(of: "]"), target[target.index(after: close)...].hasPrefix(":") else {
+                return "\"\(target)\" is not host:port; write IPv6 addresses as [::1]:9100"
+            }
+            host = target[target.index(after: target.startIndex)..<close]
+            port = target[target.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = target.lastIndex(of: ":") else { return "\"\(target)\" has no port; write host:port, e.g. 192.168.1.10:9100" }
+            host = target[..<colon]
+            port = target[target.index(after: colon)...]
+            if host.contains(":") { return "\"\(target)\" is not host:port; write IPv6 addresses as [::1]:9100" }
+        }
+        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }) else { return "\"\(target)\" has no valid host" }
+        guard let number = Int(port), (1...65535).contains(number) else {
+            return "\"\(target)\" has an invalid port; use 1-65535"
+        }
+        return nil
+    }
+}
+
+/// The parts of an http(s) URL Prometheus's config needs.
+public struct URLParts: Sendable, Hashable {
+    public var scheme: String
+    public var host: String
+    public var path: String
+
+    public init?(_ url: String) {
+        let schemes = ["http://", "https://"]
+        guard let prefix = schemes.first(where: url.hasPrefix) else { return nil }
+        scheme = String(prefix.dropLast(3))
+        let rest = url.dropFirst(prefix.count)
+        let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        host = String(rest[..<hostEnd])
+        path = String(rest[hostEnd...])
+        guard !host.isEmpty, !host.contains("@") else { return nil }
+    }
+}

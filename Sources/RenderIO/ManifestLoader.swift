@@ -1,0 +1,69 @@
+import ConfigGen
+import DataTree
+import Foundation
+public import KubeModel
+import YAML
+
+/// Reads manifests from disk for `netwatch render` and `netwatch validate`: every `.yaml`,
+/// `.yml` and `.json` file under the given paths (recursively, in sorted order).
+public struct ManifestLoader: Sendable {
+    /// The outcome of loading: raw objects, problems with individual objects, and files that
+    /// could not be read or parsed at all.
+    public struct Loaded: Sendable {
+        public var objects: [RawObject]
+        public var diagnostics: [Diagnostic]
+        /// Unusable files (unreadable, malformed YAML/JSON). Any of these makes the input unusable.
+        public var fileErrors: [String]
+    }
+
+    public init() {}
+
+    public func load(paths: [String]) -> Loaded {
+        var loaded = Loaded(objects: [], diagnostics: [], fileErrors: [])
+        for file in files(under: paths, errors: &loaded.fileErrors) {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                loaded.fileErrors.append("\(file): cannot be read; check that it exists and is readable")
+                continue
+            }
+            do {
+                for document in try YAMLParser().parse([UInt8](data), file: file) {
+                    let (objects, problems) = ObjectReader.rawObjects(from: document.node, source: SourceLocation(file: file, line: document.line))
+                    loaded.objects += objects
+                    loaded.diagnostics += problems
+                }
+            } catch {
+                loaded.fileErrors.append(error.description)
+            }
+        }
+        return loaded
+    }
+
+    func files(under paths: [String], errors: inout [String]) -> [String] {
+        var result: [String] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                errors.append("\(path): no such file or directory")
+                continue
+            }
+            guard isDirectory.boolValue else {
+                result.append(path)
+                continue
+            }
+            let entries = (manager.enumerator(atPath: path)?.allObjects as? [String]) ?? []
+            for entry in entries.sorted() where Self.isManifest(entry) {
+                let full = path.hasSuffix("/") ? path + entry : path + "/" + entry
+                var entryIsDirectory: ObjCBool = false
+                if manager.fileExists(atPath: full, isDirectory: &entryIsDirectory), !entryIsDirectory.boolValue {
+                    result.append(full)
+                }
+            }
+        }
+        return result
+    }
+
+    static func isManifest(_ name: String) -> Bool {
+        name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json")
+    }
+}
