@@ -35,7 +35,6 @@ public enum RE2Syntax {
         /// Whether the item just parsed was itself a repetition.
         var lastWasRepetition = false
         var depth = 0
-        var groupNames: Set<String> = []
 
         init(_ text: [Unicode.Scalar]) {
             self.text = text
@@ -171,7 +170,6 @@ public enum RE2Syntax {
             }
             guard peek() == ">" else { throw SyntaxError(message: "invalid named capture: missing '>'") }
             guard !name.isEmpty else { throw SyntaxError(message: "invalid named capture: empty name") }
-            guard groupNames.insert(name).inserted else { throw SyntaxError(message: "duplicate capture group name \"\(name)\"") }
             index += 1
         }
 
@@ -294,7 +292,6 @@ public enum RE2Syntax {
             index += 1
             if peek() == "^" { index += 1 }
             var first = true
-            var previous: Unicode.Scalar?
             while true {
                 guard let scalar = peek() else {
                     throw SyntaxError(message: "missing closing ]: character class starting at offset \(start) is not closed")
@@ -317,7 +314,6 @@ public enum RE2Syntax {
                             throw SyntaxError(message: "invalid character class range: [:\(name):]")
                         }
                         index = cursor + 2
-                        previous = nil
                         continue
                     }
                 }
@@ -354,8 +350,6 @@ public enum RE2Syntax {
                         throw SyntaxError(message: "invalid character class range: \(low)-\(high) runs backwards")
                     }
                 }
-                previous = low
-                _ = previous
             }
         }
     }

@@ -1,0 +1,43 @@
+# netwatch — `make test` on a fresh Debian machine with Swift installs what it needs, builds
+# with warnings as errors and runs every test. `make demo` renders the samples and checks them.
+SHELL := /bin/bash
+PY := .venv/bin/python
+OUT ?= out
+
+.PHONY: all setup build test demo bench crds check-generated golden clean
+
+all: build
+
+setup:
+	hack/setup
+
+build: setup
+	swift build
+
+test: setup
+	swift build --build-tests
+	swift test --skip-build --parallel
+	$(MAKE) check-generated
+	$(PY) hack/promtool-check $$(find Tests/ConfigGenTests/Golden -name 'prometheus*.yml' | sort)
+
+# Fails when committed generated files (CRDs) are out of date.
+check-generated: build
+	.build/debug/netwatch crds --output manifests/crds --check
+
+crds: build
+	.build/debug/netwatch crds --output manifests/crds
+
+# Render the sample cluster into ./out and check every Prometheus config with promtool.
+demo: build
+	.build/debug/netwatch render --input manifests/samples --output $(OUT)
+	$(PY) hack/promtool-check $$(find $(OUT) -name 'prometheus*.yml' | sort)
+
+# Rewrite golden files after an intended change in generated output.
+golden: setup
+	UPDATE_GOLDEN=1 swift test --filter ConfigGenTests
+
+bench: setup
+	cd Benchmarks && swift run -c release NetwatchBenchmarks
+
+clean:
+	rm -rf .build $(OUT)
