@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(
             name: "ConfigGenTests",
             dependencies: ["ConfigGen", "RenderIO", "NetWatchAPI", "KubeModel", "DataTree", "YAML"],
-            resources: [.copy("Golden")],
+            exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),

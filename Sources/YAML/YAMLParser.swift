@@ -80,10 +80,18 @@ private final class ParseSession {
         var documents: [YAMLDocument] = []
         var documentLine = 1
         var root: Node?
+        var awaitingContent = false
         while true {
             var event = yaml_event_t()
             guard yaml_parser_parse(&parser, &event) == 1 else { throw parserError() }
             defer { yaml_event_delete(&event) }
+            // A document's line is where its content starts, not its `---` marker.
+            if root == nil, stack.isEmpty, awaitingContent,
+                [YAML_SCALAR_EVENT, YAML_ALIAS_EVENT, YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT].contains(event.type)
+            {
+                documentLine = Int(event.start_mark.line) + 1
+                awaitingContent = false
+            }
             switch event.type {
             case YAML_STREAM_END_EVENT:
                 return documents
@@ -91,6 +99,7 @@ private final class ParseSession {
                 anchors = [:]
                 root = nil
                 documentLine = Int(event.start_mark.line) + 1
+                awaitingContent = true
             case YAML_DOCUMENT_END_EVENT:
                 documents.append(YAMLDocument(node: root ?? .null, file: file, line: documentLine, index: documents.count))
             case YAML_SCALAR_EVENT:

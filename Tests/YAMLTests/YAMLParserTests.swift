@@ -12,7 +12,7 @@ struct YAMLParserTests {
         #expect(documents.count == 3)
         #expect(documents[0].node == ["a": 1])
         #expect(documents[1].node == ["b": ["x", "y"]])
-        #expect(documents[1].line == 2)
+        #expect(documents[1].line == 4)
         #expect(documents[2].node == .null)
     }
 
