@@ -15,7 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "netwatch", targets: ["netwatch"]),
-        .library(name: "ConfigGen", targets: ["ConfigGen"]),
+        .library(name: "ConfigGen", targets: ["ConfigGen", "NetWatchAPI", "KubeModel", "DataTree"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

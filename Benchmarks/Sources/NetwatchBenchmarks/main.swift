@@ -1,0 +1,121 @@
+import ConfigGen
+import Foundation
+import KubeModel
+import NetWatchAPI
+
+/// Benchmarks of the render path against DESIGN.md §6:
+/// - full render, 100k pods / 5k namespaces / 2k monitors, static discovery: ≤ 1 s, ≤ 500 MB peak;
+/// - one pod changed → updated file_sd bytes: ≤ 5 ms.
+/// Prints one line per measurement; `make bench` runs it in release mode.
+
+func peakResidentMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? -1
+        return kilobytes / 1024
+    }
+    return -1
+}
+
+func makePod(_ index: Int, namespace: String, ip: String) -> Pod {
+    Pod(
+        metadata: ObjectMeta(name: "app-\(index % 5)-\(index)", namespace: namespace,
+            labels: ["app": "app-\(index % 5)", "tier": index % 2 == 0 ? "frontend" : "backend", "pod-template-hash": "7d4b9c6f5"]),
+        spec: PodSpec(containers: [Container(name: "main", ports: [ContainerPort(name: "http", containerPort: 8080), ContainerPort(name: "metrics", containerPort: 9090)])],
+            nodeName: "node-\(index % 200)"),
+        status: PodStatus(phase: "Running", podIP: ip))
+}
+
+func makeSnapshot(pods podCount: Int, namespaces namespaceCount: Int, monitors monitorCount: Int) -> Snapshot {
+    var snapshot = Snapshot()
+    for index in 0..<namespaceCount {
+        snapshot.namespaces.append(Namespace(metadata: ObjectMeta(name: "ns-\(index)", labels: ["team": "team-\(index % 50)"])))
+    }
+    for index in 0..<podCount {
+        let ip = "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
+        snapshot.pods.append(makePod(index, namespace: "ns-\(index % namespaceCount)", ip: ip))
+    }
+    for index in 0..<monitorCount {
+        let namespace = "ns-\(index * namespaceCount / monitorCount)"
+        snapshot.networkMonitors.append(NetworkMonitor(
+            metadata: ObjectMeta(name: "monitor-\(index)", namespace: namespace, labels: ["netwatch.dev/stack": "main"]),
+            spec: NetworkMonitorSpec(
+                selector: LabelSelector(matchExpressions: [.init(key: "app", operator: .exists)]),
+                endpoints: [.init(port: .string("metrics"), relabelings: [RelabelConfig(sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node")])],
+                podTargetLabels: ["tier"])))
+    }
+    snapshot.monitoringStacks.append(MonitoringStack(
+        metadata: ObjectMeta(name: "main", namespace: "monitoring"),
+        spec: MonitoringStackSpec(
+            prometheus: PrometheusSettings(discovery: .static, output: .directory("/etc/prometheus")),
+            monitorSelector: LabelSelector(matchLabels: ["netwatch.dev/stack": "main"]),
+            monitorNamespaceSelector: NamespaceSelector(any: true))))
+    return snapshot
+}
+
+func measure<T>(_ body: () -> T) -> (T, Duration) {
+    let clock = ContinuousClock()
+    var result: T?
+    let elapsed = clock.measure { result = body() }
+    return (result!, elapsed)
+}
+
+func milliseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
+let arguments = CommandLine.arguments
+let pods = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
+let snapshot = makeSnapshot(pods: pods, namespaces: 5_000, monitors: 2_000)
+let baseline = peakResidentMegabytes()
+
+var fullTimes: [Double] = []
+var result = RenderResult(artifacts: [], diagnostics: [])
+for _ in 0..<5 {
+    let (rendered, elapsed) = measure { render(snapshot) }
+    result = rendered
+    fullTimes.append(milliseconds(elapsed))
+}
+let bytes = result.artifacts.reduce(0) { $0 + $1.bytes.count }
+let targets = result.artifacts.filter { $0.role == .fileSD }.reduce(0) { count, artifact in count + artifact.bytes.filter { $0 == UInt8(ascii: "\n") }.count - 2 }
+print("full render: pods=\(pods) namespaces=5000 monitors=2000 artifacts=\(result.artifacts.count) bytes=\(bytes) targets≈\(targets) diagnostics=\(result.diagnostics.count)")
+print(String(format: "full render wall ms: min %.1f median %.1f max %.1f (5 runs)", fullTimes.min()!, fullTimes.sorted()[2], fullTimes.max()!))
+print(String(format: "peak RSS MB: %.1f (after building the snapshot: %.1f)", peakResidentMegabytes(), baseline))
+
+// One pod changes: find the jobs that watch its namespace, re-encode its lines, rebuild the file.
+let planner = ScrapePlanner(snapshot: snapshot)
+let plan = planner.plan(snapshot.monitoringStacks[0], monitors: snapshot.networkMonitors)
+var documents: [String: FileSDDocument] = [:]
+let podIndex = PodIndex(snapshot.pods)
+for job in plan.jobs {
+    guard case .pods(let targets) = job.targets, case .names(let names) = targets.namespaces else { continue }
+    var document = FileSDDocument()
+    for namespace in names {
+        for pod in podIndex.byNamespace[namespace] ?? [] {
+            document.set(namespace: namespace, pod: pod.metadata.name, bytes: FileSDGenerator.encode(pod, for: job))
+        }
+    }
+    documents[job.fileStem] = document
+}
+var changeTimes: [Double] = []
+var changedFiles = 0
+for round in 0..<200 {
+    var pod = snapshot.pods[(round * 7_919) % snapshot.pods.count]
+    pod.status.podIP = "10.255.\(round / 256).\(round % 256)"
+    let (files, elapsed) = measure { () -> [[UInt8]] in
+        var files: [[UInt8]] = []
+        let namespace = pod.metadata.namespace ?? "default"
+        for job in plan.jobs {
+            guard case .pods(let targets) = job.targets, case .names(let names) = targets.namespaces, names.contains(namespace) else { continue }
+            if documents[job.fileStem]?.set(namespace: namespace, pod: pod.metadata.name, bytes: FileSDGenerator.encode(pod, for: job)) == true {
+                files.append(documents[job.fileStem]?.bytes ?? [])
+            }
+        }
+        return files
+    }
+    changedFiles += files.count
+    changeTimes.append(milliseconds(elapsed))
+}
+changeTimes.sort()
+print(String(format: "one pod changed → file_sd bytes ms: median %.3f p99 %.3f max %.3f (200 changes, %d files rewritten, prometheus.yml untouched)",
+    changeTimes[100], changeTimes[198], changeTimes[199], changedFiles))
