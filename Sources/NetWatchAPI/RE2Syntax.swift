@@ -276,10 +276,9 @@ public enum RE2Syntax {
                 }
             }
             if !inClass {
-                let assertion = ["b", "B", "A", "z"].contains(scalar)
+                // Go lets assertions (\b, \A, \z) take a repetition like any other operand.
                 lastWasOperand = true
                 lastWasRepetition = false
-                if assertion { lastWasOperand = true }
             }
         }
 

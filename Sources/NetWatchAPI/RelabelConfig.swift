@@ -118,7 +118,7 @@ public enum PrometheusLabel {
     /// `^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$`. Approximated by removing references and
     /// checking what remains is made of name characters.
     public static func isValidTemplate(_ target: String) -> Bool {
-        var scalars = Array(target.unicodeScalars)
+        let scalars = Array(target.unicodeScalars)
         guard !scalars.isEmpty else { return false }
         if let first = scalars.first, ("0"..."9").contains(first) { return false }
         var index = 0
@@ -137,7 +137,6 @@ public enum PrometheusLabel {
             guard isWord(scalar) else { return false }
             index += 1
         }
-        scalars.removeAll()
         return true
     }
 
