@@ -15,10 +15,18 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "netwatch", targets: ["netwatch"]),
+        .executable(name: "netwatch-dev-apiserver", targets: ["netwatch-dev-apiserver"]),
         .library(name: "ConfigGen", targets: ["ConfigGen", "NetWatchAPI", "KubeModel", "DataTree"]),
+        .library(name: "KubeClient", targets: ["KubeClient", "CurlTransport"]),
+        .library(name: "KubeTesting", targets: ["KubeTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already dependencies of hummingbird; named so the test API server can build TLS settings.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries from the system, behind typed shims.
@@ -34,6 +42,38 @@ let package = Package(
         // Adapters.
         .target(name: "YAML", dependencies: ["CYAML", "DataTree"], swiftSettings: strictSettings),
         .target(name: "RenderIO", dependencies: ["ConfigGen", "YAML", "DataTree", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),
+        .target(
+            name: "KubeClient",
+            dependencies: ["KubeModel", "DataTree", "YAML", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CurlTransport",
+            dependencies: ["CCurl", "KubeClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KubeTesting",
+            dependencies: [
+                "KubeModel", "DataTree", "YAML", "NetWatchAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "netwatch-dev-apiserver",
+            dependencies: [
+                "KubeTesting", "RenderIO", "KubeModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
 
         .executableTarget(
             name: "netwatch",
@@ -53,6 +93,11 @@ let package = Package(
             name: "ConfigGenTests",
             dependencies: ["ConfigGen", "RenderIO", "NetWatchAPI", "KubeModel", "DataTree", "YAML"],
             exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),
