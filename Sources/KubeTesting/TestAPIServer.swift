@@ -6,6 +6,7 @@ import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 
 /// A Kubernetes API server for tests and local runs, on loopback, that `kubectl` and
 /// netwatch's client can both use (see DESIGN.md §5 for what it implements and what not).
@@ -45,12 +46,14 @@ public final class TestAPIServer: Sendable {
     public let port: Int
     public let url: String
     private let task: Task<Void, any Error>
+    private let group: ServiceGroup
 
-    private init(state: ClusterState, port: Int, url: String, task: Task<Void, any Error>) {
+    private init(state: ClusterState, port: Int, url: String, task: Task<Void, any Error>, group: ServiceGroup) {
         self.state = state
         self.port = port
         self.url = url
         self.task = task
+        self.group = group
     }
 
     /// Starts serving and returns once the port is bound.
@@ -83,9 +86,10 @@ public final class TestAPIServer: Sendable {
             },
             logger: quiet
         )
+        let group = ServiceGroup(configuration: .init(services: [application], logger: quiet))
         let task = Task {
             do {
-                try await application.runService(gracefulShutdownSignals: [])
+                try await group.run()
             } catch {
                 portContinuation.finish()
                 throw error
@@ -98,13 +102,13 @@ public final class TestAPIServer: Sendable {
             throw TestAPIServerError(message: "the server did not start on \(options.host):\(options.port)")
         }
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
-        return TestAPIServer(state: state, port: port, url: "\(scheme)://\(host):\(port)", task: task)
+        return TestAPIServer(state: state, port: port, url: "\(scheme)://\(host):\(port)", task: task, group: group)
     }
 
     /// Stops serving; open watches end.
     public func stop() async {
         state.closeAllWatches()
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 
