@@ -1,6 +1,6 @@
 internal import CCurl
 import KubeClient
-import Synchronization
+public import Synchronization
 
 /// One request in flight: the easy handle (touched only on the loop thread) and the state the
 /// consumer shares with curl's callbacks (behind a mutex).
@@ -43,8 +43,11 @@ final class CurlTransfer: @unchecked Sendable {
     /// Called with this transfer when the consumer wants the loop to act (unpause or abort).
     private let wake: @Sendable (CurlTransfer, CurlMultiLoop.Command) -> Void
 
-    init(request: HTTPRequest, mode: Mode, wake: @escaping @Sendable (CurlTransfer, CurlMultiLoop.Command) -> Void) {
+    let statistics: TransportStatistics
+
+    init(request: HTTPRequest, mode: Mode, statistics: TransportStatistics, wake: @escaping @Sendable (CurlTransfer, CurlMultiLoop.Command) -> Void) {
         self.request = request
+        self.statistics = statistics
         self.mode = mode
         self.wake = wake
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -146,8 +149,10 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Header callback: collects the status line and fields; the blank line ends the head.
     func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Int {
-        var line = String(decoding: bytes, as: UTF8.self)
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        // Trim CR/LF as bytes: in a Swift String "\r\n" is one Character, so hasSuffix("\n") misses it.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
+        let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
         let waiter: (CheckedContinuation<HTTPResponseHead, any Error>, HTTPResponseHead)? = state.withLock { state in
             if line.hasPrefix("HTTP/") {
                 // A new status line (after 1xx or a proxy CONNECT) starts a new head.
@@ -209,7 +214,9 @@ final class CurlTransfer: @unchecked Sendable {
             }
             switch outcome {
             case .abort: return 0
-            case .pause: return ccurl_writefunc_pause()
+            case .pause:
+                statistics.pauses.add(1, ordering: .relaxed)
+                return ccurl_writefunc_pause()
             case .queued: return bytes.count
             case .handOver(let waiter, let chunk):
                 waiter.resume(returning: chunk)
@@ -275,6 +282,13 @@ final class CurlTransfer: @unchecked Sendable {
 }
 
 extension CurlTransfer.Mode: Sendable {}
+
+/// Counters a transport keeps about itself (for tests and the operator's metrics).
+public final class TransportStatistics: Sendable {
+    /// Times a streaming transfer was paused because its consumer lagged.
+    public let pauses = Atomic<Int>(0)
+    public init() {}
+}
 
 private extension Substring {
     func trimmingSpaces() -> String {

@@ -29,6 +29,8 @@ public final class CurlTransport: HTTPTransport {
 
     private let options: Options
     private let loop: CurlMultiLoop
+    /// Backpressure and other counters.
+    public let statistics = TransportStatistics()
 
     public init(options: Options = Options(), logger: Logger) throws {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
@@ -47,7 +49,7 @@ public final class CurlTransport: HTTPTransport {
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let loop = self.loop
-        let transfer = CurlTransfer(request: request, mode: .buffered(maxBytes: options.maxResponseBytes)) { loop.submit($0, $1) }
+        let transfer = CurlTransfer(request: request, mode: .buffered(maxBytes: options.maxResponseBytes), statistics: statistics) { loop.submit($0, $1) }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.setCompletion(continuation)
@@ -60,7 +62,7 @@ public final class CurlTransport: HTTPTransport {
 
     public func stream(_ request: HTTPRequest) async throws -> StreamingResponse {
         let loop = self.loop
-        let transfer = CurlTransfer(request: request, mode: .streaming(highWater: options.streamBufferBytes)) { loop.submit($0, $1) }
+        let transfer = CurlTransfer(request: request, mode: .streaming(highWater: options.streamBufferBytes), statistics: statistics) { loop.submit($0, $1) }
         let head = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.setHeadWaiter(continuation)

@@ -319,7 +319,7 @@ struct APIResponder: HTTPResponder {
         }
     }
 
-    static func json(_ node: Node) -> Response { json(bytes: JSONEmitter(style: .compact).emit(node)) }
+    static func json(_ node: Node) -> Response { json(bytes: compactJSON(node)) }
 
     static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -330,7 +330,7 @@ struct APIResponder: HTTPResponder {
     }
 
     static func failure(_ failure: APIFailure) -> Response {
-        var response = json(bytes: JSONEmitter(style: .compact).emit(failure.status), status: HTTPResponse.Status(code: failure.code))
+        var response = json(bytes: compactJSON(failure.status), status: HTTPResponse.Status(code: failure.code))
         if let retryAfter = failure.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }

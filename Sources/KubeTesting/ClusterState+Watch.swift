@@ -24,7 +24,7 @@ extension ClusterState {
 
             if requested != 0 && requested < storage.compactedRevision && !sendInitialEvents {
                 let failure = APIFailure(code: 410, reason: "Expired", message: "too old resource version: \(requested) (\(storage.compactedRevision))")
-                lines.append(Self.line(type: "ERROR", object: JSONEmitter(style: .compact).emit(failure.status)))
+                lines.append(Self.line(type: "ERROR", object: compactJSON(failure.status)))
                 return WatchStart(initialLines: lines, stream: nil, continuation: nil, id: -1)
             }
                         if requested == 0 || sendInitialEvents {
@@ -72,6 +72,6 @@ extension ClusterState {
         var metadata = Mapping([("resourceVersion", .string(String(revision)))])
         if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
         let object: Node = ["kind": .string(type.kind), "apiVersion": .string(type.apiVersion(version)), "metadata": .mapping(metadata)]
-        return line(type: "BOOKMARK", object: JSONEmitter(style: .compact).emit(object))
+        return line(type: "BOOKMARK", object: compactJSON(object))
     }
 }

@@ -90,7 +90,7 @@ extension ClusterState {
                 let namespace = node["metadata"]?["namespace"]?.string
                 node = Patching.setting(.string(String(storage.revision)), at: ["metadata", "resourceVersion"], in: node)
                 if node["metadata"]?["uid"] == nil { node = Patching.setting(.string(Self.uid(storage.revision)), at: ["metadata", "uid"], in: node) }
-                let stored = Stored(json: JSONEmitter(style: .compact).emit(node), labels: Self.labels(of: node), namespace: namespace, name: name, revision: storage.revision)
+                let stored = Stored(json: compactJSON(node), labels: Self.labels(of: node), namespace: namespace, name: name, revision: storage.revision)
                 storage.objects[typeKey, default: [:]][ObjectKey(namespace: namespace ?? "", name: name)] = stored
             }
             storage.sortedKeys[typeKey] = nil
@@ -244,14 +244,14 @@ extension ClusterState {
                 }
                 var stored = existing
                 stored.revision = storage.revision
-                stored.json = JSONEmitter(style: .compact).emit(node)
+                stored.json = compactJSON(node)
                 storage.objects[typeKey]?[key] = stored
                 publish(&storage, Event(type: "MODIFIED", resourceKey: typeKey, object: stored, previousLabels: existing.labels))
                 return .success(stored)
             }
             var stored = existing
             stored.revision = storage.revision
-            stored.json = JSONEmitter(style: .compact).emit(node)
+            stored.json = compactJSON(node)
             storage.objects[typeKey]?[key] = nil
             storage.sortedKeys[typeKey] = nil
             publish(&storage, Event(type: "DELETED", resourceKey: typeKey, object: stored))
@@ -325,7 +325,7 @@ extension ClusterState {
             }
             document = Patching.setting(.sequence(entries), at: ["metadata", "managedFields"], in: document)
         }
-        return JSONEmitter(style: .compact).emit(document)
+        return compactJSON(document)
     }
 
     static func establish(_ crd: Node) -> Node {

@@ -159,14 +159,14 @@ public final class ClusterState: Sendable {
                 guard let token = ContinueToken(decoding: continueToken) else {
                     return .failure(APIFailure(code: 400, reason: "BadRequest", message: "continue key is not valid: illegal base64 data"))
                 }
-                if storage.faults.expireContinueTokens || token.revision <= storage.compactedRevision {
+                if storage.faults.expireContinueTokens || token.revision < storage.compactedRevision {
                     var failure = APIFailure(code: 410, reason: "Expired", message: "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
                     failure.continueToken = ContinueToken(revision: storage.revision, after: token.after).encoded
                     return .failure(failure)
                 }
                 revision = token.revision
                 startAfter = token.after
-            } else if let resourceVersion, let requested = Int(resourceVersion), requested != 0, requested <= storage.compactedRevision {
+            } else if let resourceVersion, let requested = Int(resourceVersion), requested != 0, requested < storage.compactedRevision {
                 return .failure(APIFailure(code: 410, reason: "Expired", message: "too old resource version: \(requested) (\(storage.compactedRevision))"))
             }
             let keys = sortedKeys(&storage, typeKey)

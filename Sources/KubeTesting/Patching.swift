@@ -196,3 +196,12 @@ enum Patching {
         return .mapping(map)
     }
 }
+
+/// One JSON value without the emitter's trailing newline: stored objects are spliced into
+/// list bodies and newline-delimited watch lines.
+func compactJSON(_ node: Node) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(512)
+    JSONEmitter(style: .compact).write(node, indent: 0, into: &out)
+    return out
+}

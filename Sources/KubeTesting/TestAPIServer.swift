@@ -126,7 +126,7 @@ public final class TestAPIServer: Sendable {
             "users": [["name": "netwatch-dev", "user": .mapping(user)]],
             "contexts": [["name": "netwatch-dev", "context": ["cluster": "netwatch-dev", "user": "netwatch-dev", "namespace": .string(namespace)]]],
         ]
-        return JSONEmitter().emitString(config) + "\n"
+        return JSONEmitter().emitString(config)
     }
 }
 

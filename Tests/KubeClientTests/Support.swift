@@ -12,6 +12,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 struct TestCluster {
     let server: TestAPIServer
     let client: KubeClient
+    let transport: CurlTransport
 
     static func start(
         options: TestAPIServer.Options = .init(), credentials: Credentials = .none, tls: TLSSettings = TLSSettings(),
@@ -23,8 +24,9 @@ struct TestCluster {
         let configuration = KubeConfiguration(server: server.url, tls: tls, credentials: credentials)
         var transport = transportOptions ?? CurlTransport.Options()
         transport.tls = tls
-        let client = KubeClient(configuration: configuration, transport: try CurlTransport(options: transport, logger: logger), logger: logger, retryPolicy: retryPolicy, pageSize: pageSize)
-        return TestCluster(server: server, client: client)
+        let curl = try CurlTransport(options: transport, logger: logger)
+        let client = KubeClient(configuration: configuration, transport: curl, logger: logger, retryPolicy: retryPolicy, pageSize: pageSize)
+        return TestCluster(server: server, client: client, transport: curl)
     }
 
     func stop() async { await server.stop() }
@@ -107,5 +109,13 @@ enum NetWatchTestCRD {
     }
     static var networkMonitorCRD: Node? {
         CustomResourceDefinitions.all().first { $0.document["spec"]?["names"]?["kind"] == "NetworkMonitor" }?.document
+    }
+}
+
+import CurlTransport
+
+enum CurlTransportFactory {
+    static func make(_ options: CurlTransport.Options = .init()) throws -> CurlTransport {
+        try CurlTransport(options: options, logger: Logger(label: "test"))
     }
 }
