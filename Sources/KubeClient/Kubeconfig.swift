@@ -170,6 +170,6 @@ public struct Kubeconfig: Sendable {
     private func resolvePath(_ path: String, relativeTo file: String) -> String {
         if path.hasPrefix("/") { return path }
         let directory = (file as NSString).deletingLastPathComponent
-        return directory.isEmpty ? path : directory + "/" + path
+        return directory.isEmpty ? path : URL(fileURLWithPath: directory + "/" + path).standardizedFileURL.path
     }
 }

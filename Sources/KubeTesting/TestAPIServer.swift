@@ -132,6 +132,7 @@ public final class TestAPIServer: Sendable {
 
 public struct TestAPIServerError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
