@@ -37,7 +37,7 @@ golden: setup
 	UPDATE_GOLDEN=1 swift test --filter ConfigGenTests
 
 bench: setup
-	cd Benchmarks && swift run -c release NetwatchBenchmarks
+	cd Benchmarks && swift build -c release && .build/release/RenderBenchmark && .build/release/ClientBenchmark
 
 clean:
 	rm -rf .build $(OUT)

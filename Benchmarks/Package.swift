@@ -2,15 +2,27 @@
 import PackageDescription
 
 // Benchmarks live in their own package so the main build stays lean. Run with `make bench`
-// (release build, one process, wall time from ContinuousClock, peak RSS from /proc).
+// (release builds, wall time from ContinuousClock, memory from /proc and mallinfo2).
 let package = Package(
     name: "NetwatchBenchmarks",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(path: "..")],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         .executableTarget(
-            name: "NetwatchBenchmarks",
+            name: "RenderBenchmark",
             dependencies: [.product(name: "ConfigGen", package: "main")]
-        )
+        ),
+        .executableTarget(
+            name: "ClientBenchmark",
+            dependencies: [
+                .product(name: "KubeClient", package: "main"),
+                .product(name: "KubeTesting", package: "main"),
+                .product(name: "ConfigGen", package: "main"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

@@ -97,15 +97,21 @@ struct APIResponder: HTTPResponder {
             if query["watch"] == "1" || query["watch"] == "true" { return watch(type: type, version: version, namespace: namespace, query: query) }
             return list(type: type, version: version, namespace: namespace, query: query)
         case ("GET", let name?):
-            guard let stored = state.get(typeKey: type.key, namespace: namespace, name: name) else { return Self.failure(notFound(type, name)) }
+            guard let stored = state.get(typeKey: type.key, namespace: namespace, name: name) else { return Self.failure(.notFound(type, name)) }
             return Self.json(bytes: stored.json)
         case ("POST", nil):
-            let body = try await readBody(request, allowYAML: false)
-            guard case .success(let node) = body else { return Self.failure(body.failure!) }
+            let node: Node
+            switch try await readBody(request, allowYAML: false) {
+            case .failure(let failure): return Self.failure(failure)
+            case .success(let body): node = body
+            }
             return Self.result(state.create(typeKey: type.key, namespace: namespace, body: node, manager: manager), created: true)
         case ("PUT", let name?):
-            let body = try await readBody(request, allowYAML: false)
-            guard case .success(let node) = body else { return Self.failure(body.failure!) }
+            let node: Node
+            switch try await readBody(request, allowYAML: false) {
+            case .failure(let failure): return Self.failure(failure)
+            case .success(let body): node = body
+            }
             if node["metadata"]?["name"]?.string != name {
                 return Self.failure(APIFailure(code: 400, reason: "BadRequest", message: "the name of the object (\(node["metadata"]?["name"]?.string ?? "")) does not match the name on the URL (\(name))"))
             }
@@ -124,8 +130,11 @@ struct APIResponder: HTTPResponder {
     private func patch(_ request: Request, type: ResourceType, namespace: String?, name: String, subresource: String?, query: [String: String], manager: String) async throws -> Response {
         let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { String($0).trimmingSpaces() } ?? ""
         let isApply = contentType == "application/apply-patch+yaml"
-        let body = try await readBody(request, allowYAML: isApply)
-        guard case .success(let node) = body else { return Self.failure(body.failure!) }
+        let node: Node
+        switch try await readBody(request, allowYAML: isApply) {
+        case .failure(let failure): return Self.failure(failure)
+        case .success(let body): node = body
+        }
         let kind: ClusterState.UpdateKind
         switch contentType {
         case "application/apply-patch+yaml":
@@ -245,47 +254,35 @@ struct APIResponder: HTTPResponder {
 
     // MARK: helpers
 
-    private enum BodyResult {
-        case success(Node)
-        case failed(APIFailure)
-        var failure: APIFailure? { if case .failed(let failure) = self { failure } else { nil } }
-    }
-
-    private func readBody(_ request: Request, allowYAML: Bool, optional: Bool = false) async throws -> BodyResult {
+    private func readBody(_ request: Request, allowYAML: Bool, optional: Bool = false) async throws -> Result<Node, APIFailure> {
         let contentType = request.headers[.contentType] ?? ""
         if contentType.contains("protobuf") {
-            return .failed(APIFailure(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (this development server does not speak protobuf; use kubectl apply -f or create -f with a manifest)"))
+            return .failure(APIFailure(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (this development server does not speak protobuf; use kubectl apply -f or create -f with a manifest)"))
         }
         var request = request
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: Self.maxBodyBytes)
         } catch {
-            return .failed(APIFailure(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(Self.maxBodyBytes)"))
+            return .failure(APIFailure(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(Self.maxBodyBytes)"))
         }
         let bytes = Array(buffer.readableBytesView)
         if bytes.isEmpty {
-            return optional ? .success(.null) : .failed(APIFailure(code: 400, reason: "BadRequest", message: "the request has no body"))
+            return optional ? .success(.null) : .failure(APIFailure(code: 400, reason: "BadRequest", message: "the request has no body"))
         }
         do {
             switch try YAMLParser().parse(bytes, file: "request body").first?.node {
             case let node? where node.mapping != nil || node.sequence != nil: return .success(node)
-            default: return .failed(APIFailure(code: 400, reason: "BadRequest", message: "the request body is not an object"))
+            default: return .failure(APIFailure(code: 400, reason: "BadRequest", message: "the request body is not an object"))
             }
         } catch {
-            return .failed(APIFailure(code: 400, reason: "BadRequest", message: "the request body is not valid \(allowYAML ? "YAML" : "JSON"): \(error)"))
+            return .failure(APIFailure(code: 400, reason: "BadRequest", message: "the request body is not valid \(allowYAML ? "YAML" : "JSON"): \(error)"))
         }
     }
 
     private static func defaultManager(_ request: Request) -> String {
         let agent = request.headers[.userAgent] ?? "unknown"
         return String(agent.split(separator: "/").first ?? "unknown")
-    }
-
-    private func notFound(_ type: ResourceType, _ name: String) -> APIFailure {
-        var failure = APIFailure(code: 404, reason: "NotFound", message: "\(type.key) \"\(name)\" not found")
-        failure.details = (name, type.resource, type.group)
-        return failure
     }
 
     static func parseQuery(_ query: String) -> [String: String] {

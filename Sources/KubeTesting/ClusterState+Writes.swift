@@ -107,12 +107,10 @@ extension ClusterState {
 
     func update(typeKey: String, namespace: String?, name: String, kind: UpdateKind, subresource: String?, manager: String) -> Result<Stored, APIFailure> {
         storage.withLock { storage in
-            guard let type = storage.types[typeKey] else { return .failure(APIFailure(code: 404, reason: "NotFound", message: "the server could not find the requested resource")) }
-            let key = ObjectKey(namespace: type.namespaced ? namespace ?? "" : "", name: name)
-            guard let existing = storage.objects[typeKey]?[key] else {
-                var failure = APIFailure(code: 404, reason: "NotFound", message: "\(type.key) \"\(name)\" not found")
-                failure.details = (name, type.resource, type.group)
-                return .failure(failure)
+            let type: ResourceType, key: ObjectKey, existing: Stored
+            switch Self.existing(in: storage, typeKey: typeKey, namespace: namespace, name: name) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let found): (type, key, existing) = found
             }
             let old = existing.node
             var candidate: Node
@@ -219,12 +217,10 @@ extension ClusterState {
 
     func delete(typeKey: String, namespace: String?, name: String, options: Node?) -> Result<Stored, APIFailure> {
         storage.withLock { storage in
-            guard let type = storage.types[typeKey] else { return .failure(APIFailure(code: 404, reason: "NotFound", message: "the server could not find the requested resource")) }
-            let key = ObjectKey(namespace: type.namespaced ? namespace ?? "" : "", name: name)
-            guard let existing = storage.objects[typeKey]?[key] else {
-                var failure = APIFailure(code: 404, reason: "NotFound", message: "\(type.key) \"\(name)\" not found")
-                failure.details = (name, type.resource, type.group)
-                return .failure(failure)
+            let key: ObjectKey, existing: Stored
+            switch Self.existing(in: storage, typeKey: typeKey, namespace: namespace, name: name) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let found): (_, key, existing) = found
             }
             var node = existing.node
             if let preconditions = options?["preconditions"] {
@@ -278,6 +274,14 @@ extension ClusterState {
     }
 
     // MARK: helpers
+
+    /// The stored object a write addresses, or the 404 the API server answers.
+    private static func existing(in storage: Storage, typeKey: String, namespace: String?, name: String) -> Result<(ResourceType, ObjectKey, Stored), APIFailure> {
+        guard let type = storage.types[typeKey] else { return .failure(APIFailure(code: 404, reason: "NotFound", message: "the server could not find the requested resource")) }
+        let key = ObjectKey(namespace: type.namespaced ? namespace ?? "" : "", name: name)
+        guard let existing = storage.objects[typeKey]?[key] else { return .failure(.notFound(type, name)) }
+        return .success((type, key, existing))
+    }
 
     private func conflict(_ type: ResourceType, _ name: String) -> APIFailure {
         var failure = APIFailure(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(type.key) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")

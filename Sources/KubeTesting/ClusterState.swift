@@ -269,6 +269,12 @@ struct APIFailure: Error, Sendable {
         self.message = message
     }
 
+    static func notFound(_ type: ResourceType, _ name: String) -> APIFailure {
+        var failure = APIFailure(code: 404, reason: "NotFound", message: "\(type.key) \"\(name)\" not found")
+        failure.details = (name, type.resource, type.group)
+        return failure
+    }
+
     /// The `metav1.Status` body.
     var status: Node {
         var map = Mapping([("kind", "Status"), ("apiVersion", "v1")])
