@@ -7,6 +7,10 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
     public var generation: Int?
     public var labels: [String: String]
     public var annotations: [String: String]
+    /// Owners (a pod's ReplicaSet, Job …): how flows and injection name the workload.
+    public var ownerReferences: [OwnerReference]
+    /// Set once deletion started (finalizers pending); the object is on its way out.
+    public var deletionTimestamp: String?
 
     public init(
         name: String, namespace: String? = nil, labels: [String: String] = [:], annotations: [String: String] = [:],
@@ -19,10 +23,12 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
         self.uid = uid
         self.resourceVersion = resourceVersion
         self.generation = generation
+        ownerReferences = []
+        deletionTimestamp = nil
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, namespace, uid, resourceVersion, generation, labels, annotations
+        case name, namespace, uid, resourceVersion, generation, labels, annotations, ownerReferences, deletionTimestamp
     }
 
     public init(from decoder: any Decoder) throws {
@@ -34,6 +40,23 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
         generation = try container.decodeIfPresent(Int.self, forKey: .generation)
         labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations) ?? [:]
+        ownerReferences = try container.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences) ?? []
+        deletionTimestamp = try container.decodeIfPresent(String.self, forKey: .deletionTimestamp)
+    }
+}
+
+/// `metadata.ownerReferences[]`: the fields netwatch reads.
+public struct OwnerReference: Sendable, Hashable, Decodable {
+    public var kind: String
+    public var name: String
+    public var uid: String?
+    public var controller: Bool?
+
+    public init(kind: String, name: String, uid: String? = nil, controller: Bool? = nil) {
+        self.kind = kind
+        self.name = name
+        self.uid = uid
+        self.controller = controller
     }
 }
 
