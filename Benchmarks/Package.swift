@@ -15,9 +15,11 @@ let package = Package(
             name: "RenderBenchmark",
             dependencies: [.product(name: "ConfigGen", package: "main")]
         ),
+        .target(name: "CMallocInfo"),
         .executableTarget(
             name: "ClientBenchmark",
             dependencies: [
+                "CMallocInfo",
                 .product(name: "KubeClient", package: "main"),
                 .product(name: "KubeTesting", package: "main"),
                 .product(name: "ConfigGen", package: "main"),

@@ -2,6 +2,7 @@ public import DataTree
 import Foundation
 public import Logging
 import YAML
+public import KubeModel
 
 /// A typed Kubernetes API client for any group/version/resource, built-in or custom.
 ///
@@ -37,8 +38,12 @@ public final class KubeClient: Sendable {
     let tokens: TokenSource
     let logger: Logger
     let userAgent: String
+    /// Shares repeated strings (label keys and values, images, owners) among every object this
+    /// client decodes; it keeps each distinct long string it has seen.
+    public let stringInterner: StringInterner
 
-    public init(configuration: KubeConfiguration, transport: any HTTPTransport, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy(), pageSize: Int = 500, userAgent: String = "netwatch") {
+    public init(configuration: KubeConfiguration, transport: any HTTPTransport, logger: Logger, retryPolicy: RetryPolicy = RetryPolicy(), pageSize: Int = 500, userAgent: String = "netwatch", stringInterner: StringInterner = StringInterner()) {
+        self.stringInterner = stringInterner
         self.configuration = configuration
         self.transport = transport
         self.logger = logger
@@ -72,6 +77,8 @@ public final class KubeClient: Sendable {
         first.limit = first.limit ?? pageSize
         first.continueToken = nil
         var result = try await list(type, resource, namespace: namespace, options: first)
+        // Hold the items in one exactly sized buffer rather than one grown by doubling.
+        if let remaining = result.remainingItemCount { result.items.reserveCapacity(result.items.count + remaining) }
         var token = result.continueToken
         while let current = token, !current.isEmpty {
             var next = options
@@ -118,7 +125,7 @@ public final class KubeClient: Sendable {
             for try await chunk in response.body where body.count < 1 << 20 { body += chunk }
             throw apiError(call, HTTPResponse(head: response.head, body: body))
         }
-        return WatchStream(chunks: response.body, url: configuration.server + path, resource: resource, namespace: namespace, maxLineBytes: 64 << 20)
+        return WatchStream(chunks: response.body, url: configuration.server + path, resource: resource, namespace: namespace, maxLineBytes: 64 << 20, decoder: jsonDecoder())
     }
 
     // MARK: writes
@@ -258,6 +265,12 @@ public final class KubeClient: Sendable {
         return APIError(verb: call.verb, resource: call.resource, namespace: call.namespace, name: call.name, code: response.head.status, status: status, retryAfterSeconds: retryAfter)
     }
 
+    func jsonDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.userInfo[StringInterner.userInfoKey] = stringInterner
+        return decoder
+    }
+
     func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], what: String, url: String) throws -> T {
         if T.self == Node.self {
             do {
@@ -268,7 +281,7 @@ public final class KubeClient: Sendable {
             }
         }
         do {
-            return try JSONDecoder().decode(type, from: Data(body))
+            return try jsonDecoder().decode(type, from: Data(body))
         } catch {
             throw DecodingFailure(what: what, url: url, offset: DecodingFailure.offset(of: error), detail: "\(error)", bytes: body)
         }

@@ -63,6 +63,7 @@ public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable
     let resource: APIResource
     let namespace: String?
     let maxLineBytes: Int
+    let decoder: JSONDecoder
 
     /// Aborts the underlying transfer.
     public func close() { chunks.close() }
@@ -76,7 +77,7 @@ public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable
         let url: String
         let resource: APIResource
         let namespace: String?
-        let decoder = JSONDecoder()
+        let decoder: JSONDecoder
 
         public mutating func next() async throws -> WatchEvent<Object>? {
             while !done {
@@ -126,6 +127,6 @@ public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(chunks: chunks.makeAsyncIterator(), framer: LineFramer(maxLineBytes: maxLineBytes), url: url, resource: resource, namespace: namespace)
+        AsyncIterator(chunks: chunks.makeAsyncIterator(), framer: LineFramer(maxLineBytes: maxLineBytes), url: url, resource: resource, namespace: namespace, decoder: decoder)
     }
 }

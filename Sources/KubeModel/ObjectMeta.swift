@@ -34,12 +34,12 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
-        namespace = try container.decodeIfPresent(String.self, forKey: .namespace)
+        namespace = decoder.interned(try container.decodeIfPresent(String.self, forKey: .namespace))
         uid = try container.decodeIfPresent(String.self, forKey: .uid)
         resourceVersion = try container.decodeIfPresent(String.self, forKey: .resourceVersion)
         generation = try container.decodeIfPresent(Int.self, forKey: .generation)
-        labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
-        annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations) ?? [:]
+        labels = decoder.interned(try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:])
+        annotations = decoder.interned(try container.decodeIfPresent([String: String].self, forKey: .annotations) ?? [:])
         ownerReferences = try container.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences) ?? []
         deletionTimestamp = try container.decodeIfPresent(String.self, forKey: .deletionTimestamp)
     }
@@ -51,6 +51,16 @@ public struct OwnerReference: Sendable, Hashable, Decodable {
     public var name: String
     public var uid: String?
     public var controller: Bool?
+
+    private enum CodingKeys: String, CodingKey { case kind, name, uid, controller }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = decoder.interned(try container.decode(String.self, forKey: .kind))
+        name = decoder.interned(try container.decode(String.self, forKey: .name))
+        uid = decoder.interned(try container.decodeIfPresent(String.self, forKey: .uid))
+        controller = try container.decodeIfPresent(Bool.self, forKey: .controller)
+    }
 
     public init(kind: String, name: String, uid: String? = nil, controller: Bool? = nil) {
         self.kind = kind

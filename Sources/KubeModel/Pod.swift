@@ -40,9 +40,9 @@ public struct PodSpec: Sendable, Hashable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         containers = try container.decodeIfPresent([Container].self, forKey: .containers) ?? []
         initContainers = try container.decodeIfPresent([Container].self, forKey: .initContainers) ?? []
-        nodeName = try container.decodeIfPresent(String.self, forKey: .nodeName)
+        nodeName = decoder.interned(try container.decodeIfPresent(String.self, forKey: .nodeName))
         hostNetwork = try container.decodeIfPresent(Bool.self, forKey: .hostNetwork) ?? false
-        serviceAccountName = try container.decodeIfPresent(String.self, forKey: .serviceAccountName)
+        serviceAccountName = decoder.interned(try container.decodeIfPresent(String.self, forKey: .serviceAccountName))
     }
 }
 
@@ -64,8 +64,8 @@ public struct Container: Sendable, Hashable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        name = try container.decode(String.self, forKey: .name)
-        image = try container.decodeIfPresent(String.self, forKey: .image)
+        name = decoder.interned(try container.decode(String.self, forKey: .name))
+        image = decoder.interned(try container.decodeIfPresent(String.self, forKey: .image))
         ports = try container.decodeIfPresent([ContainerPort].self, forKey: .ports) ?? []
         restartPolicy = try container.decodeIfPresent(String.self, forKey: .restartPolicy)
     }
@@ -114,10 +114,10 @@ public struct PodStatus: Sendable, Hashable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        phase = try container.decodeIfPresent(String.self, forKey: .phase)
+        phase = decoder.interned(try container.decodeIfPresent(String.self, forKey: .phase))
         podIP = try container.decodeIfPresent(String.self, forKey: .podIP)
         podIPs = try container.decodeIfPresent([PodIP].self, forKey: .podIPs) ?? []
-        hostIP = try container.decodeIfPresent(String.self, forKey: .hostIP)
+        hostIP = decoder.interned(try container.decodeIfPresent(String.self, forKey: .hostIP))
     }
 
     /// The pod's primary address: `podIP`, else the first of `podIPs`.

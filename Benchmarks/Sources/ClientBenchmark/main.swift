@@ -1,3 +1,4 @@
+import CMallocInfo
 import CurlTransport
 import DataTree
 import Foundation
@@ -17,12 +18,16 @@ import Logging
 func realisticPod(_ index: Int) -> Node {
     let namespace = "team-\(index % 1000)"
     let app = ["web", "api", "cart", "ledger", "search"][index % 5]
-    let hash = String(index &* 2_654_435_761 % 0xFFFFFF, radix: 16)
+    // Pods come in ReplicaSets of 5: replicas share the owner, template hash, images and
+    // restart annotation, as they do in a real cluster.
+    let replicaSet = index / 5
+    let hash = String(replicaSet &* 2_654_435_761 % 0xFFFFFF, radix: 16)
+    let ownerUID = String(format: "%08x-0000-4000-9000-%012x", replicaSet, replicaSet)
     let name = "\(app)-\(hash)-\(String(index, radix: 36))"
     let ip = "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
     let uid = String(format: "%08x-0000-4000-8000-%012x", index, index)
-    let time = "2026-11-20T10:\(String(format: "%02d", index % 60)):00Z"
-    let fields: Node = ["f:metadata": ["f:generateName": [:], "f:labels": ["f:app": [:], "f:pod-template-hash": [:], "f:team": [:], "f:tier": [:], "f:version": [:]], "f:ownerReferences": ["k:{\"uid\":\"\(uid)\"}": [:]]],
+    let time = "2026-11-20T10:\(String(format: "%02d", replicaSet % 60)):00Z"
+    let fields: Node = ["f:metadata": ["f:generateName": [:], "f:labels": ["f:app": [:], "f:pod-template-hash": [:], "f:team": [:], "f:tier": [:], "f:version": [:]], "f:ownerReferences": ["k:{\"uid\":\"\(ownerUID)\"}": [:]]],
                         "f:spec": ["f:containers": ["k:{\"name\":\"app\"}": ["f:image": [:], "f:name": [:], "f:ports": [:], "f:resources": [:]], "k:{\"name\":\"exporter\"}": ["f:image": [:]]], "f:dnsPolicy": [:], "f:restartPolicy": [:], "f:schedulerName": [:]]]
     let statusFields: Node = ["f:status": ["f:conditions": [:], "f:containerStatuses": [:], "f:hostIP": [:], "f:phase": [:], "f:podIP": [:], "f:podIPs": [:], "f:startTime": [:]]]
     let container: Node = [
@@ -47,7 +52,7 @@ func realisticPod(_ index: Int) -> Node {
             "creationTimestamp": .string(time),
             "labels": ["app": .string(app), "pod-template-hash": .string(hash), "team": .string("team-\(index % 97)"), "tier": index % 3 == 0 ? "frontend" : "backend", "version": "v1"],
             "annotations": ["prometheus.io/scrape": "true", "prometheus.io/port": "9090", "kubectl.kubernetes.io/restartedAt": .string(time)],
-            "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": .string("\(app)-\(hash)"), "uid": .string(uid), "controller": true, "blockOwnerDeletion": true]],
+            "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": .string("\(app)-\(hash)"), "uid": .string(ownerUID), "controller": true, "blockOwnerDeletion": true]],
             "managedFields": [
                 ["manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": fields],
                 ["manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": statusFields, "subresource": "status"],
@@ -72,7 +77,10 @@ func realisticPod(_ index: Int) -> Node {
     ]
 }
 
-func allocatedBytes() -> Int { Int(mallinfo2().uordblks) }
+func allocatedBytes() -> Int {
+    cmallocinfo_trim()
+    return Int(cmallocinfo_allocated_bytes())
+}
 
 func peakResidentMegabytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -100,8 +108,7 @@ if arguments.count > 2, arguments[1] == "serve" {
         }
     }
     server.state.seed(resource: "pods", objects: batch)
-    print("PORT \(server.port) BYTES \(bytes)")
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data("PORT \(server.port) BYTES \(bytes)\n".utf8))
     while readLine() != nil {}
     await server.stop()
     exit(0)
@@ -148,9 +155,11 @@ for _ in 0..<runs {
 }
 precondition(decodedCount == podCount, "decoded \(decodedCount) of \(podCount)")
 
-// Memory held per decoded pod: allocator bytes in use with the list alive, minus before.
+// Memory held per decoded pod: allocator bytes in use with the list alive, minus before. A
+// fresh client, so the strings its interner keeps are counted too.
+let freshClient = try KubeClient(configuration: KubeConfiguration(server: url), logger: logger)
 let before = allocatedBytes()
-let held = try await client.listAll(Pod.self, .pods)
+let held = try await freshClient.listAll(Pod.self, .pods)
 let after = allocatedBytes()
 let perPod = Double(after - before) / Double(held.items.count)
 withExtendedLifetime(held) {}
