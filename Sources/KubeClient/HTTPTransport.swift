@@ -81,7 +81,7 @@ public struct ByteChunks: AsyncSequence, Sendable {
     /// Aborts the transfer; pending and later `next()` calls end with `CancellationError`.
     public func close() { cancel() }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
         let nextChunk: @Sendable () async throws -> [UInt8]?
         public mutating func next() async throws -> [UInt8]? { try await nextChunk() }
     }

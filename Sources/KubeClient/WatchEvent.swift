@@ -68,7 +68,7 @@ public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable
     /// Aborts the underlying transfer.
     public func close() { chunks.close() }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
         var chunks: ByteChunks.AsyncIterator
         var framer: LineFramer
         var ready: [LineFramer.Line] = []
