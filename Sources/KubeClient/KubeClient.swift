@@ -272,16 +272,8 @@ public final class KubeClient: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], what: String, url: String) throws -> T {
-        if T.self == Node.self {
-            do {
-                let documents = try YAMLParser().parse(body, file: url)
-                return (documents.first?.node ?? .null) as! T
-            } catch {
-                throw DecodingFailure(what: what, url: url, offset: 0, detail: "\(error)", bytes: body)
-            }
-        }
         do {
-            return try jsonDecoder().decode(type, from: Data(body))
+            return try BodyDecoder.decode(type, from: body, using: jsonDecoder())
         } catch {
             throw DecodingFailure(what: what, url: url, offset: DecodingFailure.offset(of: error), detail: "\(error)", bytes: body)
         }

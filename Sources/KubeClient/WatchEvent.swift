@@ -106,7 +106,7 @@ public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable
         private mutating func decode(_ line: LineFramer.Line) throws -> WatchEvent<Object> {
             let data = Data(line.bytes)
             do {
-                switch try decoder.decode(WatchEnvelope<Object>.self, from: data).decoded {
+                switch try BodyDecoder.decode(WatchEnvelope<Object>.self, from: line.bytes, using: decoder).decoded {
                 case .event(let event): return event
                 case .error(let status):
                     done = true

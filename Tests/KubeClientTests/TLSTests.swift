@@ -67,4 +67,41 @@ struct TLSTests {
             #expect(misconfigured.kind == .tlsConfiguration, "\(misconfigured)")
         }
     }
+
+    @Test("insecure-skip-tls-verify works only when set, and says so once")
+    func insecureSkipVerify() async throws {
+        let pki = try TestPKI.make()
+        let options = TestAPIServer.Options(tls: .init(certificate: pki.path("server.crt"), key: pki.path("server.key")))
+        let server = try await TestAPIServer.start(options)
+        defer { Task { await server.stop() } }
+        let captured = CapturedLogs()
+        let logger = Logger(label: "insecure") { _ in captured }
+        let insecure = TLSSettings(insecureSkipVerify: true)
+        let transport = try CurlTransport(options: .init(tls: insecure), logger: logger)
+        let client = KubeClient(configuration: KubeConfiguration(server: server.url, tls: insecure), transport: transport, logger: logger)
+        _ = try await client.get(Node.self, .namespaces, name: "default")
+        _ = try await client.get(Node.self, .namespaces, name: "kube-system")
+        let warnings = captured.lines.filter { $0.hasPrefix("warning") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("insecure-skip-tls-verify") == true)
+
+        // The same server without the setting (and without its CA) is refused.
+        let strict = try CurlTransportFactory.make()
+        let refused = try await #require(throws: TransportError.self) { _ = try await strict.send(HTTPRequest(method: "GET", url: server.url + "/version")) }
+        #expect(refused.kind == .tls)
+    }
+}
+
+import Synchronization
+
+/// A log handler that keeps what it is given.
+final class CapturedLogs: LogHandler, Sendable {
+    private let storage = Mutex<[String]>([])
+    var lines: [String] { storage.withLock { $0 } }
+    var metadata: Logger.Metadata { get { [:] } set {} }
+    var logLevel: Logger.Level { get { .trace } set {} }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { nil } set {} }
+    func log(event: LogEvent) {
+        storage.withLock { $0.append("\(event.level): \(event.message)") }
+    }
 }

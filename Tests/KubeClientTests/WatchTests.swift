@@ -231,3 +231,28 @@ struct WatchTests {
         }
     }
 }
+
+@Suite("Watch faults")
+struct WatchFaultTests {
+    @Test("a watch dropped mid-stream ends without an error; resuming from the last resourceVersion loses nothing")
+    func droppedMidStream() async throws {
+        try await withCluster { cluster in
+            let client = cluster.client
+            let start = String(cluster.server.state.currentRevision)
+            for name in ["a", "b", "c", "d"] { _ = try await client.create(Node.self, .pods, namespace: "default", object: podNode(name)) }
+            cluster.server.state.updateFaults { $0.closeWatchesAfterEvents = 2 }
+            var names: [String] = []
+            var last = start
+            for _ in 0..<2 {
+                let stream = try await client.watch(Pod.self, .pods, options: WatchOptions(resourceVersion: last, allowBookmarks: false))
+                for try await event in stream {
+                    if case .added(let pod) = event {
+                        names.append(pod.metadata.name)
+                        last = pod.metadata.resourceVersion ?? last
+                    }
+                }
+            }
+            #expect(names == ["a", "b", "c", "d"])
+        }
+    }
+}
