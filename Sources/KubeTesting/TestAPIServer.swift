@@ -2,13 +2,15 @@ public import DataTree
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdHTTP2
 import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
-/// A Kubernetes API server for tests and local runs, on loopback, that `kubectl` and
+/// A Kubernetes API server for tests and local runs, on loopback (HTTP/1.1, or HTTP/2 and
+/// HTTP/1.1 by ALPN when serving TLS), that `kubectl` and
 /// netwatch's client can both use (see DESIGN.md §5 for what it implements and what not).
 ///
 /// Start it with `start(_:logger:)`; `state` gives tests direct access to storage and fault
@@ -70,7 +72,9 @@ public final class TestAPIServer: Sendable {
                 configuration.certificateVerification = .noHostnameVerification
                 configuration.trustRoots = .file(clientCA)
             }
-            server = try .tls(.http1(), tlsConfiguration: configuration)
+            // HTTP/2 by ALPN with HTTP/1.1 as the fallback, as kube-apiserver offers.
+            // Idle HTTP/2 connections (curl keeps them) must not hold up a graceful stop.
+            server = try .http2Upgrade(tlsConfiguration: configuration, configuration: .init(idleTimeout: .seconds(30), gracefulCloseTimeout: .milliseconds(500)))
         } else {
             server = .http1()
         }
@@ -105,11 +109,18 @@ public final class TestAPIServer: Sendable {
         return TestAPIServer(state: state, port: port, url: "\(scheme)://\(host):\(port)", task: task, group: group)
     }
 
-    /// Stops serving; open watches end.
-    public func stop() async {
+    /// Stops serving; open watches end. Connections get `gracePeriod` to finish, then the
+    /// server is cancelled (an HTTP/2 stream a client reset can otherwise hold it up).
+    public func stop(gracePeriod: Duration = .seconds(2)) async {
         state.closeAllWatches()
         await group.triggerGracefulShutdown()
+        let task = self.task
+        let watchdog = Task {
+            try await Task.sleep(for: gracePeriod)
+            task.cancel()
+        }
         _ = try? await task.value
+        watchdog.cancel()
     }
 
     /// A kubeconfig for this server (for kubectl and `netwatch operator --kubeconfig`).

@@ -42,6 +42,15 @@ struct TLSTests {
             #expect(cluster.server.url.hasPrefix("https://127.0.0.1:"))
             let namespace = try await cluster.client.get(Node.self, .namespaces, name: "default")
             #expect(namespace["metadata"]?["name"] == "default")
+            // The server offers HTTP/2 by ALPN; the transport takes it, for requests and watches.
+            let head = try await cluster.transport.send(HTTPRequest(method: "GET", url: cluster.server.url + "/version")).head
+            #expect(head.version == "HTTP/2", "\(head)")
+            let watch = try await cluster.client.watch(Node.self, .configMaps, namespace: "default", options: WatchOptions(resourceVersion: String(cluster.server.state.currentRevision), allowBookmarks: false))
+            _ = try await cluster.client.create(Node.self, .configMaps, namespace: "default", object: configMapNode("over-h2", data: ["k": "v"]))
+            for try await event in watch {
+                if case .added(let object) = event { #expect(object["metadata"]?["name"] == "over-h2"); break }
+            }
+            watch.close()
 
             func client(_ tls: TLSSettings) throws -> KubeClient {
                 KubeClient(configuration: KubeConfiguration(server: cluster.server.url, tls: tls), transport: try CurlTransportFactory.make(.init(tls: tls)), logger: .init(label: "t"), retryPolicy: .init(maxServerErrorRetries: 0))
