@@ -68,6 +68,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "KubeRuntime",
+            dependencies: ["KubeClient", "KubeModel", "DataTree", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "netwatch-dev-apiserver",
             dependencies: [
@@ -103,6 +108,7 @@ let package = Package(
             dependencies: ["KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML", "NetWatchAPI", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeModel"], swiftSettings: strictSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),
     ]
 )
