@@ -1,0 +1,140 @@
+public import KubeClient
+
+/// What a watcher tells its store, in the vocabulary of kube-rs's `watcher::Event`.
+public enum WatcherEvent<Object: Sendable>: Sendable {
+    /// A (re)list starts: the store begins a fresh buffer.
+    case initStart
+    /// Objects of the (re)list.
+    case initApply([Object])
+    /// The (re)list is complete: the store swaps in the buffer.
+    case initDone
+    case apply(Object)
+    case delete(Object)
+}
+
+/// The list-then-watch loop as a state machine, after kube-rs's `watcher.rs`.
+///
+/// The driver asks `nextStep(now:)` what to do, does it, and reports the outcome; events for
+/// the store come back from the report methods. Guarantees:
+/// - Initial list, then a watch from the list's resourceVersion.
+/// - A watch that the server closes normally is resumed from the last resourceVersion seen
+///   (objects or bookmarks) with no relist — unless it closed within `minimumWatchDuration`
+///   without any event, which counts as a failure (client-go's VeryShortWatch).
+/// - 410 Expired/Gone (in the stream or at the start) forgets the resourceVersion and relists
+///   from scratch (resourceVersion ""), never retrying the expired one.
+/// - Other failures wait with `Backoff` (0.8 s → 30 s, jitter, reset after 2 min healthy),
+///   at least the server's Retry-After, and retry the same step.
+public struct Watcher<Object: Decodable & Sendable>: Sendable {
+    public enum Step: Sendable, Equatable {
+        /// List everything; `resourceVersion` "0" on the first list (any cached state will do),
+        /// "" after an expiry (must be current).
+        case list(resourceVersion: String)
+        case watch(from: String)
+        case wait(until: RuntimeInstant, then: Phase)
+    }
+
+    public enum Phase: Sendable, Equatable {
+        case listing(resourceVersion: String)
+        case watching(from: String)
+    }
+
+    public private(set) var phase: Phase = .listing(resourceVersion: "0")
+    private var waitUntil: RuntimeInstant?
+    private var backoff: Backoff
+    private var watchStartedAt: RuntimeInstant?
+    private var eventsInWatch = 0
+    private let resourceVersion: @Sendable (Object) -> String?
+    public var minimumWatchDuration: Duration = .seconds(1)
+    /// Counters for the operator's metrics.
+    public private(set) var relists = 0
+    public private(set) var watchRestarts = 0
+
+    public init(backoff: Backoff = Backoff(), resourceVersion: @escaping @Sendable (Object) -> String?) {
+        self.backoff = backoff
+        self.resourceVersion = resourceVersion
+    }
+
+    /// The next thing the driver should do.
+    public func nextStep(now: RuntimeInstant) -> Step {
+        if let waitUntil, now < waitUntil { return .wait(until: waitUntil, then: phase) }
+        switch phase {
+        case .listing(let version): return .list(resourceVersion: version)
+        case .watching(let version): return .watch(from: version)
+        }
+    }
+
+    // MARK: list outcomes
+
+    /// The list succeeded: the store gets the whole state; the watch starts from `resourceVersion`.
+    public mutating func listed(_ items: [Object], resourceVersion: String, now: RuntimeInstant) -> [WatcherEvent<Object>] {
+        waitUntil = nil
+        backoff.succeeded(at: now)
+        phase = .watching(from: resourceVersion)
+        return [.initStart, .initApply(items), .initDone]
+    }
+
+    public mutating func listFailed(_ error: any Error, now: RuntimeInstant, unit: Double) {
+        if let apiError = error as? APIError, apiError.isExpired {
+            phase = .listing(resourceVersion: "")
+        }
+        wait(after: error, now: now, unit: unit)
+    }
+
+    // MARK: watch outcomes
+
+    public mutating func watchStarted(now: RuntimeInstant) {
+        waitUntil = nil
+        watchStartedAt = now
+        eventsInWatch = 0
+    }
+
+    public mutating func received(_ event: WatchEvent<Object>, now: RuntimeInstant) -> [WatcherEvent<Object>] {
+        eventsInWatch += 1
+        backoff.succeeded(at: now)
+        switch event {
+        case .added(let object), .modified(let object):
+            advance(to: resourceVersion(object))
+            return [.apply(object)]
+        case .deleted(let object):
+            advance(to: resourceVersion(object))
+            return [.delete(object)]
+        case .bookmark(let version, _):
+            advance(to: version)
+            return []
+        }
+    }
+
+    /// The server ended the stream without an error (its timeout, or a dropped connection).
+    public mutating func watchEnded(now: RuntimeInstant, unit: Double) {
+        watchRestarts += 1
+        let lasted = watchStartedAt.map { now - $0 } ?? .zero
+        if eventsInWatch == 0 && lasted < minimumWatchDuration {
+            wait(after: nil, now: now, unit: unit)
+        }
+    }
+
+    /// The watch failed to start or failed mid-stream.
+    public mutating func watchFailed(_ error: any Error, now: RuntimeInstant, unit: Double) {
+        watchRestarts += 1
+        if let apiError = error as? APIError, apiError.isExpired {
+            relists += 1
+            phase = .listing(resourceVersion: "")
+            waitUntil = nil
+            return
+        }
+        wait(after: error, now: now, unit: unit)
+    }
+
+    private mutating func advance(to version: String?) {
+        guard let version, !version.isEmpty else { return }
+        phase = .watching(from: version)
+    }
+
+    private mutating func wait(after error: (any Error)?, now: RuntimeInstant, unit: Double) {
+        var delay = backoff.failed(at: now, unit: unit)
+        if let retryAfter = (error as? APIError)?.retryAfterSeconds {
+            delay = max(delay, .seconds(retryAfter))
+        }
+        waitUntil = now + delay
+    }
+}
