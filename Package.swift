@@ -108,7 +108,11 @@ let package = Package(
             dependencies: ["KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML", "NetWatchAPI", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "KubeModel"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KubeRuntimeTests",
+            dependencies: ["KubeRuntime", "KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),
     ]
 )
