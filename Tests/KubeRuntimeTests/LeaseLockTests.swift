@@ -1,0 +1,64 @@
+import CurlTransport
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeTesting
+import Logging
+import Testing
+
+@Suite("Leader election against the test API server")
+struct LeaseLockTests {
+    func candidate(_ identity: String, _ client: KubeClient) -> LeaseLock<ContinuousClock> {
+        let elector = LeaderElector(identity: identity, leaseDuration: .seconds(2), renewDeadline: .milliseconds(1500), retryPeriod: .milliseconds(200))
+        return LeaseLock(client: client, namespace: "default", name: "netwatch-operator", elector: elector, clock: ContinuousClock(), logger: Logger(label: identity))
+    }
+
+    func leaders(_ a: LeaseLock<ContinuousClock>, _ b: LeaseLock<ContinuousClock>) async -> [Bool] { [await a.isLeader, await b.isLeader] }
+
+    @Test("two replicas: never both leaders; a crashed leader is replaced after the lease duration, a released one at once")
+    func twoReplicas() async throws {
+        let server = try await TestAPIServer.start()
+        let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: Logger(label: "t"))
+        let a = candidate("replica-a", client)
+        let b = candidate("replica-b", client)
+        let runA = Task { await a.run(releaseOnExit: false) }
+        try await Task.sleep(for: .milliseconds(300))
+        let runB = Task { await b.run() }
+        var sawOne = false
+        for _ in 0..<15 {
+            let state = await leaders(a, b)
+            #expect(!(state[0] && state[1]), "two leaders at once")
+            if state == [true, false] { sawOne = true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(sawOne)
+
+        // a crashes (no release): b must wait out the lease, then lead.
+        let crash = ContinuousClock.now
+        runA.cancel()
+        await runA.value
+        var takeover: Duration?
+        for _ in 0..<60 {
+            if await b.isLeader { takeover = ContinuousClock.now - crash; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let waited = try #require(takeover)
+        #expect(waited >= .milliseconds(1500), "took over after \(waited)")
+
+        // b releases on shutdown: a new candidate takes over at its first attempt.
+        runB.cancel()
+        await runB.value
+        let c = candidate("replica-c", client)
+        let released = ContinuousClock.now
+        let runC = Task { await c.run() }
+        var cLeads: Duration?
+        for _ in 0..<30 {
+            if await c.isLeader { cLeads = ContinuousClock.now - released; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try #require(cLeads) < .seconds(1))
+        runC.cancel()
+        await runC.value
+        await server.stop()
+    }
+}
