@@ -73,6 +73,11 @@ let package = Package(
             dependencies: ["KubeClient", "KubeModel", "DataTree", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Operator",
+            dependencies: ["KubeRuntime", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "netwatch-dev-apiserver",
             dependencies: [
@@ -86,8 +91,9 @@ let package = Package(
         .executableTarget(
             name: "netwatch",
             dependencies: [
-                "RenderIO", "ConfigGen", "NetWatchAPI",
+                "RenderIO", "ConfigGen", "NetWatchAPI", "Operator", "KubeClient", "CurlTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -111,6 +117,11 @@ let package = Package(
         .testTarget(
             name: "KubeRuntimeTests",
             dependencies: ["KubeRuntime", "KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OperatorTests",
+            dependencies: ["Operator", "KubeRuntime", "KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML", "RenderIO", "ConfigGen", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),

@@ -44,6 +44,8 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
 
     public func snapshot() -> ObjectStore<Object> { store }
 
+    public func setWatchTimeout(_ seconds: Int) { watchTimeoutSeconds = seconds }
+
     public func waitUntilReady() async {
         if store.isReady { return }
         await withCheckedContinuation { readyWaiters.append($0) }

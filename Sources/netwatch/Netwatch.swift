@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `netwatch`: network observability as configuration.
 @main
-struct Netwatch: ParsableCommand {
+struct Netwatch: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
@@ -13,7 +13,7 @@ struct Netwatch: ParsableCommand {
             (unreadable or malformed files, nothing is written).
             """,
         version: version,
-        subcommands: [RenderCommand.self, ValidateCommand.self, CRDsCommand.self, VersionCommand.self]
+        subcommands: [RenderCommand.self, ValidateCommand.self, CRDsCommand.self, OperatorCommand.self, VersionCommand.self]
     )
 }
 

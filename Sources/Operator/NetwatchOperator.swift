@@ -1,0 +1,121 @@
+import ConfigGen
+import DataTree
+public import KubeClient
+import KubeModel
+import KubeRuntime
+public import Logging
+import RenderIO
+
+/// `netwatch operator`: watches the objects `render` reads, and keeps the rendered output in
+/// step with the cluster.
+///
+/// Guarantees: nothing is rendered until every watched kind has completed its first list (a
+/// partial view would prune files that should stay); every change enqueues one coalesced
+/// render; the render is the same pure `render()` as `netwatch render`, fed the same objects,
+/// so the output is byte-identical; unchanged files are not rewritten. With leader election,
+/// only the leader writes.
+public final class NetwatchOperator: Sendable {
+    public struct Options: Sendable {
+        /// Write the output here (atomically, compare-before-write), for a Prometheus outside
+        /// the cluster. Applying to ConfigMaps in the cluster is the next step of issue 4.
+        public var outputDirectory: String
+        /// Leader election on a Lease in this namespace; nil runs without it (one replica).
+        public var leaseNamespace: String?
+        public var identity: String
+        public var watchTimeoutSeconds: Int
+
+        public init(outputDirectory: String, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300) {
+            self.outputDirectory = outputDirectory
+            self.leaseNamespace = leaseNamespace
+            self.identity = identity
+            self.watchTimeoutSeconds = watchTimeoutSeconds
+        }
+    }
+
+    /// The kinds render reads, watched in all namespaces.
+    public static let watchedResources: [APIResource] = [
+        .namespaces, .pods, .services,
+        APIResource(group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true),
+        APIResource(group: "apps", version: "v1", resource: "statefulsets", kind: "StatefulSet", namespaced: true),
+        APIResource(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet", namespaced: true),
+        APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true),
+        APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true),
+    ]
+
+    let client: KubeClient
+    let options: Options
+    let logger: Logger
+    let reflectors: [Reflector<Node, ContinuousClock>]
+    let controller: Controller<String, ContinuousClock>
+    let lease: LeaseLock<ContinuousClock>?
+
+    public init(client: KubeClient, options: Options, logger: Logger) {
+        self.client = client
+        self.options = options
+        self.logger = logger
+        let clock = ContinuousClock()
+        reflectors = Self.watchedResources.map { resource in
+            Reflector<Node, ContinuousClock>(
+                client: client, resource: resource, clock: clock, logger: logger,
+                key: { "\($0["metadata"]?["namespace"]?.string ?? "")/\($0["metadata"]?["name"]?.string ?? "")" },
+                resourceVersion: { $0["metadata"]?["resourceVersion"]?.string })
+        }
+        controller = Controller(clock: clock, logger: logger)
+        lease = options.leaseNamespace.map {
+            LeaseLock(client: client, namespace: $0, name: "netwatch-operator", elector: LeaderElector(identity: options.identity), clock: clock, logger: logger)
+        }
+    }
+
+    /// Runs until the calling task is cancelled.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            for reflector in reflectors {
+                group.addTask {
+                    await reflector.setWatchTimeout(self.options.watchTimeoutSeconds)
+                    await reflector.run()
+                }
+                group.addTask {
+                    for await _ in reflector.changes { await self.controller.enqueue("render") }
+                }
+            }
+            if let lease {
+                group.addTask { await lease.run() }
+            }
+            group.addTask {
+                await self.controller.run(workers: 1) { _ in try await self.reconcile() }
+            }
+        }
+    }
+
+    /// Renders everything from the stores and writes what changed.
+    func reconcile() async throws -> ReconcileResult {
+        for reflector in reflectors where !(await reflector.snapshot().isReady) {
+            return .requeue(after: .milliseconds(200))
+        }
+        if let lease, !(await lease.isLeader) {
+            return .requeue(after: .seconds(2))  // a standby keeps its caches warm and writes nothing
+        }
+        var raw: [RawObject] = []
+        for reflector in reflectors {
+            let store = await reflector.snapshot()
+            for key in store.objects.keys.sorted() {
+                guard let node = store[key] else { continue }
+                raw += ObjectReader.rawObjects(from: node, source: nil).0
+            }
+        }
+        let (snapshot, problems) = Snapshot.decode(raw)
+        let result = render(snapshot)
+        for diagnostic in problems + result.diagnostics {
+            logger.warning("\(diagnostic.description)", metadata: ["reconcile.object": "\(diagnostic.object.map { "\($0)" } ?? "")"])
+        }
+        do {
+            let changes = try OutputDirectory(root: options.outputDirectory).write(result.artifacts)
+            if !changes.written.isEmpty || !changes.removed.isEmpty {
+                logger.info("output updated", metadata: ["output.written": "\(changes.written.count)", "output.removed": "\(changes.removed.count)", "output.unchanged": "\(changes.unchanged)"])
+            }
+        } catch {
+            throw ReconcileError(terminal: false, error)
+        }
+        return .awaitChange
+    }
+}

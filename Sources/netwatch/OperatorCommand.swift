@@ -1,0 +1,66 @@
+import ArgumentParser
+import CurlTransport
+import Dispatch
+import Foundation
+import KubeClient
+import Logging
+import Operator
+
+struct OperatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator",
+        abstract: "Watch the cluster and keep the rendered configuration in step with it.",
+        discussion: """
+            Uses --kubeconfig (or $KUBECONFIG, or the in-cluster service account). Writes the same \
+            files as `netwatch render` into --output-dir, atomically and only when they change. \
+            Stops cleanly on SIGTERM or SIGINT (and releases its lease).
+            """
+    )
+
+    @Option(help: "kubeconfig file (default: $KUBECONFIG, the in-cluster service account, ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Option(help: "kubeconfig context (default: current-context).")
+    var context: String?
+
+    @Option(name: .customLong("output-dir"), help: "Directory netwatch owns and writes the output to.")
+    var outputDirectory: String
+
+    @Option(name: .customLong("leader-election-namespace"), help: "Elect a leader on a Lease in this namespace (run several replicas).")
+    var leaseNamespace: String?
+
+    @Option(help: "Identity in leader election (default: the host name).")
+    var identity: String = ProcessInfo.processInfo.hostName
+
+    func run() async throws {
+        var logger = Logger(label: "netwatch")
+        logger.logLevel = .info
+        let configuration: KubeConfiguration
+        do {
+            configuration = try KubeConfiguration.load(kubeconfig: kubeconfig, context: context)
+        } catch {
+            printError("\(error)")
+            throw ExitCodes.unusableInput
+        }
+        logger.info("starting", metadata: ["kube.server": "\(configuration.server)", "kube.origin": "\(configuration.origin)", "output.directory": "\(outputDirectory)"])
+        let client = try KubeClient(configuration: configuration, logger: logger)
+        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity), logger: logger)
+        let running = Task { await netwatch.run() }
+        let signals = AsyncStream<Int32> { continuation in
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber)
+                source.setEventHandler { continuation.yield(signalNumber) }
+                source.resume()
+                nonisolated(unsafe) let retained = source
+                continuation.onTermination = { _ in retained.cancel() }
+            }
+        }
+        for await signalNumber in signals {
+            logger.info("stopping", metadata: ["signal": "\(signalNumber)"])
+            break
+        }
+        running.cancel()
+        await running.value
+    }
+}

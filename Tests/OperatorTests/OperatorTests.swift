@@ -1,0 +1,91 @@
+import ConfigGen
+import CurlTransport
+import DataTree
+import Foundation
+import KubeClient
+import KubeModel
+import KubeTesting
+import Logging
+import Operator
+import RenderIO
+import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Every file under `root` (relative path → bytes), skipping netwatch's own manifest.
+func tree(_ root: String) -> [String: [UInt8]] {
+    var files: [String: [UInt8]] = [:]
+    guard let enumerator = FileManager.default.enumerator(atPath: root) else { return files }
+    while let path = enumerator.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        let full = root + "/" + path
+        if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue, path != OutputDirectory.manifestName,
+           let data = FileManager.default.contents(atPath: full) {
+            files[path] = [UInt8](data)
+        }
+    }
+    return files
+}
+
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return false
+}
+
+@Suite("Operator against the test API server")
+struct OperatorTests {
+    @Test("in-cluster output equals `netwatch render` of the same manifests, byte for byte, and follows pod and monitor changes")
+    func followsTheCluster() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-operator-\(UUID().uuidString)").path
+        let gitops = temporary + "/gitops", live = temporary + "/live"
+        let (snapshot, _) = Snapshot.decode(loaded.objects)
+        _ = try OutputDirectory(root: gitops).write(render(snapshot).artifacts)
+
+        let server = try await TestAPIServer.start()
+        let crds = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/crds").path])
+        #expect(server.state.load(crds.objects.map(\.document) + loaded.objects.map(\.document)).isEmpty)
+        var logger = Logger(label: "operator")
+        logger.logLevel = .warning
+        let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
+        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: live), logger: logger)
+        let running = Task { await netwatch.run() }
+
+        let expected = tree(gitops)
+        #expect(!expected.isEmpty)
+        let converged = try await eventually { tree(live) == expected }
+        #expect(converged, "operator output differs from render: \(Set(tree(live).keys).symmetricDifference(expected.keys).sorted())")
+
+        // A new pod in a monitored namespace changes only file_sd files (no prometheus.yml rewrite).
+        let before = tree(live)
+        let pod: Node = [
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": ["name": "web-new", "namespace": "shop", "labels": ["app": "web", "tier": "frontend"]],
+            "spec": ["containers": [["name": "web", "ports": [["name": "metrics", "containerPort": 9090]]]]],
+            "status": ["phase": "Running", "podIP": "127.0.0.42"],
+        ]
+        _ = try await client.create(Node.self, .pods, namespace: "shop", object: pod)
+        let podSeen = try await eventually { tree(live).values.contains { String(decoding: $0, as: UTF8.self).contains("127.0.0.42") } }
+        #expect(podSeen)
+        let after = tree(live)
+        let changed = after.keys.filter { after[$0] != before[$0] }.sorted()
+        #expect(!changed.isEmpty)
+        #expect(changed.allSatisfy { !$0.hasSuffix("prometheus.yml") && !$0.contains("prometheus-shard") }, "\(changed)")
+
+        // Deleting every NetworkMonitor empties the file_sd directory of the static stack.
+        let monitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
+        for object in loaded.objects where object.type.kind == "NetworkMonitor" {
+            try await client.delete(monitors, namespace: object.metadata.namespace, name: object.metadata.name)
+        }
+        let pruned = try await eventually { !tree(live).keys.contains { $0.contains("file_sd/") } }
+        #expect(pruned)
+
+        running.cancel()
+        await running.value
+        await server.stop()
+    }
+}
