@@ -26,29 +26,36 @@ struct Failure: Error {}
 @Suite("Controller")
 struct ControllerTests {
     func eventually(_ condition: @escaping () async -> Bool) async {
-        for _ in 0..<200 {
+        for _ in 0..<1000 {
             if await condition() { return }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        Issue.record("condition not met within 2 s")
+        Issue.record("condition not met within 10 s")
     }
 
     @Test("4 workers: keys are deduplicated, never reconciled concurrently, and a key changed during its reconcile runs again")
     func exclusivity() async {
         let controller = Controller<String, ContinuousClock>(clock: ContinuousClock(), logger: Logger(label: "t"))
         let recorder = Recorder()
+        let gate = Mutex(false)  // holds the first reconcile of ns/a open until the test says so
         let runner = Task {
             await controller.run(workers: 4) { key in
                 recorder.enter(key)
-                try? await Task.sleep(for: .milliseconds(30))
+                if key == "ns/a" && recorder.count(key) == 1 {
+                    while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
+                }
+                try? await Task.sleep(for: .milliseconds(5))
                 recorder.leave(key)
                 return .awaitChange
             }
         }
         for _ in 0..<10 { await controller.enqueue("ns/a") }
         await controller.enqueue("ns/b")
-        try? await Task.sleep(for: .milliseconds(10))
-        await controller.enqueue("ns/a")  // during a's reconcile
+        await eventually { recorder.count("ns/a") == 1 }
+        for _ in 0..<3 { await controller.enqueue("ns/a") }  // changed while being reconciled
+        try? await Task.sleep(for: .milliseconds(50))
+        #expect(recorder.count("ns/a") == 1, "not handed to a second worker while the first runs")
+        gate.withLock { $0 = true }
         await eventually { recorder.count("ns/a") == 2 && recorder.count("ns/b") == 1 }
         try? await Task.sleep(for: .milliseconds(100))
         #expect(recorder.count("ns/a") == 2)

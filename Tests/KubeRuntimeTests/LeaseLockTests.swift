@@ -56,7 +56,7 @@ struct LeaseLockTests {
             if await c.isLeader { cLeads = ContinuousClock.now - released; break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(try #require(cLeads) < .seconds(1))
+        #expect(try #require(cLeads) < .milliseconds(1500), "well inside the 2 s lease: the release worked")
         runC.cancel()
         await runC.value
         await server.stop()
