@@ -17,14 +17,14 @@ import RenderIO
 public final class NetwatchOperator: Sendable {
     public struct Options: Sendable {
         /// Write the output here (atomically, compare-before-write), for a Prometheus outside
-        /// the cluster. Applying to ConfigMaps in the cluster is the next step of issue 4.
-        public var outputDirectory: String
+        /// the cluster; nil applies the rendered ConfigMaps and Secrets to the cluster instead.
+        public var outputDirectory: String?
         /// Leader election on a Lease in this namespace; nil runs without it (one replica).
         public var leaseNamespace: String?
         public var identity: String
         public var watchTimeoutSeconds: Int
 
-        public init(outputDirectory: String, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300) {
+        public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300) {
             self.outputDirectory = outputDirectory
             self.leaseNamespace = leaseNamespace
             self.identity = identity
@@ -48,6 +48,7 @@ public final class NetwatchOperator: Sendable {
     let reflectors: [Reflector<Node, ContinuousClock>]
     let controller: Controller<String, ContinuousClock>
     let lease: LeaseLock<ContinuousClock>?
+    let applier: ClusterApplier
 
     public init(client: KubeClient, options: Options, logger: Logger) {
         self.client = client
@@ -61,6 +62,7 @@ public final class NetwatchOperator: Sendable {
                 resourceVersion: { $0["metadata"]?["resourceVersion"]?.string })
         }
         controller = Controller(clock: clock, logger: logger)
+        applier = ClusterApplier(client: client, logger: logger)
         lease = options.leaseNamespace.map {
             LeaseLock(client: client, namespace: $0, name: "netwatch-operator", elector: LeaderElector(identity: options.identity), clock: clock, logger: logger)
         }
@@ -96,11 +98,13 @@ public final class NetwatchOperator: Sendable {
             return .requeue(after: .seconds(2))  // a standby keeps its caches warm and writes nothing
         }
         var raw: [RawObject] = []
+        var stackUIDs: [String: String] = [:]
         for reflector in reflectors {
             let store = await reflector.snapshot()
             for key in store.objects.keys.sorted() {
                 guard let node = store[key] else { continue }
                 raw += ObjectReader.rawObjects(from: node, source: nil).0
+                if node["kind"] == "MonitoringStack", let uid = node["metadata"]?["uid"]?.string { stackUIDs[key] = uid }
             }
         }
         let (snapshot, problems) = Snapshot.decode(raw)
@@ -109,9 +113,16 @@ public final class NetwatchOperator: Sendable {
             logger.warning("\(diagnostic.description)", metadata: ["reconcile.object": "\(diagnostic.object.map { "\($0)" } ?? "")"])
         }
         do {
-            let changes = try OutputDirectory(root: options.outputDirectory).write(result.artifacts)
-            if !changes.written.isEmpty || !changes.removed.isEmpty {
-                logger.info("output updated", metadata: ["output.written": "\(changes.written.count)", "output.removed": "\(changes.removed.count)", "output.unchanged": "\(changes.unchanged)"])
+            if let directory = options.outputDirectory {
+                let changes = try OutputDirectory(root: directory).write(result.artifacts)
+                if !changes.written.isEmpty || !changes.removed.isEmpty {
+                    logger.info("output updated", metadata: ["output.written": "\(changes.written.count)", "output.removed": "\(changes.removed.count)", "output.unchanged": "\(changes.unchanged)"])
+                }
+            } else {
+                let outcome = try await applier.apply(result.artifacts, stackUIDs: stackUIDs)
+                if outcome.applied + outcome.deleted > 0 {
+                    logger.info("cluster objects updated", metadata: ["apply.applied": "\(outcome.applied)", "apply.deleted": "\(outcome.deleted)", "apply.unchanged": "\(outcome.unchanged)"])
+                }
             }
         } catch {
             throw ReconcileError(terminal: false, error)

@@ -11,8 +11,10 @@ struct OperatorCommand: AsyncParsableCommand {
         commandName: "operator",
         abstract: "Watch the cluster and keep the rendered configuration in step with it.",
         discussion: """
-            Uses --kubeconfig (or $KUBECONFIG, or the in-cluster service account). Writes the same \
-            files as `netwatch render` into --output-dir, atomically and only when they change. \
+            Uses --kubeconfig (or $KUBECONFIG, or the in-cluster service account). Applies the \
+            ConfigMaps and Secrets `netwatch render` would write, with server-side apply, owned by \
+            their MonitoringStack; with --output-dir writes the same files as `netwatch render` \
+            there instead. Writes only what changed. \
             Stops cleanly on SIGTERM or SIGINT (and releases its lease).
             """
     )
@@ -23,8 +25,8 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "kubeconfig context (default: current-context).")
     var context: String?
 
-    @Option(name: .customLong("output-dir"), help: "Directory netwatch owns and writes the output to.")
-    var outputDirectory: String
+    @Option(name: .customLong("output-dir"), help: "Write the output to this directory (for a Prometheus outside the cluster) instead of applying ConfigMaps and Secrets to the cluster.")
+    var outputDirectory: String?
 
     @Option(name: .customLong("leader-election-namespace"), help: "Elect a leader on a Lease in this namespace (run several replicas).")
     var leaseNamespace: String?
@@ -42,7 +44,7 @@ struct OperatorCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCodes.unusableInput
         }
-        logger.info("starting", metadata: ["kube.server": "\(configuration.server)", "kube.origin": "\(configuration.origin)", "output.directory": "\(outputDirectory)"])
+        logger.info("starting", metadata: ["kube.server": "\(configuration.server)", "kube.origin": "\(configuration.origin)", "output.directory": "\(outputDirectory ?? "(apply to the cluster)")"])
         let client = try KubeClient(configuration: configuration, logger: logger)
         let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity), logger: logger)
         let running = Task { await netwatch.run() }

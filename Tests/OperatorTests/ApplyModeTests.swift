@@ -1,0 +1,65 @@
+import ConfigGen
+import CurlTransport
+import DataTree
+import Foundation
+import KubeClient
+import KubeModel
+import KubeTesting
+import Logging
+import Operator
+import RenderIO
+import Testing
+import YAML
+
+@Suite("Operator applying to the cluster")
+struct ApplyModeTests {
+    @Test("applies the rendered ConfigMaps and Secrets with server-side apply, owned by their stack; unchanged output is not re-sent; removed output is deleted")
+    func appliesRenderedObjects() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let (snapshot, _) = Snapshot.decode(loaded.objects)
+        let rendered = render(snapshot).artifacts.filter { $0.role == .kubernetesManifest }
+        #expect(!rendered.isEmpty)
+
+        let server = try await TestAPIServer.start()
+        let crds = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/crds").path])
+        #expect(server.state.load(crds.objects.map(\.document) + loaded.objects.map(\.document)).isEmpty)
+        var logger = Logger(label: "operator")
+        logger.logLevel = .warning
+        let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
+        let running = Task { await NetwatchOperator(client: client, options: .init(outputDirectory: nil), logger: logger).run() }
+
+        // Every rendered object appears with the rendered data, owned by its stack, managed by netwatch.
+        for artifact in rendered {
+            let expected = try #require(try YAMLParser().parse(artifact.bytes, file: artifact.path).first?.node)
+            let kind = expected["kind"]?.string == "Secret" ? APIResource.secrets : .configMaps
+            let name = try #require(expected["metadata"]?["name"]?.string)
+            let namespace = expected["metadata"]?["namespace"]?.string
+            var live: Node?
+            _ = try await eventually { live = try? await client.get(Node.self, kind, namespace: namespace, name: name); return live != nil }
+            let object = try #require(live, "\(artifact.path) was not applied")
+            #expect(object["data"] == expected["data"], "\(artifact.path)")
+            #expect(object["metadata"]?["ownerReferences"]?.sequence?.first?["kind"] == "MonitoringStack")
+            #expect(object["metadata"]?["managedFields"]?.sequence?.contains { $0["manager"] == "netwatch" && $0["operation"] == "Apply" } == true)
+        }
+        let patchesAfterSync = server.state.recordedRequests.filter { $0.method == "PATCH" }.count
+        #expect(patchesAfterSync == rendered.count)
+
+        // A change that does not alter the output (a label on an unrelated namespace) sends nothing.
+        _ = try await client.patch(Node.self, .namespaces, name: "default", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(server.state.recordedRequests.filter { $0.method == "PATCH" }.count == patchesAfterSync + 1, "only the test's own namespace patch")
+
+        // Deleting the static stack removes its Secret and file_sd ConfigMaps.
+        let stacks = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
+        try await client.delete(stacks, namespace: "monitoring", name: "edge")
+        let cleaned = try await eventually {
+            let secrets = try await client.list(Node.self, .secrets, namespace: "monitoring")
+            return secrets.items.isEmpty
+        }
+        #expect(cleaned)
+
+        running.cancel()
+        await running.value
+        await server.stop()
+    }
+}
