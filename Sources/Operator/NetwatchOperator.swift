@@ -5,6 +5,8 @@ import KubeModel
 import KubeRuntime
 public import Logging
 import RenderIO
+import Synchronization
+import Foundation
 
 /// `netwatch operator`: watches the objects `render` reads, and keeps the rendered output in
 /// step with the cluster.
@@ -49,6 +51,8 @@ public final class NetwatchOperator: Sendable {
     let controller: Controller<String, ContinuousClock>
     let lease: LeaseLock<ContinuousClock>?
     let applier: ClusterApplier
+    /// Status last written per stack ("namespace/name"), so an unchanged status is not sent.
+    let writtenStatus = Mutex<[String: Node]>([:])
 
     public init(client: KubeClient, options: Options, logger: Logger) {
         self.client = client
@@ -99,12 +103,16 @@ public final class NetwatchOperator: Sendable {
         }
         var raw: [RawObject] = []
         var stackUIDs: [String: String] = [:]
+        var stacks: [String: Node] = [:]
         for reflector in reflectors {
             let store = await reflector.snapshot()
             for key in store.objects.keys.sorted() {
                 guard let node = store[key] else { continue }
                 raw += ObjectReader.rawObjects(from: node, source: nil).0
-                if node["kind"] == "MonitoringStack", let uid = node["metadata"]?["uid"]?.string { stackUIDs[key] = uid }
+                if node["kind"] == "MonitoringStack" {
+                    stacks[key] = node
+                    if let uid = node["metadata"]?["uid"]?.string { stackUIDs[key] = uid }
+                }
             }
         }
         let (snapshot, problems) = Snapshot.decode(raw)
@@ -127,6 +135,25 @@ public final class NetwatchOperator: Sendable {
         } catch {
             throw ReconcileError(terminal: false, error)
         }
+        try await reportStatus(stacks, result: result)
         return .awaitChange
+    }
+
+    /// Writes each stack's status through the status subresource when it changed.
+    func reportStatus(_ stacks: [String: Node], result: RenderResult) async throws {
+        let resource = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
+        let now = ISO8601DateFormatter().string(from: Date())
+        for (key, stored) in stacks.sorted(by: { $0.key < $1.key }) {
+            guard let namespace = stored["metadata"]?["namespace"]?.string, let name = stored["metadata"]?["name"]?.string else { continue }
+            let status = StackStatus.status(namespace: namespace, name: name, stored: stored, result: result, now: now)
+            if writtenStatus.withLock({ $0[key] }) == status || stored["status"] == status { continue }
+            let object: Node = ["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": .string(name), "namespace": .string(namespace)], "status": status]
+            do {
+                let _: Node = try await client.apply(Node.self, resource, namespace: namespace, name: name, object: object, fieldManager: ClusterApplier.fieldManager, force: true, subresource: "status")
+                writtenStatus.withLock { $0[key] = status }
+            } catch let error as APIError where error.isNotFound {
+                continue  // deleted meanwhile
+            }
+        }
     }
 }

@@ -41,8 +41,17 @@ struct ApplyModeTests {
             #expect(object["metadata"]?["ownerReferences"]?.sequence?.first?["kind"] == "MonitoringStack")
             #expect(object["metadata"]?["managedFields"]?.sequence?.contains { $0["manager"] == "netwatch" && $0["operation"] == "Apply" } == true)
         }
+        let stacks = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
+        var main: Node?
+        _ = try await eventually { main = try? await client.get(Node.self, stacks, namespace: "monitoring", name: "main"); return main?["status"]?["configHash"] != nil }
+        #expect(main?["status"]?["observedGeneration"] == 1)
+        #expect(main?["status"]?["conditions"]?.sequence?.first { $0["type"] == "ConfigValid" }?["status"] == "True")
+        #expect(main?["status"]?["configHash"]?.string?.count == 16)
+        try await Task.sleep(for: .milliseconds(300))
         let patchesAfterSync = server.state.recordedRequests.filter { $0.method == "PATCH" }.count
-        #expect(patchesAfterSync == rendered.count)
+        let statusWrites = server.state.recordedRequests.filter { $0.method == "PATCH" && $0.path.hasSuffix("/status") }.count
+        #expect(patchesAfterSync - statusWrites == rendered.count)
+        #expect(statusWrites == 2, "one status write per stack")
 
         // A change that does not alter the output (a label on an unrelated namespace) sends nothing.
         _ = try await client.patch(Node.self, .namespaces, name: "default", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))
@@ -50,7 +59,6 @@ struct ApplyModeTests {
         #expect(server.state.recordedRequests.filter { $0.method == "PATCH" }.count == patchesAfterSync + 1, "only the test's own namespace patch")
 
         // Deleting the static stack removes its Secret and file_sd ConfigMaps.
-        let stacks = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
         try await client.delete(stacks, namespace: "monitoring", name: "edge")
         let cleaned = try await eventually {
             let secrets = try await client.list(Node.self, .secrets, namespace: "monitoring")

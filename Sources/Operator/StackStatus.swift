@@ -1,0 +1,58 @@
+import ConfigGen
+import DataTree
+import KubeModel
+
+/// The status netwatch reports on a MonitoringStack: `observedGeneration`, `configHash` (of
+/// the stack's rendered Prometheus files), and the conditions `ConfigValid` and `Ready`.
+///
+/// Pure: built from the render result and the stack as stored; condition transition times are
+/// kept from the stored status unless the condition's status changes, so an unchanged stack
+/// produces an identical status (and no write).
+enum StackStatus {
+    static func status(
+        namespace: String, name: String, stored: Node, result: RenderResult, now: String
+    ) -> Node {
+        let prefix = "\(namespace)/\(name)/prometheus/"
+        let files = result.artifacts.filter { $0.path.hasPrefix(prefix) }.sorted { $0.path < $1.path }
+        var hash = FNV1a64()
+        for file in files {
+            hash.add(Array(file.path.utf8))
+            hash.add(file.bytes)
+        }
+        let problems = result.diagnostics.filter { $0.severity == .error && $0.object?.kind == "MonitoringStack" && $0.object?.namespace == namespace && $0.object?.name == name }
+        let valid = problems.isEmpty
+        let message = problems.first.map { "\($0.field.map { "\($0): " } ?? "")\($0.message)" } ?? "the configuration rendered without errors"
+        let previous = stored["status"]?["conditions"]?.sequence ?? []
+        func condition(_ type: String, _ ok: Bool, _ reason: String, _ message: String) -> Node {
+            let status = ok ? "True" : "False"
+            let old = previous.first { $0["type"]?.string == type }
+            let since = old?["status"]?.string == status ? old?["lastTransitionTime"] ?? .string(now) : .string(now)
+            return ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message), "lastTransitionTime": since]
+        }
+        var status = Mapping()
+        if let generation = stored["metadata"]?["generation"] { status["observedGeneration"] = generation }
+        status["configHash"] = .string(hash.hex)
+        status["conditions"] = [
+            condition("ConfigValid", valid, valid ? "Rendered" : "InvalidSpec", message),
+            condition("Ready", valid && !files.isEmpty, valid ? "OutputWritten" : "InvalidSpec", valid ? "\(files.count) Prometheus file(s) written" : message),
+        ]
+        return .mapping(status)
+    }
+}
+
+/// FNV-1a, 64 bit: a stable, dependency-free content hash for change detection (not security).
+struct FNV1a64 {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ bytes: [UInt8]) {
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01B3
+        }
+    }
+
+    var hex: String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
