@@ -53,8 +53,17 @@ public final class NetwatchOperator: Sendable {
     let applier: ClusterApplier
     /// Status last written per stack ("namespace/name"), so an unchanged status is not sent.
     let writtenStatus = Mutex<[String: Node]>([:])
+    let reloader: PrometheusReloader
+    /// The last output of each stack that rendered without errors: an invalid edit keeps it,
+    /// so a Prometheus never loses a working configuration to a typo.
+    let lastGood = Mutex<[String: [Artifact]]>([:])
+    /// Stacks whose Prometheus configuration changed and has not been reloaded successfully yet,
+    /// and the last reload outcome per stack.
+    let reloads = Mutex<(pending: Set<String>, outcomes: [String: PrometheusReloader.Outcome])>(([], [:]))
 
-    public init(client: KubeClient, options: Options, logger: Logger) {
+    /// `transport` carries the reload POSTs and the checks of Prometheus's own metrics.
+    public init(client: KubeClient, options: Options, logger: Logger, transport: any HTTPTransport) {
+        reloader = PrometheusReloader(transport: transport)
         self.client = client
         self.options = options
         self.logger = logger
@@ -116,13 +125,19 @@ public final class NetwatchOperator: Sendable {
             }
         }
         let (snapshot, problems) = Snapshot.decode(raw)
-        let result = render(snapshot)
-        for diagnostic in problems + result.diagnostics {
+        var result = render(snapshot)
+        result.diagnostics = problems + result.diagnostics
+        keepLastGoodOutput(of: stacks.keys.sorted(), in: &result)
+        for diagnostic in result.diagnostics {
             logger.warning("\(diagnostic.description)", metadata: ["reconcile.object": "\(diagnostic.object.map { "\($0)" } ?? "")"])
         }
         do {
             if let directory = options.outputDirectory {
                 let changes = try OutputDirectory(root: directory).write(result.artifacts)
+                // A changed prometheus*.yml needs a reload; file_sd changes are picked up by Prometheus itself.
+                let changedConfigs = changes.written.filter { $0.contains("/prometheus/") && !$0.contains("/file_sd/") }
+                let affected = Set(changedConfigs.map { $0.split(separator: "/").prefix(2).joined(separator: "/") })
+                reloads.withLock { $0.pending.formUnion(affected) }
                 if !changes.written.isEmpty || !changes.removed.isEmpty {
                     logger.info("output updated", metadata: ["output.written": "\(changes.written.count)", "output.removed": "\(changes.removed.count)", "output.unchanged": "\(changes.unchanged)"])
                 }
@@ -135,8 +150,54 @@ public final class NetwatchOperator: Sendable {
         } catch {
             throw ReconcileError(terminal: false, error)
         }
+        let failed = await reloadPending(stacks)
         try await reportStatus(stacks, result: result)
+        if failed { throw ReconcileError(terminal: false, ReloadFailed()) }
         return .awaitChange
+    }
+
+    /// A stack with errors renders nothing; it keeps its last good files instead of losing them.
+    func keepLastGoodOutput(of stackKeys: [String], in result: inout RenderResult) {
+        for key in stackKeys {
+            let invalid = result.diagnostics.contains {
+                $0.severity == .error && $0.object?.kind == "MonitoringStack" && "\($0.object?.namespace ?? "")/\($0.object?.name ?? "")" == key
+            }
+            let mine = result.artifacts.filter { $0.path.hasPrefix(key + "/") }
+            if invalid && mine.isEmpty {
+                result.artifacts += lastGood.withLock { $0[key] } ?? []
+            } else if !invalid {
+                lastGood.withLock { $0[key] = mine }
+            }
+        }
+        result.artifacts.sort { $0.path < $1.path }
+    }
+
+    struct ReloadFailed: Error, CustomStringConvertible {
+        var description: String { "a Prometheus reload failed; retrying with backoff" }
+    }
+
+    /// Reloads every stack with a pending change and a reload URL; true when one failed.
+    func reloadPending(_ stacks: [String: Node]) async -> Bool {
+        let pending = reloads.withLock { $0.pending }
+        var failed = false
+        for key in pending.sorted() {
+            guard let stack = stacks[key] else {
+                reloads.withLock { _ = $0.pending.remove(key) }
+                continue
+            }
+            guard let url = stack["spec"]?["prometheus"]?["reload"]?["url"]?.string else {
+                reloads.withLock { _ = $0.pending.remove(key) }  // no reload configured (e.g. --config.auto-reload)
+                continue
+            }
+            let outcome = await reloader.reload(url)
+            logger.info("prometheus reload", metadata: ["reload.stack": "\(key)", "reload.succeeded": "\(outcome.succeeded)", "reload.message": "\(outcome.message)"])
+            reloads.withLock { state in
+                state.outcomes[key] = outcome
+                if outcome.succeeded { state.pending.remove(key) }
+            }
+            if !outcome.succeeded { failed = true }
+        }
+        return failed
     }
 
     /// Writes each stack's status through the status subresource when it changed.
@@ -145,7 +206,8 @@ public final class NetwatchOperator: Sendable {
         let now = ISO8601DateFormatter().string(from: Date())
         for (key, stored) in stacks.sorted(by: { $0.key < $1.key }) {
             guard let namespace = stored["metadata"]?["namespace"]?.string, let name = stored["metadata"]?["name"]?.string else { continue }
-            let status = StackStatus.status(namespace: namespace, name: name, stored: stored, result: result, now: now)
+            let outcome = reloads.withLock { $0.outcomes[key] }
+            let status = StackStatus.status(namespace: namespace, name: name, stored: stored, result: result, reload: outcome, now: now)
             if writtenStatus.withLock({ $0[key] }) == status || stored["status"] == status { continue }
             let object: Node = ["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": .string(name), "namespace": .string(namespace)], "status": status]
             do {

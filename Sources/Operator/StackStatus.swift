@@ -10,7 +10,7 @@ import KubeModel
 /// produces an identical status (and no write).
 enum StackStatus {
     static func status(
-        namespace: String, name: String, stored: Node, result: RenderResult, now: String
+        namespace: String, name: String, stored: Node, result: RenderResult, reload: PrometheusReloader.Outcome?, now: String
     ) -> Node {
         let prefix = "\(namespace)/\(name)/prometheus/"
         let files = result.artifacts.filter { $0.path.hasPrefix(prefix) }.sorted { $0.path < $1.path }
@@ -32,10 +32,14 @@ enum StackStatus {
         var status = Mapping()
         if let generation = stored["metadata"]?["generation"] { status["observedGeneration"] = generation }
         status["configHash"] = .string(hash.hex)
-        status["conditions"] = [
+        var conditions: [Node] = [
             condition("ConfigValid", valid, valid ? "Rendered" : "InvalidSpec", message),
-            condition("Ready", valid && !files.isEmpty, valid ? "OutputWritten" : "InvalidSpec", valid ? "\(files.count) Prometheus file(s) written" : message),
+            condition("Ready", valid && !files.isEmpty && reload?.succeeded != false, valid ? (reload?.succeeded == false ? "ReloadFailed" : "OutputWritten") : "InvalidSpec", valid ? "\(files.count) Prometheus file(s) written" : "\(message); the last valid configuration stays in place"),
         ]
+        if let reload {
+            conditions.append(condition("Reloaded", reload.succeeded, reload.succeeded ? "ReloadSucceeded" : "ReloadFailed", reload.message))
+        }
+        status["conditions"] = .sequence(conditions)
         return .mapping(status)
     }
 }

@@ -46,7 +46,9 @@ struct OperatorCommand: AsyncParsableCommand {
         }
         logger.info("starting", metadata: ["kube.server": "\(configuration.server)", "kube.origin": "\(configuration.origin)", "output.directory": "\(outputDirectory ?? "(apply to the cluster)")"])
         let client = try KubeClient(configuration: configuration, logger: logger)
-        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity), logger: logger)
+        let netwatch = NetwatchOperator(
+            client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity), logger: logger,
+            transport: try CurlTransport(logger: logger))
         let running = Task { await netwatch.run() }
         let signals = AsyncStream<Int32> { continuation in
             for signalNumber in [SIGINT, SIGTERM] {

@@ -26,7 +26,8 @@ struct ApplyModeTests {
         var logger = Logger(label: "operator")
         logger.logLevel = .warning
         let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
-        let running = Task { await NetwatchOperator(client: client, options: .init(outputDirectory: nil), logger: logger).run() }
+        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: nil), logger: logger, transport: try CurlTransport(logger: logger))
+        let running = Task { await netwatch.run() }
 
         // Every rendered object appears with the rendered data, owned by its stack, managed by netwatch.
         for artifact in rendered {

@@ -52,7 +52,7 @@ struct OperatorTests {
         var logger = Logger(label: "operator")
         logger.logLevel = .warning
         let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
-        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: live), logger: logger)
+        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: live), logger: logger, transport: try CurlTransport(logger: logger))
         let running = Task { await netwatch.run() }
 
         let expected = tree(gitops)
@@ -87,5 +87,12 @@ struct OperatorTests {
         running.cancel()
         await running.value
         await server.stop()
+    }
+}
+
+extension ManifestLoader {
+    /// netwatch's CRDs as documents.
+    static func crds() -> [Node] {
+        ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/crds").path]).objects.map(\.document)
     }
 }
