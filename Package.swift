@@ -99,13 +99,13 @@ let package = Package(
         ),
 
         .testTarget(name: "DataTreeTests", dependencies: ["DataTree"], swiftSettings: strictSettings),
-        .testTarget(name: "YAMLTests", dependencies: ["YAML", "DataTree"], swiftSettings: strictSettings),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "DataTree", "KubeTesting"], swiftSettings: strictSettings),
         .testTarget(name: "CCurlTests", dependencies: ["CCurl"], swiftSettings: strictSettings),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "DataTree", "YAML"], swiftSettings: strictSettings),
         .testTarget(name: "NetWatchAPITests", dependencies: ["NetWatchAPI", "KubeModel", "DataTree", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "ConfigGenTests",
-            dependencies: ["ConfigGen", "RenderIO", "NetWatchAPI", "KubeModel", "DataTree", "YAML"],
+            dependencies: ["ConfigGen", "RenderIO", "NetWatchAPI", "KubeModel", "DataTree", "YAML", "KubeTesting"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

@@ -4,6 +4,7 @@ import Foundation
 import KubeModel
 import NetWatchAPI
 import RenderIO
+import KubeTesting
 import Testing
 import YAML
 
@@ -13,7 +14,7 @@ struct RenderTests {
     func determinism(seed: Int) throws {
         let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
         let (reference, _) = Snapshot.decode(loaded.objects)
-        var generator = SeededGenerator(seed: UInt64(seed))
+        var generator = SplitMix(seed: UInt64(seed))
         let (shuffled, _) = Snapshot.decode(loaded.objects.shuffled(using: &generator))
         var reversed = shuffled
         reversed.pods.reverse()
@@ -124,7 +125,7 @@ struct RenderTests {
 
     @Test("gzip output round-trips through the real gzip for varied inputs", arguments: [0, 1, 2, 100, 5000, 70_000])
     func gzipProperty(size: Int) throws {
-        var generator = SeededGenerator(seed: UInt64(size))
+        var generator = SplitMix(seed: UInt64(size))
         let alphabet = Array("abc: -\n0123".utf8)
         let input = (0..<size).map { index in index % 7 == 0 ? UInt8.random(in: 0...255, using: &generator) : alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
         #expect(try gunzip(Data(Gzip.compress(input))) == Data(input))
@@ -148,14 +149,3 @@ func gunzip(_ data: Data) throws -> Data {
     return result
 }
 
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state = state &+ 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

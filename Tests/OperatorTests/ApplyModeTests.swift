@@ -20,14 +20,8 @@ struct ApplyModeTests {
         let rendered = render(snapshot).artifacts.filter { $0.role == .kubernetesManifest }
         #expect(!rendered.isEmpty)
 
-        let server = try await TestAPIServer.start()
-        let crds = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/crds").path])
-        #expect(server.state.load(crds.objects.map(\.document) + loaded.objects.map(\.document)).isEmpty)
-        var logger = Logger(label: "operator")
-        logger.logLevel = .warning
-        let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
-        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: nil), logger: logger, transport: try CurlTransport(logger: logger))
-        let running = Task { await netwatch.run() }
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document), outputDirectory: nil)
+        let client = harness.client, server = harness.server
 
         // Every rendered object appears with the rendered data, owned by its stack, managed by netwatch.
         for artifact in rendered {
@@ -67,8 +61,6 @@ struct ApplyModeTests {
         }
         #expect(cleaned)
 
-        running.cancel()
-        await running.value
-        await server.stop()
+        await harness.stop()
     }
 }

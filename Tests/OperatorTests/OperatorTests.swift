@@ -46,14 +46,8 @@ struct OperatorTests {
         let (snapshot, _) = Snapshot.decode(loaded.objects)
         _ = try OutputDirectory(root: gitops).write(render(snapshot).artifacts)
 
-        let server = try await TestAPIServer.start()
-        let crds = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/crds").path])
-        #expect(server.state.load(crds.objects.map(\.document) + loaded.objects.map(\.document)).isEmpty)
-        var logger = Logger(label: "operator")
-        logger.logLevel = .warning
-        let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
-        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: live), logger: logger, transport: try CurlTransport(logger: logger))
-        let running = Task { await netwatch.run() }
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document), outputDirectory: live)
+        let client = harness.client
 
         let expected = tree(gitops)
         #expect(!expected.isEmpty)
@@ -84,9 +78,7 @@ struct OperatorTests {
         let pruned = try await eventually { !tree(live).keys.contains { $0.contains("file_sd/") } }
         #expect(pruned)
 
-        running.cancel()
-        await running.value
-        await server.stop()
+        await harness.stop()
     }
 }
 
@@ -94,5 +86,28 @@ extension ManifestLoader {
     /// netwatch's CRDs as documents.
     static func crds() -> [Node] {
         ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/crds").path]).objects.map(\.document)
+    }
+}
+
+/// A test API server holding `objects` (after netwatch's CRDs) and an operator running against it.
+struct OperatorHarness {
+    let server: TestAPIServer
+    let client: KubeClient
+    let running: Task<Void, Never>
+
+    static func start(objects: [Node], outputDirectory: String?) async throws -> OperatorHarness {
+        let server = try await TestAPIServer.start()
+        #expect(server.state.load(ManifestLoader.crds() + objects).isEmpty)
+        var logger = Logger(label: "operator")
+        logger.logLevel = ProcessInfo.processInfo.environment["NETWATCH_TEST_LOG"] == nil ? .warning : .debug
+        let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
+        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: outputDirectory), logger: logger, transport: try CurlTransport(logger: logger))
+        return OperatorHarness(server: server, client: client, running: Task { await netwatch.run() })
+    }
+
+    func stop() async {
+        running.cancel()
+        await running.value
+        await server.stop()
     }
 }

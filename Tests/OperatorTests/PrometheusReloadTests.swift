@@ -36,8 +36,6 @@ struct PrometheusReloadTests {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-reload-\(UUID().uuidString)").path
         let output = work + "/out"
 
-        let server = try await TestAPIServer.start()
-        let crds = ManifestLoader.crds()
         let stack: Node = [
             "apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": "vm", "namespace": "obs"],
             "spec": ["prometheus": ["scrapeInterval": "15s", "discovery": "static", "output": ["directory": "/etc/prometheus"], "reload": ["url": .string("http://127.0.0.1:\(port)/-/reload")]], "monitorSelector": [:]],
@@ -46,12 +44,8 @@ struct PrometheusReloadTests {
             "apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor", "metadata": ["name": "nodes", "namespace": "obs"],
             "spec": ["selector": ["matchLabels": ["app": "node"]], "endpoints": [["port": "metrics"]]],
         ]
-        #expect(server.state.load(crds + [stack, monitor]).isEmpty)
-        var logger = Logger(label: "operator")
-        logger.logLevel = ProcessInfo.processInfo.environment["NETWATCH_TEST_LOG"] == nil ? .warning : .debug
-        let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
-        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: output), logger: logger, transport: try CurlTransport(logger: logger))
-        let running = Task { await netwatch.run() }
+        let harness = try await OperatorHarness.start(objects: [stack, monitor], outputDirectory: output)
+        let client = harness.client
         let config = output + "/obs/vm/prometheus/prometheus.yml"
         #expect(try await eventually { FileManager.default.fileExists(atPath: config) })
 
@@ -102,8 +96,6 @@ struct PrometheusReloadTests {
         let body = try #require(await get("http://127.0.0.1:\(port)/api/v1/status/config"))
         #expect(String(decoding: body, as: UTF8.self).contains("scrape_interval: 20s"))
 
-        running.cancel()
-        await running.value
-        await server.stop()
+        await harness.stop()
     }
 }

@@ -1,4 +1,5 @@
 import DataTree
+import KubeTesting
 import Testing
 import YAML
 
