@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from the system, behind typed shims.
@@ -75,7 +76,13 @@ let package = Package(
         ),
         .target(
             name: "Operator",
-            dependencies: ["KubeRuntime", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "KubeRuntime", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", "YAML",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(

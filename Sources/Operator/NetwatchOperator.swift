@@ -4,6 +4,7 @@ public import KubeClient
 import KubeModel
 import KubeRuntime
 public import Logging
+import Prometheus
 import RenderIO
 import Synchronization
 import Foundation
@@ -25,8 +26,11 @@ public final class NetwatchOperator: Sendable {
         public var leaseNamespace: String?
         public var identity: String
         public var watchTimeoutSeconds: Int
+        /// Serve /healthz, /readyz and /metrics here (host, port); nil serves nothing.
+        public var healthAddress: (host: String, port: Int)?
 
-        public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300) {
+        public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300, healthAddress: (host: String, port: Int)? = nil) {
+            self.healthAddress = healthAddress
             self.outputDirectory = outputDirectory
             self.leaseNamespace = leaseNamespace
             self.identity = identity
@@ -57,6 +61,8 @@ public final class NetwatchOperator: Sendable {
     /// The last output of each stack that rendered without errors: an invalid edit keeps it,
     /// so a Prometheus never loses a working configuration to a typo.
     let lastGood = Mutex<[String: [Artifact]]>([:])
+    /// The operator's own metrics.
+    public let metrics = OperatorMetrics()
     /// Stacks whose Prometheus configuration changed and has not been reloaded successfully yet,
     /// and the last reload outcome per stack.
     let reloads = Mutex<(pending: Set<String>, outcomes: [String: PrometheusReloader.Outcome])>(([], [:]))
@@ -96,10 +102,48 @@ public final class NetwatchOperator: Sendable {
             if let lease {
                 group.addTask { await lease.run() }
             }
+            if let address = options.healthAddress {
+                group.addTask {
+                    do {
+                        try await HealthServer(netwatch: self).run(host: address.host, port: address.port, logger: self.logger)
+                    } catch {
+                        self.logger.error("health and metrics server stopped", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             group.addTask {
-                await self.controller.run(workers: 1) { _ in try await self.reconcile() }
+                await self.controller.run(workers: 1) { _ in
+                    let started = ContinuousClock.now
+                    self.metrics.reconciles.increment()
+                    defer { self.metrics.reconcileDuration.record(ContinuousClock.now - started) }
+                    do {
+                        return try await self.reconcile()
+                    } catch {
+                        self.metrics.reconcileErrors.increment()
+                        throw error
+                    }
+                }
             }
         }
+    }
+
+    /// Every watched kind has been listed once; and whether this replica leads.
+    func readiness() async -> (ready: Bool, leading: Bool) {
+        var ready = true
+        for reflector in reflectors where !(await reflector.snapshot().isReady) { ready = false }
+        let leading = await lease?.isLeader ?? true
+        return (ready, leading)
+    }
+
+    /// Gauges read from the actors when Prometheus scrapes.
+    func updateScrapeTimeMetrics() async {
+        for (resource, reflector) in zip(Self.watchedResources, reflectors) {
+            metrics.cached(resource.description).set(to: Double(await reflector.snapshot().count))
+            metrics.relists(resource.description).set(to: Double(await reflector.relists))
+            metrics.watchRestarts(resource.description).set(to: Double(await reflector.watchRestarts))
+        }
+        metrics.queueDepth.set(to: Double(await controller.depth))
+        metrics.leading.set(to: await lease?.isLeader ?? true ? 1 : 0)
     }
 
     /// Renders everything from the stores and writes what changed.
@@ -148,6 +192,7 @@ public final class NetwatchOperator: Sendable {
                 }
             }
         } catch {
+            metrics.applyErrors.increment()
             throw ReconcileError(terminal: false, error)
         }
         let failed = await reloadPending(stacks)
@@ -191,6 +236,7 @@ public final class NetwatchOperator: Sendable {
             }
             let outcome = await reloader.reload(url)
             logger.info("prometheus reload", metadata: ["reload.stack": "\(key)", "reload.succeeded": "\(outcome.succeeded)", "reload.message": "\(outcome.message)"])
+            (outcome.succeeded ? metrics.reloadsSucceeded : metrics.reloadsFailed).increment()
             reloads.withLock { state in
                 state.outcomes[key] = outcome
                 if outcome.succeeded { state.pending.remove(key) }

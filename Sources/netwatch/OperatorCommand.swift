@@ -31,6 +31,9 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("leader-election-namespace"), help: "Elect a leader on a Lease in this namespace (run several replicas).")
     var leaseNamespace: String?
 
+    @Option(name: .customLong("health-address"), help: "Serve /healthz, /readyz and /metrics on HOST:PORT (\"off\" to disable).")
+    var healthAddress: String = "0.0.0.0:8080"
+
     @Option(help: "Identity in leader election (default: the host name).")
     var identity: String = ProcessInfo.processInfo.hostName
 
@@ -45,9 +48,17 @@ struct OperatorCommand: AsyncParsableCommand {
             throw ExitCodes.unusableInput
         }
         logger.info("starting", metadata: ["kube.server": "\(configuration.server)", "kube.origin": "\(configuration.origin)", "output.directory": "\(outputDirectory ?? "(apply to the cluster)")"])
+        var health: (host: String, port: Int)?
+        if healthAddress != "off" {
+            guard let colon = healthAddress.lastIndex(of: ":"), let port = Int(healthAddress[healthAddress.index(after: colon)...]) else {
+                printError("error: --health-address \(healthAddress): expected HOST:PORT or off")
+                throw ExitCodes.unusableInput
+            }
+            health = (String(healthAddress[..<colon]), port)
+        }
         let client = try KubeClient(configuration: configuration, logger: logger)
         let netwatch = NetwatchOperator(
-            client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity), logger: logger,
+            client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health), logger: logger,
             transport: try CurlTransport(logger: logger))
         let running = Task { await netwatch.run() }
         let signals = AsyncStream<Int32> { continuation in

@@ -1,0 +1,45 @@
+public import Prometheus
+
+/// The operator's own metrics (swift-prometheus), exposed on `/metrics`.
+public final class OperatorMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let reconciles: Counter
+    let reconcileErrors: Counter
+    let reconcileDuration: DurationHistogram
+    let applyErrors: Counter
+    let reloadsSucceeded: Counter
+    let reloadsFailed: Counter
+    let queueDepth: Gauge
+    let leading: Gauge
+
+    static func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "netwatch", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    public init() {
+        reconciles = registry.makeCounter(descriptor: Self.name("reconciles", unit: "total", "Reconciles run."))
+        reconcileErrors = registry.makeCounter(descriptor: Self.name("reconcile_errors", unit: "total", "Reconciles that failed (retried with backoff)."))
+        reconcileDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("reconcile_duration", unit: "seconds", "Time to render and write or apply everything."),
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)])
+        applyErrors = registry.makeCounter(descriptor: Self.name("apply_errors", unit: "total", "Writes of output (files or cluster objects) that failed."))
+        let reloads = Self.name("reloads", unit: "total", "Prometheus reloads, by verified result.")
+        reloadsSucceeded = registry.makeCounter(descriptor: reloads, labels: [("result", "success")])
+        reloadsFailed = registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
+        queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", "Keys waiting in the reconcile queue."))
+        leading = registry.makeGauge(descriptor: Self.name("leader", "1 while this replica holds the lease (always 1 without leader election)."))
+    }
+
+    /// Per-kind gauges, set at scrape time from the reflectors.
+    func cached(_ resource: String) -> Gauge {
+        registry.makeGauge(descriptor: Self.name("objects_cached", "Objects in the watch cache, by resource."), labels: [("resource", resource)])
+    }
+
+    func relists(_ resource: String) -> Gauge {
+        registry.makeGauge(descriptor: Self.name("watch_relists", "Relists after 410 Gone since start, by resource."), labels: [("resource", resource)])
+    }
+
+    func watchRestarts(_ resource: String) -> Gauge {
+        registry.makeGauge(descriptor: Self.name("watch_restarts", "Watch reconnects since start, by resource."), labels: [("resource", resource)])
+    }
+}
