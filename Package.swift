@@ -131,6 +131,6 @@ let package = Package(
             dependencies: ["Operator", "KubeRuntime", "KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML", "RenderIO", "ConfigGen", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI", "KubeTesting"], swiftSettings: strictSettings),
     ]
 )

@@ -253,8 +253,15 @@ public final class NetwatchOperator: Sendable {
         for (key, stored) in stacks.sorted(by: { $0.key < $1.key }) {
             guard let namespace = stored["metadata"]?["namespace"]?.string, let name = stored["metadata"]?["name"]?.string else { continue }
             let outcome = reloads.withLock { $0.outcomes[key] }
-            let status = StackStatus.status(namespace: namespace, name: name, stored: stored, result: result, reload: outcome, now: now)
-            if writtenStatus.withLock({ $0[key] }) == status || stored["status"] == status { continue }
+            // Transition times come from what was last written: the store may not show it yet.
+            let written = writtenStatus.withLock { $0[key] }
+            var basis = stored
+            if let written, case .mapping(var map) = basis {
+                map["status"] = written
+                basis = .mapping(map)
+            }
+            let status = StackStatus.status(namespace: namespace, name: name, stored: basis, result: result, reload: outcome, now: now)
+            if written == status || stored["status"] == status { continue }
             let object: Node = ["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": .string(name), "namespace": .string(namespace)], "status": status]
             do {
                 let _: Node = try await client.apply(Node.self, resource, namespace: namespace, name: name, object: object, fieldManager: ClusterApplier.fieldManager, force: true, subresource: "status")

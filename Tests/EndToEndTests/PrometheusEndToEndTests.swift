@@ -6,6 +6,7 @@ import FoundationNetworking
 import KubeModel
 import NetWatchAPI
 import RenderIO
+import KubeTesting
 import Testing
 
 /// Renders a snapshot whose targets are real node_exporters on loopback, starts the real
@@ -16,8 +17,7 @@ import Testing
 struct PrometheusEndToEndTests {
     @Test("rendered static discovery is loaded and scraped, and pod churn needs no reload")
     func scrapeAndChurn() async throws {
-        let base = 20_000 + Int(getpid() % 5_000) * 3
-        let (exporterA, exporterB, prometheusPort) = (base, base + 1, base + 2)
+        let (exporterA, exporterB, prometheusPort) = (freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort())
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }

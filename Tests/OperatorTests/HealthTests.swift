@@ -2,6 +2,7 @@ import CurlTransport
 import Foundation
 import KubeClient
 import KubeModel
+import KubeTesting
 import Logging
 import RenderIO
 import Testing
@@ -10,7 +11,7 @@ import Testing
 struct HealthTests {
     @Test("/readyz turns ready after the first lists; /metrics exposes reconciles, cache sizes and queue depth")
     func endpoints() async throws {
-        let port = Int.random(in: 30_000..<40_000)
+        let port = freeLoopbackPort()
         let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-health-\(UUID().uuidString)").path
         let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document), outputDirectory: output, healthPort: port)

@@ -30,15 +30,14 @@ struct LeaderElectionOperatorTests {
         let (second, secondDirectory) = try replica("replica-2")
         let runSecond = Task { await second.run() }
 
-        #expect(try await eventually { !tree(firstDirectory).isEmpty })
+        #expect(try await eventually(timeout: .seconds(20)) { !tree(firstDirectory).isEmpty })
         try await Task.sleep(for: .seconds(1))
         #expect(tree(secondDirectory).isEmpty, "the standby wrote nothing")
 
         // The leader stops (and releases its lease): the standby takes over and writes.
         runFirst.cancel()
         await runFirst.value
-        #expect(try await eventually(timeout: .seconds(15)) { !tree(secondDirectory).isEmpty })
-        #expect(tree(secondDirectory) == tree(firstDirectory))
+        #expect(try await eventually(timeout: .seconds(20)) { !tree(secondDirectory).isEmpty && tree(secondDirectory) == tree(firstDirectory) })
 
         runSecond.cancel()
         await runSecond.value

@@ -32,7 +32,7 @@ struct PrometheusReloadTests {
     func reloadsAndVerifies() async throws {
         let prometheusBinary = "/usr/bin/prometheus"
         #expect(FileManager.default.isExecutableFile(atPath: prometheusBinary), "run hack/setup: it installs Debian's prometheus")
-        let port = Int.random(in: 20_000..<30_000)
+        let port = freeLoopbackPort()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-reload-\(UUID().uuidString)").path
         let output = work + "/out"
 
