@@ -38,9 +38,10 @@ public final class NetwatchOperator: Sendable {
         }
     }
 
-    /// The kinds render reads, watched in all namespaces.
+    /// The kinds render reads, watched in all namespaces. Pods are watched separately, decoded
+    /// straight into the `Pod` projection (the bulk of the cache; ~1.5 KB each).
     public static let watchedResources: [APIResource] = [
-        .namespaces, .pods, .services,
+        .namespaces, .services,
         APIResource(group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true),
         APIResource(group: "apps", version: "v1", resource: "statefulsets", kind: "StatefulSet", namespaced: true),
         APIResource(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet", namespaced: true),
@@ -52,6 +53,7 @@ public final class NetwatchOperator: Sendable {
     let options: Options
     let logger: Logger
     let reflectors: [Reflector<Node, ContinuousClock>]
+    let pods: Reflector<Pod, ContinuousClock>
     let controller: Controller<String, ContinuousClock>
     let lease: LeaseLock<ContinuousClock>?
     let applier: ClusterApplier
@@ -74,6 +76,9 @@ public final class NetwatchOperator: Sendable {
         self.options = options
         self.logger = logger
         let clock = ContinuousClock()
+        pods = Reflector<Pod, ContinuousClock>(
+            client: client, resource: .pods, clock: clock, logger: logger,
+            key: { "\($0.metadata.namespace ?? "")/\($0.metadata.name)" }, resourceVersion: { $0.metadata.resourceVersion })
         reflectors = Self.watchedResources.map { resource in
             Reflector<Node, ContinuousClock>(
                 client: client, resource: resource, clock: clock, logger: logger,
@@ -98,6 +103,13 @@ public final class NetwatchOperator: Sendable {
                 group.addTask {
                     for await _ in reflector.changes { await self.controller.enqueue("render") }
                 }
+            }
+            group.addTask {
+                await self.pods.setWatchTimeout(self.options.watchTimeoutSeconds)
+                await self.pods.run()
+            }
+            group.addTask {
+                for await _ in self.pods.changes { await self.controller.enqueue("render") }
             }
             if let lease {
                 group.addTask { await lease.run() }
@@ -131,6 +143,7 @@ public final class NetwatchOperator: Sendable {
     func readiness() async -> (ready: Bool, leading: Bool) {
         var ready = true
         for reflector in reflectors where !(await reflector.snapshot().isReady) { ready = false }
+        if !(await pods.snapshot().isReady) { ready = false }
         let leading = await lease?.isLeader ?? true
         return (ready, leading)
     }
@@ -142,6 +155,9 @@ public final class NetwatchOperator: Sendable {
             metrics.relists(resource.description).set(to: Double(await reflector.relists))
             metrics.watchRestarts(resource.description).set(to: Double(await reflector.watchRestarts))
         }
+        metrics.cached("pods").set(to: Double(await pods.snapshot().count))
+        metrics.relists("pods").set(to: Double(await pods.relists))
+        metrics.watchRestarts("pods").set(to: Double(await pods.watchRestarts))
         metrics.queueDepth.set(to: Double(await controller.depth))
         metrics.leading.set(to: await lease?.isLeader ?? true ? 1 : 0)
     }
@@ -151,6 +167,8 @@ public final class NetwatchOperator: Sendable {
         for reflector in reflectors where !(await reflector.snapshot().isReady) {
             return .requeue(after: .milliseconds(200))
         }
+        let podStore = await pods.snapshot()
+        guard podStore.isReady else { return .requeue(after: .milliseconds(200)) }
         if let lease, !(await lease.isLeader) {
             return .requeue(after: .seconds(2))  // a standby keeps its caches warm and writes nothing
         }
@@ -168,7 +186,12 @@ public final class NetwatchOperator: Sendable {
                 }
             }
         }
-        let (snapshot, problems) = Snapshot.decode(raw)
+        var (snapshot, problems) = Snapshot.decode(raw)
+        snapshot.pods = podStore.objects.keys.sorted().compactMap { key in
+            guard var pod = podStore[key] else { return nil }
+            if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
+            return pod
+        }
         var result = render(snapshot)
         result.diagnostics = problems + result.diagnostics
         keepLastGoodOutput(of: stacks.keys.sorted(), in: &result)
