@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ConfigGen", targets: ["ConfigGen", "NetWatchAPI", "KubeModel", "DataTree"]),
         .library(name: "KubeClient", targets: ["KubeClient", "CurlTransport"]),
         .library(name: "KubeTesting", targets: ["KubeTesting"]),
+        .library(name: "Operator", targets: ["Operator", "KubeRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -26,5 +26,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "OperatorBenchmark",
+            dependencies: [
+                "CMallocInfo",
+                .product(name: "Operator", package: "main"),
+                .product(name: "KubeClient", package: "main"),
+                .product(name: "KubeTesting", package: "main"),
+                .product(name: "ConfigGen", package: "main"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

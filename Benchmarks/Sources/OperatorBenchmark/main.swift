@@ -1,0 +1,118 @@
+import CurlTransport
+import DataTree
+import Foundation
+import Glibc
+import KubeClient
+import KubeTesting
+import Logging
+import NetWatchAPI
+import Operator
+
+/// The operator at scale: N pods in 1,000 namespaces and one static-discovery MonitoringStack
+/// with 200 NetworkMonitors, served by the test API server in a child process. Measures the
+/// time until the first complete output, the operator's resident memory with everything
+/// cached, and pod created → its address in a file_sd file (the whole pipeline: watch event,
+/// coalesced render, compare-before-write).
+
+func pod(_ index: Int) -> Node {
+    let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
+    return [
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": ["name": .string("app-\(index)"), "namespace": .string("team-\(index % 1000)"), "uid": .string("uid-\(index)"),
+                     "labels": ["app": .string("app-\(index % 200)"), "tier": "backend", "pod-template-hash": .string(String(index / 5, radix: 16))],
+                     "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": .string("app-\(index / 5)"), "uid": .string("rs-\(index / 5)"), "controller": true]]],
+        "spec": ["nodeName": .string("node-\(index % 200)"), "containers": [["name": "app", "image": "registry.example.com/app:1", "ports": [["name": "metrics", "containerPort": 9090]]]]],
+        "status": ["phase": "Running", "podIP": .string(ip), "podIPs": [["ip": .string(ip)]]],
+    ]
+}
+
+func residentMegabytes(_ field: String) -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kilobytes / 1024
+}
+
+let arguments = CommandLine.arguments
+if arguments.count > 2, arguments[1] == "serve" {
+    let count = Int(arguments[2]) ?? 100_000
+    let server = try await TestAPIServer.start()
+    var objects: [Node] = CustomResourceDefinitions.all().map(\.document)
+    objects += (0..<1000).map { ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string("team-\($0)")]] }
+    objects.append(["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": "vm", "namespace": "team-0"],
+                    "spec": ["prometheus": ["discovery": "static", "output": ["directory": "/etc/prometheus"]], "monitorSelector": [:], "monitorNamespaceSelector": ["any": true]]])
+    objects += (0..<200).map { index -> Node in
+        ["apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor", "metadata": ["name": .string("app-\(index)"), "namespace": .string("team-\(index)")],
+         "spec": ["selector": ["matchLabels": ["app": .string("app-\(index)")]], "namespaceSelector": ["any": true], "endpoints": [["port": "metrics"]]]]
+    }
+    let problems = server.state.load(objects)
+    precondition(problems.isEmpty, "\(problems)")
+    var batch: [Node] = []
+    for index in 0..<count {
+        batch.append(pod(index))
+        if batch.count == 5_000 { server.state.seed(resource: "pods", objects: batch); batch = [] }
+    }
+    server.state.seed(resource: "pods", objects: batch)
+    FileHandle.standardOutput.write(Data("PORT \(server.port)\n".utf8))
+    while readLine() != nil {}
+    await server.stop()
+    exit(0)
+}
+
+let podCount = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
+let child = Process()
+child.executableURL = URL(fileURLWithPath: arguments[0])
+child.arguments = ["serve", String(podCount)]
+let childIn = Pipe(), childOut = Pipe()
+child.standardInput = childIn
+child.standardOutput = childOut
+try child.run()
+var header = ""
+while !header.hasSuffix("\n") {
+    let byte = childOut.fileHandleForReading.readData(ofLength: 1)
+    if byte.isEmpty { fatalError("the server process exited") }
+    header += String(decoding: byte, as: UTF8.self)
+}
+let url = "http://127.0.0.1:\(header.split(separator: " ")[1].trimmingCharacters(in: .whitespacesAndNewlines))"
+let output = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-operator-bench-\(getpid())").path
+var logger = Logger(label: "bench")
+logger.logLevel = .error
+let client = try KubeClient(configuration: KubeConfiguration(server: url), logger: logger)
+let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: output), logger: logger, transport: try CurlTransport(logger: logger))
+let clock = ContinuousClock()
+let started = clock.now
+let running = Task { await netwatch.run() }
+let manifest = output + "/.netwatch-files"
+while !FileManager.default.fileExists(atPath: manifest) { try await Task.sleep(for: .milliseconds(20)) }
+let firstOutput = clock.now - started
+try await Task.sleep(for: .seconds(2))
+let rss = residentMegabytes("VmRSS")
+print("operator with \(podCount) pods, 1000 namespaces, 200 monitors (static discovery) from the test API server at \(url)")
+print("first complete output: \(firstOutput)")
+print(String(format: "resident memory after sync: %.0f MB (target <= 300 MB); peak %.0f MB", rss, residentMegabytes("VmHWM")))
+
+// Pod created -> its address in the file_sd file of its monitor.
+var latencies: [Duration] = []
+for round in 0..<20 {
+    let index = podCount + round
+    let file = output + "/team-0/vm/prometheus/file_sd/team-\(index % 200)_app-\(index % 200)_0.json"
+    let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
+    var node = pod(index)
+    if case .mapping(var map) = node, case .mapping(var metadata)? = map["metadata"] {
+        metadata["namespace"] = .string("team-\(index % 200)")
+        map["metadata"] = .mapping(metadata)
+        node = .mapping(map)
+    }
+    let created = clock.now
+    _ = try await client.create(Node.self, .pods, namespace: "team-\(index % 200)", object: node)
+    while !((try? String(contentsOfFile: file, encoding: .utf8))?.contains("\"\(ip):9090\"") ?? false) {
+        try await Task.sleep(for: .milliseconds(1))
+    }
+    latencies.append(clock.now - created)
+}
+let sorted = latencies.sorted()
+print("pod created -> file_sd updated (20 pods, one at a time): median \(sorted[sorted.count / 2]), max \(sorted.last!) (target p99 <= 10 ms)")
+running.cancel()
+childIn.fileHandleForWriting.closeFile()
+child.waitUntilExit()
+exit(0)
