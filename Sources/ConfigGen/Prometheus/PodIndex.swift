@@ -22,7 +22,10 @@ public struct PodIndex: Sendable {
         case .names(let names): namespaces = names
         }
         for namespace in namespaces {
-            for pod in byNamespace[namespace] ?? [] { visit(pod) }
+            guard let group = byNamespace[namespace] else { continue }
+            // Index access lends each pod to `visit`; iterating the array would copy every pod
+            // (a retain and release per field), which dominated renders with many jobs.
+            for index in group.indices { visit(group[index]) }
         }
     }
 }
