@@ -17,7 +17,9 @@ import Testing
 struct PrometheusEndToEndTests {
     @Test("rendered static discovery is loaded and scraped, and pod churn needs no reload")
     func scrapeAndChurn() async throws {
-        let (exporterA, exporterB, prometheusPort) = (freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort())
+        var ports: [Int] = []
+        while ports.count < 3 { let port = freeLoopbackPort(); if !ports.contains(port) { ports.append(port) } }
+        let (exporterA, exporterB, prometheusPort) = (ports[0], ports[1], ports[2])
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }

@@ -56,7 +56,8 @@ struct PrometheusReloadTests {
         prometheus.standardError = FileHandle.nullDevice
         try prometheus.run()
         defer { prometheus.terminate(); prometheus.waitUntilExit() }
-        #expect(try await eventually(timeout: .seconds(20)) { await metric("prometheus_config_last_reload_successful", port: port) == 1 })
+        let started = try await eventually(timeout: .seconds(30)) { await metric("prometheus_config_last_reload_successful", port: port) == 1 }
+        #expect(started, "Prometheus on port \(port) did not come up (running: \(prometheus.isRunning))")
 
         let stacks = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
         // The first reload attempts may have hit a Prometheus not yet listening; the status says so, then recovers.
