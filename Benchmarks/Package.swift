@@ -13,13 +13,14 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "RenderBenchmark",
-            dependencies: [.product(name: "ConfigGen", package: "main")]
+            dependencies: ["BenchmarkSupport", .product(name: "ConfigGen", package: "main")]
         ),
         .target(name: "CMallocInfo"),
+        .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "ClientBenchmark",
             dependencies: [
-                "CMallocInfo",
+                "CMallocInfo", "BenchmarkSupport",
                 .product(name: "KubeClient", package: "main"),
                 .product(name: "KubeTesting", package: "main"),
                 .product(name: "ConfigGen", package: "main"),
@@ -29,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "OperatorBenchmark",
             dependencies: [
-                "CMallocInfo",
+                "CMallocInfo", "BenchmarkSupport",
                 .product(name: "Operator", package: "main"),
                 .product(name: "KubeClient", package: "main"),
                 .product(name: "KubeTesting", package: "main"),

@@ -32,30 +32,33 @@ public struct LineFramer: Sendable {
     public mutating func append(_ chunk: some Collection<UInt8>) throws(LineTooLong) -> [Line] {
         var lines: [Line] = []
         var tooLong: LineTooLong?
-        for byte in chunk {
-            if byte == 0x0A {
-                if discarding {
-                    discarding = false
-                } else {
-                    var line = buffer
-                    if line.last == 0x0D { line.removeLast() }
-                    if !line.isEmpty { lines.append(Line(bytes: line, offset: bufferOffset)) }
+        var rest = chunk[...]
+        while !rest.isEmpty {
+            let newline = rest.firstIndex(of: 0x0A)
+            let piece = rest[..<(newline ?? rest.endIndex)]
+            if discarding {
+                bufferOffset += piece.count
+            } else {
+                buffer.append(contentsOf: piece)
+                if buffer.count > maxLineBytes {
+                    tooLong = LineTooLong(offset: bufferOffset, limit: maxLineBytes)
+                    bufferOffset += buffer.count
+                    buffer.removeAll()
+                    discarding = true
                 }
+            }
+            guard let newline else { break }
+            if discarding {
+                discarding = false
+                bufferOffset += 1
+            } else {
+                var line = buffer
+                if line.last == 0x0D { line.removeLast() }
+                if !line.isEmpty { lines.append(Line(bytes: line, offset: bufferOffset)) }
                 bufferOffset += buffer.count + 1
                 buffer.removeAll(keepingCapacity: true)
-                continue
             }
-            if discarding {
-                bufferOffset += 1
-                continue
-            }
-            buffer.append(byte)
-            if buffer.count > maxLineBytes {
-                tooLong = LineTooLong(offset: bufferOffset, limit: maxLineBytes)
-                bufferOffset += buffer.count
-                buffer.removeAll()
-                discarding = true
-            }
+            rest = rest[rest.index(after: newline)...]
         }
         if let tooLong { throw tooLong }
         return lines

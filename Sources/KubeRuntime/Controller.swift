@@ -36,9 +36,6 @@ public actor Controller<Key: Hashable & Sendable, C: Clock> where C.Duration == 
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var timer: Task<Void, Never>?
     private var timerDue: RuntimeInstant?
-    /// Reconciles run, and failures, for the operator's metrics.
-    public private(set) var reconciles = 0
-    public private(set) var failures = 0
 
     public init(clock: C, logger: Logger, queue: WorkQueue<Key> = WorkQueue()) {
         self.clock = clock
@@ -80,19 +77,16 @@ public actor Controller<Key: Hashable & Sendable, C: Clock> where C.Duration == 
                 }
                 continue
             }
-            reconciles += 1
             do {
                 let result = try await reconcile(key)
                 queue.forget(key)
                 queue.done(key)
                 if case .requeue(let delay) = result { queue.add(key, after: delay, now: instant()) }
             } catch let error as ReconcileError where error.terminal {
-                failures += 1
                 logger.warning("reconcile failed; waiting for a change", metadata: ["reconcile.object": "\(key)", "error": "\(error)"])
                 queue.forget(key)
                 queue.done(key)
             } catch {
-                failures += 1
                 let delay = queue.failed(key, now: instant())
                 logger.info("reconcile failed; retrying", metadata: ["reconcile.object": "\(key)", "reconcile.retry_in": "\(delay)", "error": "\(error)"])
             }

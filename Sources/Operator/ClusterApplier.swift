@@ -1,7 +1,6 @@
 import ConfigGen
 import DataTree
 import KubeClient
-import Logging
 import Synchronization
 import YAML
 
@@ -16,13 +15,11 @@ final class ClusterApplier: Sendable {
     static let fieldManager = "netwatch"
 
     private let client: KubeClient
-    private let logger: Logger
     /// Artifact path → bytes last applied successfully.
     private let applied = Mutex<[String: [UInt8]]>([:])
 
-    init(client: KubeClient, logger: Logger) {
+    init(client: KubeClient) {
         self.client = client
-        self.logger = logger
     }
 
     struct Outcome {

@@ -86,7 +86,7 @@ public final class NetwatchOperator: Sendable {
                 resourceVersion: { $0["metadata"]?["resourceVersion"]?.string })
         }
         controller = Controller(clock: clock, logger: logger)
-        applier = ClusterApplier(client: client, logger: logger)
+        applier = ClusterApplier(client: client)
         lease = options.leaseNamespace.map {
             LeaseLock(client: client, namespace: $0, name: "netwatch-operator", elector: LeaderElector(identity: options.identity), clock: clock, logger: logger)
         }

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import CMallocInfo
 import CurlTransport
 import DataTree
@@ -82,13 +83,6 @@ func allocatedBytes() -> Int {
     return Int(cmallocinfo_allocated_bytes())
 }
 
-func peakResidentMegabytes() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kilobytes / 1024
-}
-
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 let arguments = CommandLine.arguments
@@ -119,22 +113,9 @@ let runs = 3
 let benchmarkRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let kubectl = benchmarkRoot.deletingLastPathComponent().appendingPathComponent(".venv/bin/kubectl").path
 
-let child = Process()
-child.executableURL = URL(fileURLWithPath: arguments[0])
-child.arguments = ["serve", String(podCount)]
-let childIn = Pipe(), childOut = Pipe()
-child.standardInput = childIn
-child.standardOutput = childOut
-try child.run()
-var header = ""
-while !header.hasSuffix("\n") {
-    let byte = childOut.fileHandleForReading.readData(ofLength: 1)
-    if byte.isEmpty { fatalError("the server process exited") }
-    header += String(decoding: byte, as: UTF8.self)
-}
-let parts = header.split(separator: " ")
-let port = Int(parts[1])!
-let servedBytes = Int(parts[3].trimmingCharacters(in: .whitespacesAndNewlines))!
+let child = try ServerChild(pods: podCount)
+let port = Int(child.value("PORT") ?? "")!
+let servedBytes = Int(child.value("BYTES") ?? "")!
 let url = "http://127.0.0.1:\(port)"
 print("served: \(podCount) pods, \(servedBytes / 1_000_000) MB of JSON (\(servedBytes / podCount) bytes/pod) from the test API server at \(url)")
 
@@ -197,11 +178,10 @@ for _ in 0..<runs {
     precondition(lines == podCount, "kubectl listed \(lines) of \(podCount)")
     kubectlTimes.append(seconds)
 }
-childIn.fileHandleForWriting.closeFile()
-child.waitUntilExit()
+child.stop()
 
 let ours = median(clientTimes), theirs = median(kubectlTimes)
 print(String(format: "netwatch list+decode %d pods: median %.2f s (runs: %@)", podCount, ours, clientTimes.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
 print(String(format: "kubectl get pods -A -o name: median %.2f s (runs: %@)", theirs, kubectlTimes.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
 print(String(format: "speed-up: %.1fx (target >= 2x)", theirs / ours))
-print(String(format: "memory held per decoded pod: %.0f bytes (target <= 1536); client peak RSS %.0f MB", perPod, peakResidentMegabytes()))
+print(String(format: "memory held per decoded pod: %.0f bytes (target <= 1536); client peak RSS %.0f MB", perPod, residentMegabytes("VmHWM")))

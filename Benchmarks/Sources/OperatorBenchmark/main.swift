@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import CurlTransport
 import DataTree
 import Foundation
@@ -24,13 +25,6 @@ func pod(_ index: Int) -> Node {
         "spec": ["nodeName": .string("node-\(index % 200)"), "containers": [["name": "app", "image": "registry.example.com/app:1", "ports": [["name": "metrics", "containerPort": 9090]]]]],
         "status": ["phase": "Running", "podIP": .string(ip), "podIPs": [["ip": .string(ip)]]],
     ]
-}
-
-func residentMegabytes(_ field: String) -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kilobytes / 1024
 }
 
 let arguments = CommandLine.arguments
@@ -60,20 +54,8 @@ if arguments.count > 2, arguments[1] == "serve" {
 }
 
 let podCount = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
-let child = Process()
-child.executableURL = URL(fileURLWithPath: arguments[0])
-child.arguments = ["serve", String(podCount)]
-let childIn = Pipe(), childOut = Pipe()
-child.standardInput = childIn
-child.standardOutput = childOut
-try child.run()
-var header = ""
-while !header.hasSuffix("\n") {
-    let byte = childOut.fileHandleForReading.readData(ofLength: 1)
-    if byte.isEmpty { fatalError("the server process exited") }
-    header += String(decoding: byte, as: UTF8.self)
-}
-let url = "http://127.0.0.1:\(header.split(separator: " ")[1].trimmingCharacters(in: .whitespacesAndNewlines))"
+let child = try ServerChild(pods: podCount)
+let url = "http://127.0.0.1:\(child.value("PORT") ?? "")"
 let output = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-operator-bench-\(getpid())").path
 var logger = Logger(label: "bench")
 logger.logLevel = .error
@@ -113,6 +95,5 @@ for round in 0..<20 {
 let sorted = latencies.sorted()
 print("pod created -> file_sd updated (20 pods, one at a time): median \(sorted[sorted.count / 2]), max \(sorted.last!) (target p99 <= 10 ms)")
 running.cancel()
-childIn.fileHandleForWriting.closeFile()
-child.waitUntilExit()
+child.stop()
 exit(0)

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import ConfigGen
 import Foundation
 import KubeModel
@@ -8,14 +9,6 @@ import NetWatchAPI
 /// - one pod changed → updated file_sd bytes: ≤ 5 ms.
 /// Prints one line per measurement; `make bench` runs it in release mode.
 
-func peakResidentMegabytes() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? -1
-        return kilobytes / 1024
-    }
-    return -1
-}
 
 func makePod(_ index: Int, namespace: String, ip: String) -> Pod {
     Pod(
@@ -67,7 +60,7 @@ func milliseconds(_ duration: Duration) -> Double {
 let arguments = CommandLine.arguments
 let pods = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
 let snapshot = makeSnapshot(pods: pods, namespaces: 5_000, monitors: 2_000)
-let baseline = peakResidentMegabytes()
+let baseline = residentMegabytes("VmHWM")
 
 var fullTimes: [Double] = []
 var result = RenderResult(artifacts: [], diagnostics: [])
@@ -80,7 +73,7 @@ let bytes = result.artifacts.reduce(0) { $0 + $1.bytes.count }
 let targets = result.artifacts.filter { $0.role == .fileSD }.reduce(0) { count, artifact in count + artifact.bytes.filter { $0 == UInt8(ascii: "\n") }.count - 2 }
 print("full render: pods=\(pods) namespaces=5000 monitors=2000 artifacts=\(result.artifacts.count) bytes=\(bytes) targets≈\(targets) diagnostics=\(result.diagnostics.count)")
 print(String(format: "full render wall ms: min %.1f median %.1f max %.1f (5 runs)", fullTimes.min()!, fullTimes.sorted()[2], fullTimes.max()!))
-print(String(format: "peak RSS MB: %.1f (after building the snapshot: %.1f)", peakResidentMegabytes(), baseline))
+print(String(format: "peak RSS MB: %.1f (after building the snapshot: %.1f)", residentMegabytes("VmHWM"), baseline))
 
 // One pod changes: find the jobs that watch its namespace, re-encode its lines, rebuild the file.
 let planner = ScrapePlanner(snapshot: snapshot)
