@@ -13,9 +13,11 @@ import YAML
 ///   `Snapshot.decode`; problems found while rendering (a timeout longer than its stack's
 ///   interval, two stacks writing the same ConfigMap) become diagnostics and the rest renders.
 public func render(_ snapshot: Snapshot, options: RenderOptions = RenderOptions()) -> RenderResult {
-    Renderer(snapshot: snapshot, options: options).run()
+    IncrementalRender(snapshot: snapshot, options: options).result
 }
 
+/// The full render of a snapshot, stack by stack, keeping what `IncrementalRender` needs to
+/// update the output pod by pod.
 struct Renderer {
     let snapshot: Snapshot
     let options: RenderOptions
@@ -29,34 +31,53 @@ struct Renderer {
         pods = PodIndex(snapshot.pods)
     }
 
-    func run() -> RenderResult {
-        var artifacts: [Artifact] = []
+    /// One stack's rendered state.
+    struct StackOutput {
+        var plan: StackPlan
+        /// `<namespace>/<stack>`, the prefix of every artifact path of the stack.
+        var base: String
+        var files: [File]
+        /// file_sd documents by index into `files`, with the job each one serves.
+        var documents: [(file: Int, job: ScrapeJob, document: FileSDDocument)]
+        /// Present when the stack's files are also packaged into Kubernetes objects.
+        var packaging: KubernetesPackaging?
+        var manifests: [(name: String, bytes: [UInt8])]
+        var packagingDiagnostics: [Diagnostic]
+
+        var artifacts: [Artifact] {
+            files.map { Artifact(path: "\(base)/prometheus/\($0.name)", bytes: $0.bytes, role: $0.role) }
+                + manifests.map { Artifact(path: "\(base)/kubernetes/\($0.name)", bytes: $0.bytes, role: .kubernetesManifest) }
+        }
+    }
+
+    func run() -> (stacks: [StackOutput], diagnostics: [Diagnostic]) {
+        var outputs: [StackOutput] = []
         var diagnostics: [Diagnostic] = []
-        var outputs: [String: ObjectReference] = [:]
+        var owners: [String: ObjectReference] = [:]
         let stacks = snapshot.monitoringStacks.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
         for stack in stacks {
             let plan = planner.plan(stack, monitors: snapshot.networkMonitors)
             diagnostics += plan.diagnostics
-            let base = "\(stack.namespace)/\(stack.name)"
-            let files = prometheusFiles(plan)
-            artifacts += files.map { Artifact(path: "\(base)/prometheus/\($0.name)", bytes: $0.bytes, role: $0.role) }
+            let (files, documents) = prometheusFiles(plan)
+            var output = StackOutput(plan: plan, base: "\(stack.namespace)/\(stack.name)", files: files, documents: documents,
+                                     packaging: nil, manifests: [], packagingDiagnostics: [])
+            defer { outputs.append(output) }
 
             let packaging = KubernetesPackaging(stack: stack, options: options)
             guard let object = packaging.outputObjectName else { continue }
             let reference = ObjectReference(kind: packaging.outputKind, namespace: stack.namespace, name: object)
             let key = reference.description
-            if let owner = outputs[key] {
+            if let owner = owners[key] {
                 diagnostics.append(Diagnostic(.error, object: ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name),
                     source: stack.source, field: "spec.prometheus.output",
                     message: "\(reference) is already written by MonitoringStack \(owner.namespace ?? "")/\(owner.name); give each stack its own output"))
                 continue
             }
-            outputs[key] = ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name)
-            let (manifests, problems) = packaging.manifests(for: files)
-            diagnostics += problems
-            artifacts += manifests.map { Artifact(path: "\(base)/kubernetes/\($0.name)", bytes: $0.bytes, role: .kubernetesManifest) }
+            owners[key] = ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name)
+            output.packaging = packaging
+            (output.manifests, output.packagingDiagnostics) = packaging.manifests(for: files)
         }
-        return RenderResult(artifacts: artifacts, diagnostics: diagnostics)
+        return (outputs, diagnostics)
     }
 
     /// A file of a stack's Prometheus directory: `prometheus.yml` (or one per shard) and file_sd.
@@ -66,8 +87,9 @@ struct Renderer {
         var role: Artifact.Role
     }
 
-    func prometheusFiles(_ plan: StackPlan) -> [File] {
+    func prometheusFiles(_ plan: StackPlan) -> ([File], [(file: Int, job: ScrapeJob, document: FileSDDocument)]) {
         var files: [File] = []
+        var documents: [(file: Int, job: ScrapeJob, document: FileSDDocument)] = []
         let shards = plan.stack.spec.prometheus.shards
         for index in 0..<shards {
             let shard = shards > 1 ? RelabelRules.Shard(index: index, count: shards) : nil
@@ -84,10 +106,11 @@ struct Renderer {
                         document.set(namespace: pod.metadata.namespace ?? "default", pod: pod.metadata.name, bytes: bytes)
                     }
                 }
+                documents.append((files.count, job, document))
                 files.append(File(name: FileSDGenerator.relativePath(job), bytes: document.bytes, role: .fileSD))
             }
         }
-        return files
+        return (files, documents)
     }
 }
 

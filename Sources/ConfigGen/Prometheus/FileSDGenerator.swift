@@ -12,9 +12,14 @@ public struct FileSDDocument: Sendable, Hashable {
         var namespace: String
         var pod: String
         var bytes: [UInt8]
+        /// Target groups in `bytes`: groups are joined by ",\n" and JSON strings never hold a
+        /// raw newline, so this is one more than the newlines.
+        var targets: Int { bytes.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 } }
     }
 
     private(set) var lines: [Line] = []
+    /// Targets in the file (one per target group).
+    public private(set) var targetCount = 0
 
     public init() {}
 
@@ -40,11 +45,15 @@ public struct FileSDDocument: Sendable, Hashable {
         switch (found, bytes) {
         case (true, let bytes?):
             guard lines[index].bytes != bytes else { return false }
+            targetCount -= lines[index].targets
             lines[index].bytes = bytes
+            targetCount += lines[index].targets
         case (true, nil):
-            lines.remove(at: index)
+            targetCount -= lines.remove(at: index).targets
         case (false, let bytes?):
-            lines.insert(Line(namespace: namespace, pod: pod, bytes: bytes), at: index)
+            let line = Line(namespace: namespace, pod: pod, bytes: bytes)
+            targetCount += line.targets
+            lines.insert(line, at: index)
         case (false, nil):
             return false
         }

@@ -1,0 +1,133 @@
+public import KubeModel
+import NetWatchAPI
+
+/// A render kept current pod by pod: what the operator holds between watch events, so one pod
+/// event costs one pod's encoding and the files it lands in, not a render of the cluster.
+///
+/// ## Guarantees
+/// - `result` is always byte-identical to `render()` of the snapshot with the same changes
+///   applied (a property test checks this against random pod churn).
+/// - `apply` returns exactly the artifacts whose bytes changed, or nil when the change cannot
+///   be applied incrementally — a pod in a namespace the render has not seen (namespace
+///   selectors may pick it up), or a change that adds or removes output files or packaging
+///   problems. After nil the value is stale and every later `apply` returns nil too: render
+///   the snapshot again.
+/// - Pure, like `render()`.
+public struct IncrementalRender: Sendable {
+    /// A pod as the watch reported it: present (added or updated) or gone.
+    public enum PodChange: Sendable {
+        case upsert(Pod)
+        case delete(namespace: String, name: String)
+    }
+
+    public private(set) var result: RenderResult
+    public private(set) var isStale = false
+    private var stacks: [Renderer.StackOutput]
+    private let knownNamespaces: Set<String>
+
+    public init(snapshot: Snapshot, options: RenderOptions = RenderOptions()) {
+        let renderer = Renderer(snapshot: snapshot, options: options)
+        let (stacks, diagnostics) = renderer.run()
+        self.stacks = stacks
+        knownNamespaces = Set(renderer.planner.namespaceLabels.keys)
+        result = RenderResult(
+            artifacts: stacks.flatMap(\.artifacts),
+            diagnostics: diagnostics + stacks.flatMap(\.packagingDiagnostics))
+    }
+
+    /// Targets of a static-discovery stack ("namespace/name") across its file_sd files; nil for
+    /// Kubernetes discovery (Prometheus finds the targets itself) or an unknown stack.
+    public func staticTargetCount(stack key: String) -> Int? {
+        guard let stack = stacks.first(where: { $0.base == key }), stack.plan.stack.spec.prometheus.discovery == .static else { return nil }
+        return stack.documents.reduce(0) { $0 + $1.document.targetCount }
+    }
+
+    /// Applies pod changes in order; returns the artifacts whose bytes changed (sorted by path),
+    /// or nil when a full render is needed.
+    public mutating func apply(_ changes: [PodChange]) -> [Artifact]? {
+        guard !isStale else { return nil }
+        for change in changes where !knownNamespaces.contains(change.namespace) {
+            isStale = true
+            return nil
+        }
+        var dirty: [Int: Set<Int>] = [:]  // stack index → document indices
+        for change in changes {
+            for stackIndex in stacks.indices {
+                for documentIndex in stacks[stackIndex].documents.indices {
+                    let job = stacks[stackIndex].documents[documentIndex].job
+                    let bytes: [UInt8]? = switch change {
+                    case .upsert(let pod): FileSDGenerator.encode(pod, for: job)
+                    case .delete: nil
+                    }
+                    if stacks[stackIndex].documents[documentIndex].document.set(namespace: change.namespace, pod: change.name, bytes: bytes) {
+                        dirty[stackIndex, default: []].insert(documentIndex)
+                    }
+                }
+            }
+        }
+        var changed: [Artifact] = []
+        for stackIndex in dirty.keys.sorted() {
+            guard let update = refresh(stackIndex, documents: dirty[stackIndex] ?? []) else {
+                isStale = true
+                return nil
+            }
+            changed += update
+        }
+        changed.sort()
+        for artifact in changed { replace(artifact) }
+        return changed
+    }
+
+    /// Re-emits a stack's changed file_sd files and, when packaged, its manifests; nil when the
+    /// set of manifests or the packaging problems changed.
+    private mutating func refresh(_ stackIndex: Int, documents: Set<Int>) -> [Artifact]? {
+        var output = stacks[stackIndex]
+        var changed: [Artifact] = []
+        for documentIndex in documents.sorted() {
+            let entry = output.documents[documentIndex]
+            let bytes = entry.document.bytes
+            // A pod removed and added back in one batch leaves the bytes as they were.
+            guard bytes != output.files[entry.file].bytes else { continue }
+            output.files[entry.file].bytes = bytes
+            let file = output.files[entry.file]
+            changed.append(Artifact(path: "\(output.base)/prometheus/\(file.name)", bytes: file.bytes, role: file.role))
+        }
+        if let packaging = output.packaging {
+            let (manifests, problems) = packaging.manifests(for: output.files)
+            guard manifests.map(\.name) == output.manifests.map(\.name), problems == output.packagingDiagnostics else { return nil }
+            for (old, new) in zip(output.manifests, manifests) where old.bytes != new.bytes {
+                changed.append(Artifact(path: "\(output.base)/kubernetes/\(new.name)", bytes: new.bytes, role: .kubernetesManifest))
+            }
+            output.manifests = manifests
+        }
+        stacks[stackIndex] = output
+        return changed
+    }
+
+    private mutating func replace(_ artifact: Artifact) {
+        var low = 0
+        var high = result.artifacts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if result.artifacts[middle].path < artifact.path { low = middle + 1 } else { high = middle }
+        }
+        precondition(low < result.artifacts.count && result.artifacts[low].path == artifact.path, "an incremental update only replaces existing artifacts")
+        result.artifacts[low] = artifact
+    }
+}
+
+extension IncrementalRender.PodChange {
+    public var namespace: String {
+        switch self {
+        case .upsert(let pod): pod.metadata.namespace ?? "default"
+        case .delete(let namespace, _): namespace
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .upsert(let pod): pod.metadata.name
+        case .delete(_, let name): name
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import ConfigGen
+import Foundation
+import KubeModel
+import KubeTesting
+import NetWatchAPI
+import Testing
+
+@Suite("Incremental render")
+struct IncrementalRenderTests {
+    static let namespaces = ["a", "b", "c"]
+
+    /// Two static-discovery stacks (one packaged into ConfigMaps, one writing a directory), one
+    /// Kubernetes-discovery stack, and monitors that select by label, namespace and port.
+    static func snapshot(pods: [Pod]) -> Snapshot {
+        let stack = { (name: String, discovery: PrometheusSettings.Discovery, output: PrometheusSettings.Output?) in
+            MonitoringStack(metadata: ObjectMeta(name: name, namespace: "a"),
+                spec: MonitoringStackSpec(prometheus: PrometheusSettings(discovery: discovery, output: output),
+                                          monitorSelector: LabelSelector(), monitorNamespaceSelector: NamespaceSelector(any: true)))
+        }
+        let monitor = { (name: String, namespace: String, app: String?, scope: NamespaceSelector?, port: IntOrString) in
+            NetworkMonitor(metadata: ObjectMeta(name: name, namespace: namespace),
+                spec: NetworkMonitorSpec(selector: LabelSelector(matchLabels: app.map { ["app": $0] } ?? [:]), namespaceSelector: scope, endpoints: [.init(port: port)]))
+        }
+        return Snapshot(
+            namespaces: namespaces.map { Namespace(metadata: ObjectMeta(name: $0, labels: ["team": $0 == "c" ? "other" : "shop"])) },
+            pods: pods,
+            monitoringStacks: [stack("packaged", .static, nil), stack("files", .static, .directory("/etc/prometheus")), stack("sd", .kubernetes, nil)],
+            networkMonitors: [
+                monitor("web", "a", "web", nil, .string("metrics")),
+                monitor("all", "b", nil, NamespaceSelector(any: true), .int(9100)),
+                monitor("api", "c", "api", NamespaceSelector(matchNames: ["b", "c"]), .string("metrics")),
+            ])
+    }
+
+    static func randomPod(_ generator: inout SplitMix) -> Pod {
+        let index = Int.random(in: 0..<40, using: &generator)
+        let ports = [ContainerPort(name: "metrics", containerPort: 8080), ContainerPort(name: "node", containerPort: 9100)]
+            .filter { _ in Bool.random(using: &generator) }
+        let phase = ["Running", "Running", "Pending", "Succeeded"].randomElement(using: &generator)
+        return Pod(
+            metadata: ObjectMeta(name: "p\(index)", namespace: namespaces[index % 3], labels: ["app": ["web", "api", "db"].randomElement(using: &generator)!]),
+            spec: PodSpec(containers: [Container(name: "c", ports: ports)], nodeName: "n\(index % 2)"),
+            status: PodStatus(phase: phase, podIP: Bool.random(using: &generator) ? "127.0.0.\(index + 1)" : nil))
+    }
+
+    @Test("random pod churn applied incrementally equals a full render of the result", arguments: 0..<8)
+    func churnEqualsFullRender(seed: Int) throws {
+        var generator = SplitMix(seed: UInt64(seed))
+        var pods: [String: Pod] = [:]
+        for _ in 0..<30 {
+            let pod = Self.randomPod(&generator)
+            pods["\(pod.metadata.namespace!)/\(pod.metadata.name)"] = pod
+        }
+        var live = IncrementalRender(snapshot: Self.snapshot(pods: Array(pods.values)))
+        for _ in 0..<40 {
+            var changes: [IncrementalRender.PodChange] = []
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let pod = Self.randomPod(&generator)
+                let key = "\(pod.metadata.namespace!)/\(pod.metadata.name)"
+                if pods[key] != nil, Int.random(in: 0..<3, using: &generator) == 0 {
+                    pods[key] = nil
+                    changes.append(.delete(namespace: pod.metadata.namespace!, name: pod.metadata.name))
+                } else {
+                    pods[key] = pod
+                    changes.append(.upsert(pod))
+                }
+            }
+            let before = live.result
+            let applied = live.apply(changes)
+            let changed = try #require(applied)
+            let full = render(Self.snapshot(pods: Array(pods.values)))
+            #expect(live.result == full)
+            // Exactly the artifacts whose bytes differ are reported.
+            let expected = full.artifacts.filter { artifact in before.artifacts.first { $0.path == artifact.path }?.bytes != artifact.bytes }
+            #expect(changed == expected)
+        }
+        #expect(live.staticTargetCount(stack: "a/sd") == nil)
+        let targets = try #require(live.staticTargetCount(stack: "a/files"))
+        let listed = live.result.artifacts.filter { $0.path.hasPrefix("a/files/prometheus/file_sd/") }
+            .reduce(0) { $0 + String(decoding: $1.bytes, as: UTF8.self).components(separatedBy: "\"targets\"").count - 1 }
+        #expect(targets == listed)
+    }
+
+    @Test("a pod in a namespace the render has not seen asks for a full render")
+    func unknownNamespaceNeedsFullRender() {
+        var live = IncrementalRender(snapshot: Self.snapshot(pods: []))
+        let stranger = Pod(metadata: ObjectMeta(name: "x", namespace: "new", labels: ["app": "web"]),
+                           spec: PodSpec(containers: [Container(name: "c", ports: [ContainerPort(name: "node", containerPort: 9100)])]),
+                           status: PodStatus(phase: "Running", podIP: "127.0.0.9"))
+        #expect(live.apply([.upsert(stranger)]) == nil)
+        #expect(live.isStale)
+        #expect(live.apply([]) == nil)
+    }
+
+    @Test("a pod no job selects changes nothing")
+    func unselectedPodChangesNothing() {
+        var live = IncrementalRender(snapshot: Self.snapshot(pods: []))
+        let before = live.result
+        let idle = Pod(metadata: ObjectMeta(name: "idle", namespace: "a", labels: ["app": "db"]),
+                       spec: PodSpec(containers: [Container(name: "c", ports: [ContainerPort(name: "metrics", containerPort: 8080)])]),
+                       status: PodStatus(phase: "Running", podIP: "127.0.0.9"))
+        let changed = live.apply([.upsert(idle)])
+        #expect(changed?.isEmpty == true)
+        #expect(live.result == before)
+    }
+}
