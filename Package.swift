@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OperatorTests",
-            dependencies: ["Operator", "KubeRuntime", "KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML", "RenderIO", "ConfigGen", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Operator", "KubeRuntime", "KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML", "RenderIO", "ConfigGen", .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI", "KubeTesting"], swiftSettings: strictSettings),

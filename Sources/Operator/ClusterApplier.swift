@@ -29,7 +29,9 @@ final class ClusterApplier: Sendable {
     }
 
     /// `stackUIDs`: "namespace/name" of each MonitoringStack → its uid, for owner references.
-    func apply(_ artifacts: [Artifact], stackUIDs: [String: String]) async throws -> Outcome {
+    /// With `prune`, `artifacts` is the whole output and objects applied before but no longer
+    /// in it are deleted; without, `artifacts` is a subset (an incremental update).
+    func apply(_ artifacts: [Artifact], stackUIDs: [String: String], prune: Bool) async throws -> Outcome {
         var outcome = Outcome()
         let manifests = artifacts.filter { $0.role == .kubernetesManifest }
         let previous = applied.withLock { $0 }
@@ -47,6 +49,7 @@ final class ClusterApplier: Sendable {
             applied.withLock { $0[artifact.path] = artifact.bytes }
             outcome.applied += 1
         }
+        guard prune else { return outcome }
         let current = Set(manifests.map(\.path))
         for (path, bytes) in previous where !current.contains(path) {
             for document in (try? YAMLParser().parse(bytes, file: path)) ?? [] {

@@ -13,10 +13,12 @@ import Foundation
 /// step with the cluster.
 ///
 /// Guarantees: nothing is rendered until every watched kind has completed its first list (a
-/// partial view would prune files that should stay); every change enqueues one coalesced
-/// render; the render is the same pure `render()` as `netwatch render`, fed the same objects,
-/// so the output is byte-identical; unchanged files are not rewritten. With leader election,
-/// only the leader writes.
+/// partial view would prune files that should stay); a change to any watched object except a
+/// pod enqueues one coalesced full render, the same pure `render()` as `netwatch render` fed
+/// the same objects, so the output is byte-identical; pod changes are applied to the kept
+/// `IncrementalRender`, which writes only the file_sd files (and ConfigMaps) they change and
+/// equals a full render by construction and test; updates of status alone never re-render;
+/// unchanged files are not rewritten. With leader election, only the leader writes.
 public final class NetwatchOperator: Sendable {
     public struct Options: Sendable {
         /// Write the output here (atomically, compare-before-write), for a Prometheus outside
@@ -54,7 +56,7 @@ public final class NetwatchOperator: Sendable {
     let logger: Logger
     let reflectors: [Reflector<Node, ContinuousClock>]
     let pods: Reflector<Pod, ContinuousClock>
-    let controller: Controller<String, ContinuousClock>
+    let controller: Controller<Work, ContinuousClock>
     let lease: LeaseLock<ContinuousClock>?
     let applier: ClusterApplier
     /// Status last written per stack ("namespace/name"), so an unchanged status is not sent.
@@ -63,6 +65,13 @@ public final class NetwatchOperator: Sendable {
     /// The last output of each stack that rendered without errors: an invalid edit keeps it,
     /// so a Prometheus never loses a working configuration to a typo.
     let lastGood = Mutex<[String: [Artifact]]>([:])
+    /// The render kept current pod by pod between full renders; nil until the first full
+    /// render, and after anything that needs one.
+    let live = Mutex<IncrementalRender?>(nil)
+    /// Pod changes not yet applied to `live`, latest per pod ("namespace/name").
+    let pendingPods = Mutex<[String: IncrementalRender.PodChange]>([:])
+    /// MonitoringStack "namespace/name" → uid, from the last full render (owner references).
+    let stackUIDs = Mutex<[String: String]>([:])
     /// The operator's own metrics.
     public let metrics = OperatorMetrics()
     /// Stacks whose Prometheus configuration changed and has not been reloaded successfully yet,
@@ -101,7 +110,9 @@ public final class NetwatchOperator: Sendable {
                     await reflector.run()
                 }
                 group.addTask {
-                    for await _ in reflector.changes { await self.controller.enqueue("render") }
+                    for await batch in reflector.changes where batch.contains(where: Self.isSignificant) {
+                        await self.controller.enqueue(.render)
+                    }
                 }
             }
             group.addTask {
@@ -109,7 +120,12 @@ public final class NetwatchOperator: Sendable {
                 await self.pods.run()
             }
             group.addTask {
-                for await _ in self.pods.changes { await self.controller.enqueue("render") }
+                for await batch in self.pods.changes {
+                    self.pendingPods.withLock { pending in
+                        for change in batch { pending[Self.key(change)] = Self.podChange(change) }
+                    }
+                    await self.controller.enqueue(.pods)
+                }
             }
             if let lease {
                 group.addTask { await lease.run() }
@@ -124,12 +140,13 @@ public final class NetwatchOperator: Sendable {
                 }
             }
             group.addTask {
-                await self.controller.run(workers: 1) { _ in
+                // One worker: full renders, pod updates and status writes share `live` in turn.
+                await self.controller.run(workers: 1) { work in
                     let started = ContinuousClock.now
                     self.metrics.reconciles.increment()
                     defer { self.metrics.reconcileDuration.record(ContinuousClock.now - started) }
                     do {
-                        return try await self.reconcile()
+                        return try await self.reconcile(work)
                     } catch {
                         self.metrics.reconcileErrors.increment()
                         throw error
@@ -162,68 +179,6 @@ public final class NetwatchOperator: Sendable {
         metrics.leading.set(to: await lease?.isLeader ?? true ? 1 : 0)
     }
 
-    /// Renders everything from the stores and writes what changed.
-    func reconcile() async throws -> ReconcileResult {
-        for reflector in reflectors where !(await reflector.snapshot().isReady) {
-            return .requeue(after: .milliseconds(200))
-        }
-        let podStore = await pods.snapshot()
-        guard podStore.isReady else { return .requeue(after: .milliseconds(200)) }
-        if let lease, !(await lease.isLeader) {
-            return .requeue(after: .seconds(2))  // a standby keeps its caches warm and writes nothing
-        }
-        var raw: [RawObject] = []
-        var stackUIDs: [String: String] = [:]
-        var stacks: [String: Node] = [:]
-        for reflector in reflectors {
-            let store = await reflector.snapshot()
-            for key in store.objects.keys.sorted() {
-                guard let node = store[key] else { continue }
-                raw += ObjectReader.rawObjects(from: node, source: nil).0
-                if node["kind"] == "MonitoringStack" {
-                    stacks[key] = node
-                    if let uid = node["metadata"]?["uid"]?.string { stackUIDs[key] = uid }
-                }
-            }
-        }
-        var (snapshot, problems) = Snapshot.decode(raw)
-        snapshot.pods = podStore.objects.keys.sorted().compactMap { key in
-            guard var pod = podStore[key] else { return nil }
-            if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
-            return pod
-        }
-        var result = render(snapshot)
-        result.diagnostics = problems + result.diagnostics
-        keepLastGoodOutput(of: stacks.keys.sorted(), in: &result)
-        for diagnostic in result.diagnostics {
-            logger.warning("\(diagnostic.description)", metadata: ["reconcile.object": "\(diagnostic.object.map { "\($0)" } ?? "")"])
-        }
-        do {
-            if let directory = options.outputDirectory {
-                let changes = try OutputDirectory(root: directory).write(result.artifacts)
-                // A changed prometheus*.yml needs a reload; file_sd changes are picked up by Prometheus itself.
-                let changedConfigs = changes.written.filter { $0.contains("/prometheus/") && !$0.contains("/file_sd/") }
-                let affected = Set(changedConfigs.map { $0.split(separator: "/").prefix(2).joined(separator: "/") })
-                reloads.withLock { $0.pending.formUnion(affected) }
-                if !changes.written.isEmpty || !changes.removed.isEmpty {
-                    logger.info("output updated", metadata: ["output.written": "\(changes.written.count)", "output.removed": "\(changes.removed.count)", "output.unchanged": "\(changes.unchanged)"])
-                }
-            } else {
-                let outcome = try await applier.apply(result.artifacts, stackUIDs: stackUIDs)
-                if outcome.applied + outcome.deleted > 0 {
-                    logger.info("cluster objects updated", metadata: ["apply.applied": "\(outcome.applied)", "apply.deleted": "\(outcome.deleted)", "apply.unchanged": "\(outcome.unchanged)"])
-                }
-            }
-        } catch {
-            metrics.applyErrors.increment()
-            throw ReconcileError(terminal: false, error)
-        }
-        let failed = await reloadPending(stacks)
-        try await reportStatus(stacks, result: result)
-        if failed { throw ReconcileError(terminal: false, ReloadFailed()) }
-        return .awaitChange
-    }
-
     /// A stack with errors renders nothing; it keeps its last good files instead of losing them.
     func keepLastGoodOutput(of stackKeys: [String], in result: inout RenderResult) {
         for key in stackKeys {
@@ -238,6 +193,17 @@ public final class NetwatchOperator: Sendable {
             }
         }
         result.artifacts.sort { $0.path < $1.path }
+    }
+
+    /// Keeps the last good output of valid stacks current under incremental updates.
+    func updateLastGood(with changed: [Artifact]) {
+        lastGood.withLock { lastGood in
+            for artifact in changed {
+                let key = artifact.path.split(separator: "/").prefix(2).joined(separator: "/")
+                guard let index = lastGood[key]?.firstIndex(where: { $0.path == artifact.path }) else { continue }
+                lastGood[key]?[index] = artifact
+            }
+        }
     }
 
     struct ReloadFailed: Error, CustomStringConvertible {
@@ -257,7 +223,8 @@ public final class NetwatchOperator: Sendable {
                 reloads.withLock { _ = $0.pending.remove(key) }  // no reload configured (e.g. --config.auto-reload)
                 continue
             }
-            let outcome = await reloader.reload(url)
+            var outcome = await reloader.reload(url)
+            outcome.time = ISO8601DateFormatter().string(from: Date())
             logger.info("prometheus reload", metadata: ["reload.stack": "\(key)", "reload.succeeded": "\(outcome.succeeded)", "reload.message": "\(outcome.message)"])
             (outcome.succeeded ? metrics.reloadsSucceeded : metrics.reloadsFailed).increment()
             reloads.withLock { state in
@@ -283,7 +250,8 @@ public final class NetwatchOperator: Sendable {
                 map["status"] = written
                 basis = .mapping(map)
             }
-            let status = StackStatus.status(namespace: namespace, name: name, stored: basis, result: result, reload: outcome, now: now)
+            let targets = live.withLock { $0?.staticTargetCount(stack: key) }
+            let status = StackStatus.status(namespace: namespace, name: name, stored: basis, result: result, reload: outcome, targets: targets, now: now)
             if written == status || stored["status"] == status { continue }
             let object: Node = ["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": .string(name), "namespace": .string(namespace)], "status": status]
             do {

@@ -9,6 +9,8 @@ public final class OperatorMetrics: Sendable {
     let applyErrors: Counter
     let reloadsSucceeded: Counter
     let reloadsFailed: Counter
+    let fullRenders: Counter
+    let incrementalRenders: Counter
     let queueDepth: Gauge
     let leading: Gauge
 
@@ -26,6 +28,9 @@ public final class OperatorMetrics: Sendable {
         let reloads = Self.name("reloads", unit: "total", "Prometheus reloads, by verified result.")
         reloadsSucceeded = registry.makeCounter(descriptor: reloads, labels: [("result", "success")])
         reloadsFailed = registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
+        let renders = Self.name("renders", unit: "total", "Renders: full (the whole snapshot) or incremental (pod changes applied to the live render).")
+        fullRenders = registry.makeCounter(descriptor: renders, labels: [("mode", "full")])
+        incrementalRenders = registry.makeCounter(descriptor: renders, labels: [("mode", "incremental")])
         queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", "Keys waiting in the reconcile queue."))
         leading = registry.makeGauge(descriptor: Self.name("leader", "1 while this replica holds the lease (always 1 without leader election)."))
     }

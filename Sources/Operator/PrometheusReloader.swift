@@ -11,6 +11,8 @@ struct PrometheusReloader: Sendable {
     struct Outcome: Sendable, Equatable {
         var succeeded: Bool
         var message: String
+        /// When the reload was verified (or given up), RFC 3339.
+        var time: String = ""
     }
 
     let transport: any HTTPTransport

@@ -3,19 +3,21 @@ import DataTree
 import KubeModel
 
 /// The status netwatch reports on a MonitoringStack: `observedGeneration`, `configHash` (of
-/// the stack's rendered Prometheus files), and the conditions `ConfigValid` and `Ready`.
+/// the stack's Prometheus configuration, not its file_sd targets, so pod churn does not change
+/// it), `targets` (static discovery), the last reload's time and result, and the conditions
+/// `ConfigValid`, `Ready` and `Reloaded`.
 ///
 /// Pure: built from the render result and the stack as stored; condition transition times are
 /// kept from the stored status unless the condition's status changes, so an unchanged stack
 /// produces an identical status (and no write).
 enum StackStatus {
     static func status(
-        namespace: String, name: String, stored: Node, result: RenderResult, reload: PrometheusReloader.Outcome?, now: String
+        namespace: String, name: String, stored: Node, result: RenderResult, reload: PrometheusReloader.Outcome?, targets: Int?, now: String
     ) -> Node {
         let prefix = "\(namespace)/\(name)/prometheus/"
         let files = result.artifacts.filter { $0.path.hasPrefix(prefix) }.sorted { $0.path < $1.path }
         var hash = FNV1a64()
-        for file in files {
+        for file in files where file.role == .prometheusConfig {
             hash.add(Array(file.path.utf8))
             hash.add(file.bytes)
         }
@@ -32,6 +34,10 @@ enum StackStatus {
         var status = Mapping()
         if let generation = stored["metadata"]?["generation"] { status["observedGeneration"] = generation }
         status["configHash"] = .string(hash.hex)
+        if let targets { status["targets"] = .int(targets) }
+        if let reload {
+            status["lastReload"] = ["time": .string(reload.time), "result": .string(reload.succeeded ? "Succeeded" : "Failed")]
+        }
         var conditions: [Node] = [
             condition("ConfigValid", valid, valid ? "Rendered" : "InvalidSpec", message),
             condition("Ready", valid && !files.isEmpty && reload?.succeeded != false, valid ? (reload?.succeeded == false ? "ReloadFailed" : "OutputWritten") : "InvalidSpec", valid ? "\(files.count) Prometheus file(s) written" : "\(message); the last valid configuration stays in place"),

@@ -57,6 +57,15 @@ public struct OutputDirectory: Sendable {
         return changes
     }
 
+    /// Writes artifacts the caller knows changed since its last `write` (an incremental update):
+    /// no comparison with the files on disk, no pruning, and the manifest is left as it is, so
+    /// every path must already be in it.
+    public func replace(_ artifacts: [Artifact]) throws {
+        for artifact in artifacts {
+            try writeAtomically(artifact.bytes, to: "\(root)/\(artifact.path)")
+        }
+    }
+
     func readManifest() -> [String] {
         guard let data = FileManager.default.contents(atPath: "\(root)/\(Self.manifestName)") else { return [] }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { !$0.contains("..") }

@@ -53,6 +53,25 @@ struct ApplyModeTests {
         try await Task.sleep(for: .milliseconds(500))
         #expect(server.state.recordedRequests.filter { $0.method == "PATCH" }.count == patchesAfterSync + 1, "only the test's own namespace patch")
 
+        // A new pod of the static stack's job reaches its file_sd ConfigMap through the
+        // incremental path: that ConfigMap is the only object patched (status follows later).
+        let pod: Node = [
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": ["name": "ledger-9", "namespace": "payments", "labels": ["app.kubernetes.io/name": "ledger"]],
+            "spec": ["containers": [["name": "ledger", "ports": [["name": "metrics", "containerPort": 9187]]]]],
+            "status": ["phase": "Running", "podIP": "127.0.0.77"],
+        ]
+        let patchesBeforePod = server.state.recordedRequests.filter { $0.method == "PATCH" }.count
+        _ = try await client.create(Node.self, .pods, namespace: "payments", object: pod)
+        let reached = try await eventually {
+            let maps = try await client.list(Node.self, .configMaps, namespace: "monitoring")
+            return maps.items.contains { ($0["metadata"]?["name"]?.string ?? "").contains("file-sd") && "\($0["data"] ?? [:])".contains("127.0.0.77:9187") }
+        }
+        #expect(reached)
+        let podPatches = server.state.recordedRequests.filter { $0.method == "PATCH" }.dropFirst(patchesBeforePod)
+        #expect(podPatches.count == 1 && podPatches.allSatisfy { $0.path.contains("/configmaps/") && $0.path.contains("file-sd") }, "\(podPatches.map(\.path))")
+        #expect(harness.counter("netwatch_renders_total{mode=\"incremental\"}") >= 1)
+
         // Deleting the static stack removes its Secret and file_sd ConfigMaps.
         try await client.delete(stacks, namespace: "monitoring", name: "edge")
         let cleaned = try await eventually {

@@ -6,6 +6,7 @@ import KubeClient
 import KubeModel
 import KubeTesting
 import Logging
+import Prometheus
 import Operator
 import RenderIO
 import Testing
@@ -53,6 +54,8 @@ struct OperatorTests {
         #expect(!expected.isEmpty)
         let converged = try await eventually { tree(live) == expected }
         #expect(converged, "operator output differs from render: \(Set(tree(live).keys).symmetricDifference(expected.keys).sorted())")
+        try await Task.sleep(for: .milliseconds(500))  // status writes come back through the watch
+        let fullRenders = harness.counter("netwatch_renders_total{mode=\"full\"}")
 
         // A new pod in a monitored namespace changes only file_sd files (no prometheus.yml rewrite).
         let before = tree(live)
@@ -69,6 +72,16 @@ struct OperatorTests {
         let changed = after.keys.filter { after[$0] != before[$0] }.sorted()
         #expect(!changed.isEmpty)
         #expect(changed.allSatisfy { !$0.hasSuffix("prometheus.yml") && !$0.contains("prometheus-shard") }, "\(changed)")
+        // ... through the incremental path: no full render, and our own status writes did not cause one.
+        #expect(harness.counter("netwatch_renders_total{mode=\"incremental\"}") >= 1)
+        #expect(harness.counter("netwatch_renders_total{mode=\"full\"}") == fullRenders)
+        // ... and the result is still what `netwatch render` gives for the same objects.
+        var withPod = loaded.objects
+        withPod += ObjectReader.rawObjects(from: pod, source: nil).0
+        let (snapshotWithPod, _) = Snapshot.decode(withPod)
+        let gitopsWithPod = temporary + "/gitops-pod"
+        _ = try OutputDirectory(root: gitopsWithPod).write(render(snapshotWithPod).artifacts)
+        #expect(tree(live) == tree(gitopsWithPod))
 
         // Deleting every NetworkMonitor empties the file_sd directory of the static stack.
         let monitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
@@ -93,7 +106,15 @@ extension ManifestLoader {
 struct OperatorHarness {
     let server: TestAPIServer
     let client: KubeClient
+    let netwatch: NetwatchOperator
     let running: Task<Void, Never>
+
+    /// A sample's value from the operator's registry, e.g. `netwatch_renders_total{mode="full"}`; 0 when absent.
+    func counter(_ sample: String) -> Double {
+        let text = String(decoding: netwatch.metrics.registry.emitToBuffer(), as: UTF8.self)
+        let line = text.split(separator: "\n").first { $0.hasPrefix(sample + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
 
     static func start(objects: [Node], outputDirectory: String?, healthPort: Int? = nil) async throws -> OperatorHarness {
         let server = try await TestAPIServer.start()
@@ -102,7 +123,7 @@ struct OperatorHarness {
         logger.logLevel = ProcessInfo.processInfo.environment["NETWATCH_TEST_LOG"] == nil ? .warning : .debug
         let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
         let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: outputDirectory, healthAddress: healthPort.map { ("127.0.0.1", $0) }), logger: logger, transport: try CurlTransport(logger: logger))
-        return OperatorHarness(server: server, client: client, running: Task { await netwatch.run() })
+        return OperatorHarness(server: server, client: client, netwatch: netwatch, running: Task { await netwatch.run() })
     }
 
     func stop() async {

@@ -1,0 +1,186 @@
+import ConfigGen
+import DataTree
+import KubeClient
+import KubeModel
+import KubeRuntime
+import Foundation
+import Logging
+import Prometheus
+import RenderIO
+import Synchronization
+
+extension NetwatchOperator {
+    /// What the single worker does for a queue key.
+    enum Work: Hashable, Sendable {
+        /// Render the whole snapshot from the stores, write what changed, reload, report status.
+        case render
+        /// Apply the pending pod changes to the live render and write the files they changed.
+        case pods
+        /// Report status (target counts) after pod churn; coalesced, at most one per delay.
+        case status
+    }
+
+    /// Status after pod churn is written at most this often (a target count per pod event
+    /// would be a status write per pod event).
+    static let statusDelay = Duration.seconds(5)
+
+    static func key(_ change: StoreChange<Pod>) -> String {
+        let pod = switch change {
+        case .added(let pod), .deleted(let pod), .updated(_, let pod): pod
+        }
+        return "\(pod.metadata.namespace ?? "default")/\(pod.metadata.name)"
+    }
+
+    static func podChange(_ change: StoreChange<Pod>) -> IncrementalRender.PodChange {
+        switch change {
+        case .added(var pod), .updated(_, var pod):
+            if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
+            return .upsert(pod)
+        case .deleted(let pod):
+            return .delete(namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name)
+        }
+    }
+
+    /// Whether a change can affect the output: anything but an update of status or bookkeeping
+    /// only (our own status writes come back through the watch and must not re-render).
+    static func isSignificant(_ change: StoreChange<Node>) -> Bool {
+        guard case .updated(let old, let new) = change else { return true }
+        return withoutVolatileFields(old) != withoutVolatileFields(new)
+    }
+
+    static func withoutVolatileFields(_ object: Node) -> Node {
+        guard case .mapping(var map) = object else { return object }
+        map["status"] = nil
+        if case .mapping(var metadata)? = map["metadata"] {
+            metadata["resourceVersion"] = nil
+            metadata["managedFields"] = nil
+            map["metadata"] = .mapping(metadata)
+        }
+        return .mapping(map)
+    }
+
+    func reconcile(_ work: Work) async throws -> ReconcileResult {
+        for reflector in reflectors where !(await reflector.snapshot().isReady) {
+            return .requeue(after: .milliseconds(200))
+        }
+        guard await pods.snapshot().isReady else { return .requeue(after: .milliseconds(200)) }
+        if let lease, !(await lease.isLeader) {
+            live.withLock { $0 = nil }  // a standby keeps its caches warm and writes nothing
+            return .requeue(after: .seconds(2))
+        }
+        switch work {
+        case .render:
+            return try await renderEverything()
+        case .pods:
+            return try await applyPendingPods()
+        case .status:
+            guard let result = live.withLock({ $0?.result }) else { return try await renderEverything() }
+            try await reportStatus(await monitoringStacks(), result: result)
+            return .awaitChange
+        }
+    }
+
+    /// MonitoringStacks by "namespace/name", from the store.
+    func monitoringStacks() async -> [String: Node] {
+        var stacks: [String: Node] = [:]
+        for reflector in reflectors {
+            let store = await reflector.snapshot()
+            for (key, node) in store.objects where node["kind"] == "MonitoringStack" { stacks[key] = node }
+        }
+        return stacks
+    }
+
+    /// Renders everything from the stores and writes what changed.
+    func renderEverything() async throws -> ReconcileResult {
+        // Drained first: every change drained is already in the stores read below; changes
+        // arriving meanwhile are applied again afterwards, which is idempotent.
+        pendingPods.withLock { $0 = [:] }
+        var raw: [RawObject] = []
+        var uids: [String: String] = [:]
+        var stacks: [String: Node] = [:]
+        for reflector in reflectors {
+            let store = await reflector.snapshot()
+            for key in store.objects.keys.sorted() {
+                guard let node = store[key] else { continue }
+                raw += ObjectReader.rawObjects(from: node, source: nil).0
+                if node["kind"] == "MonitoringStack" {
+                    stacks[key] = node
+                    if let uid = node["metadata"]?["uid"]?.string { uids[key] = uid }
+                }
+            }
+        }
+        stackUIDs.withLock { $0 = uids }
+        var (snapshot, problems) = Snapshot.decode(raw)
+        let podStore = await pods.snapshot()
+        snapshot.pods = podStore.objects.keys.sorted().compactMap { key in
+            guard var pod = podStore[key] else { return nil }
+            if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
+            return pod
+        }
+        let fresh = IncrementalRender(snapshot: snapshot)
+        snapshot = Snapshot()
+        var result = fresh.result
+        live.withLock { $0 = fresh }
+        metrics.fullRenders.increment()
+        result.diagnostics = problems + result.diagnostics
+        keepLastGoodOutput(of: stacks.keys.sorted(), in: &result)
+        for diagnostic in result.diagnostics {
+            logger.warning("\(diagnostic.description)", metadata: ["reconcile.object": "\(diagnostic.object.map { "\($0)" } ?? "")"])
+        }
+        do {
+            if let directory = options.outputDirectory {
+                let changes = try OutputDirectory(root: directory).write(result.artifacts)
+                // A changed prometheus*.yml needs a reload; file_sd changes are picked up by Prometheus itself.
+                let changedConfigs = changes.written.filter { $0.contains("/prometheus/") && !$0.contains("/file_sd/") }
+                let affected = Set(changedConfigs.map { $0.split(separator: "/").prefix(2).joined(separator: "/") })
+                reloads.withLock { $0.pending.formUnion(affected) }
+                if !changes.written.isEmpty || !changes.removed.isEmpty {
+                    logger.info("output updated", metadata: ["output.written": "\(changes.written.count)", "output.removed": "\(changes.removed.count)", "output.unchanged": "\(changes.unchanged)"])
+                }
+            } else {
+                let outcome = try await applier.apply(result.artifacts, stackUIDs: uids, prune: true)
+                if outcome.applied + outcome.deleted > 0 {
+                    logger.info("cluster objects updated", metadata: ["apply.applied": "\(outcome.applied)", "apply.deleted": "\(outcome.deleted)", "apply.unchanged": "\(outcome.unchanged)"])
+                }
+            }
+        } catch {
+            live.withLock { $0 = nil }
+            metrics.applyErrors.increment()
+            throw ReconcileError(terminal: false, error)
+        }
+        let failed = await reloadPending(stacks)
+        try await reportStatus(stacks, result: result)
+        if failed { throw ReconcileError(terminal: false, ReloadFailed()) }
+        return .awaitChange
+    }
+
+    /// Applies the pending pod changes to the live render and writes only the artifacts they
+    /// changed: file_sd files (and their ConfigMaps), which Prometheus re-reads without a reload.
+    func applyPendingPods() async throws -> ReconcileResult {
+        let changes = pendingPods.withLock { pending in
+            defer { pending = [:] }
+            return pending.keys.sorted().compactMap { pending[$0] }
+        }
+        guard !changes.isEmpty else { return .awaitChange }
+        // Mutated in place under the lock: a copy would duplicate every file_sd document.
+        guard let changed = live.withLock({ $0?.apply(changes) }) else {
+            return try await renderEverything()
+        }
+        metrics.incrementalRenders.increment()
+        guard !changed.isEmpty else { return .awaitChange }
+        do {
+            if let directory = options.outputDirectory {
+                try OutputDirectory(root: directory).replace(changed)
+            } else {
+                _ = try await applier.apply(changed, stackUIDs: stackUIDs.withLock { $0 }, prune: false)
+            }
+        } catch {
+            live.withLock { $0 = nil }  // the next full render compares with what is really there
+            metrics.applyErrors.increment()
+            throw ReconcileError(terminal: false, error)
+        }
+        updateLastGood(with: changed)
+        await controller.enqueue(.status, after: Self.statusDelay)
+        return .awaitChange
+    }
+}
