@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient", "CurlTransport"]),
         .library(name: "KubeTesting", targets: ["KubeTesting"]),
         .library(name: "Operator", targets: ["Operator", "KubeRuntime"]),
+        .library(name: "CAllocator", targets: ["CAllocator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -75,10 +76,12 @@ let package = Package(
             dependencies: ["KubeClient", "KubeModel", "DataTree", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        // The allocator's release and accounting calls (glibc), which Swift's Glibc module omits.
+        .target(name: "CAllocator"),
         .target(
             name: "Operator",
             dependencies: [
-                "KubeRuntime", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", "YAML",
+                "CAllocator", "KubeRuntime", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", "YAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -15,12 +15,12 @@ let package = Package(
             name: "RenderBenchmark",
             dependencies: ["BenchmarkSupport", .product(name: "ConfigGen", package: "main")]
         ),
-        .target(name: "CMallocInfo"),
         .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "ClientBenchmark",
             dependencies: [
-                "CMallocInfo", "BenchmarkSupport",
+                "BenchmarkSupport",
+                .product(name: "CAllocator", package: "main"),
                 .product(name: "KubeClient", package: "main"),
                 .product(name: "KubeTesting", package: "main"),
                 .product(name: "ConfigGen", package: "main"),
@@ -30,7 +30,8 @@ let package = Package(
         .executableTarget(
             name: "OperatorBenchmark",
             dependencies: [
-                "CMallocInfo", "BenchmarkSupport",
+                "BenchmarkSupport",
+                .product(name: "CAllocator", package: "main"),
                 .product(name: "Operator", package: "main"),
                 .product(name: "KubeClient", package: "main"),
                 .product(name: "KubeTesting", package: "main"),

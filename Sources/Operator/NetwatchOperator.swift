@@ -1,3 +1,4 @@
+import CAllocator
 import ConfigGen
 import DataTree
 public import KubeClient
@@ -80,6 +81,8 @@ public final class NetwatchOperator: Sendable {
 
     /// `transport` carries the reload POSTs and the checks of Prometheus's own metrics.
     public init(client: KubeClient, options: Options, logger: Logger, transport: any HTTPTransport) {
+        // List bodies and render buffers are large and short-lived: keep them out of the heap.
+        callocator_fix_mmap_threshold(256 * 1024)
         reloader = PrometheusReloader(transport: transport)
         self.client = client
         self.options = options
@@ -110,7 +113,9 @@ public final class NetwatchOperator: Sendable {
                     await reflector.run()
                 }
                 group.addTask {
-                    for await batch in reflector.changes where batch.contains(where: Self.isSignificant) {
+                    for await batch in reflector.changes {
+                        guard let change = batch.first(where: Self.isSignificant) else { continue }
+                        self.logger.debug("change enqueues a full render", metadata: ["reconcile.trigger": "\(Self.describe(change))"])
                         await self.controller.enqueue(.render)
                     }
                 }

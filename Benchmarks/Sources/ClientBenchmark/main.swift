@@ -1,5 +1,5 @@
 import BenchmarkSupport
-import CMallocInfo
+import CAllocator
 import CurlTransport
 import DataTree
 import Foundation
@@ -79,8 +79,8 @@ func realisticPod(_ index: Int) -> Node {
 }
 
 func allocatedBytes() -> Int {
-    cmallocinfo_trim()
-    return Int(cmallocinfo_allocated_bytes())
+    callocator_release_free_memory()
+    return Int(callocator_bytes_in_use())
 }
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }

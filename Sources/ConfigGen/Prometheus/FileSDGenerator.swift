@@ -4,74 +4,103 @@ import NetWatchAPI
 
 /// The targets of one static-discovery job as a Prometheus file_sd JSON document.
 ///
-/// Each pod's targets are encoded once and kept as a line, sorted by namespace and pod name, so
-/// replacing one pod re-encodes one line and the file is the lines joined: byte-identical to a
-/// full render of the same pods.
+/// Each pod's targets are encoded once into a line; the lines are kept sorted by namespace and
+/// pod name, joined in one buffer that *is* the file, so replacing one pod splices one line
+/// and the file is never re-joined or held twice: byte-identical to a full render of the same
+/// pods.
 public struct FileSDDocument: Sendable, Hashable {
-    struct Line: Sendable, Hashable {
+    /// Where a pod's line is: lines are ordered like `entries`, so its offset is the sum of the
+    /// lengths (plus separators) before it.
+    struct Entry: Sendable, Hashable {
         var namespace: String
         var pod: String
-        var bytes: [UInt8]
-        /// Target groups in `bytes`: groups are joined by ",\n" and JSON strings never hold a
-        /// raw newline, so this is one more than the newlines.
-        var targets: Int { bytes.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 } }
+        var length: Int
+        var targets: Int
     }
 
-    private(set) var lines: [Line] = []
+    private static let empty = Array("[]\n".utf8)
+    private static let separator = Array(",\n".utf8)
+
+    /// The file: "[]\n", or "[\n" + lines joined by ",\n" + "\n]\n".
+    public private(set) var bytes: [UInt8] = FileSDDocument.empty
+    private var entries: [Entry] = []
     /// Targets in the file (one per target group).
     public private(set) var targetCount = 0
 
     public init() {}
 
     /// Number of pods with targets in this file.
-    public var podCount: Int { lines.count }
+    public var podCount: Int { entries.count }
+
+    /// Target groups in an encoded line: groups are joined by ",\n" and JSON strings never
+    /// hold a raw newline, so this is one more than the newlines.
+    private static func targets(in line: [UInt8]) -> Int { line.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 } }
 
     private func position(namespace: String, pod: String) -> (index: Int, found: Bool) {
         var low = 0
-        var high = lines.count
+        var high = entries.count
         while low < high {
             let middle = (low + high) / 2
-            let line = lines[middle]
-            if (line.namespace, line.pod) < (namespace, pod) { low = middle + 1 } else { high = middle }
+            let entry = entries[middle]
+            if (entry.namespace, entry.pod) < (namespace, pod) { low = middle + 1 } else { high = middle }
         }
-        let found = low < lines.count && lines[low].namespace == namespace && lines[low].pod == pod
+        let found = low < entries.count && entries[low].namespace == namespace && entries[low].pod == pod
         return (low, found)
+    }
+
+    /// Byte offset of line `index` in `bytes` (`index == entries.count`: just past the last line).
+    /// Counted from the nearer end, so appending (a full render walks pods in order) is O(1).
+    private func offset(of index: Int) -> Int {
+        guard !entries.isEmpty else { return 2 }
+        if index <= entries.count / 2 {
+            var offset = 2  // "[\n"
+            for entry in entries[..<index] { offset += entry.length + 2 }
+            return offset
+        }
+        var offset = bytes.count - 1  // the last line ends before "\n]\n"; +2 as if a separator followed
+        for entry in entries[index...] { offset -= entry.length + 2 }
+        return offset
     }
 
     /// Sets or removes (nil) one pod's encoded targets. Returns whether the document changed.
     @discardableResult
-    public mutating func set(namespace: String, pod: String, bytes: [UInt8]?) -> Bool {
+    public mutating func set(namespace: String, pod: String, bytes line: [UInt8]?) -> Bool {
         let (index, found) = position(namespace: namespace, pod: pod)
-        switch (found, bytes) {
-        case (true, let bytes?):
-            guard lines[index].bytes != bytes else { return false }
-            targetCount -= lines[index].targets
-            lines[index].bytes = bytes
-            targetCount += lines[index].targets
+        switch (found, line) {
+        case (true, let line?):
+            let start = offset(of: index)
+            let old = start..<start + entries[index].length
+            guard !bytes[old].elementsEqual(line) else { return false }
+            bytes.replaceSubrange(old, with: line)
+            targetCount += Self.targets(in: line) - entries[index].targets
+            entries[index].length = line.count
+            entries[index].targets = Self.targets(in: line)
         case (true, nil):
-            targetCount -= lines.remove(at: index).targets
-        case (false, let bytes?):
-            let line = Line(namespace: namespace, pod: pod, bytes: bytes)
-            targetCount += line.targets
-            lines.insert(line, at: index)
+            let start = offset(of: index)
+            let length = entries[index].length
+            if entries.count == 1 {
+                bytes = Self.empty
+            } else if index == 0 {
+                bytes.removeSubrange(start..<start + length + 2)  // the line and the separator after it
+            } else {
+                bytes.removeSubrange(start - 2..<start + length)  // the separator before it and the line
+            }
+            targetCount -= entries.remove(at: index).targets
+        case (false, let line?):
+            if entries.isEmpty {
+                bytes = Array("[\n".utf8) + line + Array("\n]\n".utf8)
+            } else if index < entries.count {
+                bytes.insert(contentsOf: line + Self.separator, at: offset(of: index))
+            } else {
+                bytes.insert(contentsOf: Self.separator + line, at: offset(of: index) - 2)
+            }
+            let entry = Entry(namespace: namespace, pod: pod, length: line.count, targets: Self.targets(in: line))
+            targetCount += entry.targets
+            entries.insert(entry, at: index)
         case (false, nil):
             return false
         }
         return true
-    }
-
-    /// The file: a JSON array with one target group per line.
-    public var bytes: [UInt8] {
-        guard !lines.isEmpty else { return Array("[]\n".utf8) }
-        var out: [UInt8] = []
-        out.reserveCapacity(lines.reduce(4) { $0 + $1.bytes.count + 2 })
-        out.append(contentsOf: [UInt8(ascii: "["), 0x0A])
-        for (index, line) in lines.enumerated() {
-            if index > 0 { out.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
-            out.append(contentsOf: line.bytes)
-        }
-        out.append(contentsOf: [0x0A, UInt8(ascii: "]"), 0x0A])
-        return out
     }
 }
 
