@@ -1,27 +1,26 @@
 import Hummingbird
 import Logging
 import NIOCore
-import Prometheus
 
-/// `/healthz`, `/readyz` and `/metrics` for the kubelet and Prometheus.
+/// `/healthz`, `/readyz` and `/metrics` for the kubelet and Prometheus, shared by the operator
+/// and the reloader sidecar.
 ///
-/// `/readyz` answers 200 once every watched kind has completed its first list (so a replica
-/// that cannot reach the API server is taken out of Service endpoints), 503 before; its body
-/// says whether this replica leads.
-struct HealthServer {
-    let netwatch: NetwatchOperator
+/// `/healthz` answers 200 while the process serves; `/readyz` answers 200 when `readiness`
+/// says ready and 503 otherwise, with its explanation as the body; `/metrics` serves the
+/// Prometheus text exposition `metrics` produces at scrape time.
+struct HealthServer: Sendable {
+    var readiness: @Sendable () async -> (ready: Bool, explanation: String)
+    var metrics: @Sendable () async -> [UInt8]
 
     func run(host: String, port: Int, logger: Logger) async throws {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
-            let (ready, leading) = await netwatch.readiness()
-            let body = "\(ready ? "ready" : "not ready: waiting for the first list of every watched kind")\nleader: \(leading)\n"
-            return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            let (ready, explanation) = await readiness()
+            return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: explanation)))
         }
         router.get("/metrics") { _, _ -> Response in
-            await netwatch.updateScrapeTimeMetrics()
-            let bytes = netwatch.metrics.registry.emitToBuffer()
+            let bytes = await metrics()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         var quiet = logger

@@ -6,6 +6,7 @@ import KubeModel
 import KubeRuntime
 public import Logging
 import Prometheus
+public import ServiceLifecycle
 import RenderIO
 import Synchronization
 import Foundation
@@ -20,7 +21,7 @@ import Foundation
 /// `IncrementalRender`, which writes only the file_sd files (and ConfigMaps) they change and
 /// equals a full render by construction and test; updates of status alone never re-render;
 /// unchanged files are not rewritten. With leader election, only the leader writes.
-public final class NetwatchOperator: Sendable {
+public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     public struct Options: Sendable {
         /// Write the output here (atomically, compare-before-write), for a Prometheus outside
         /// the cluster; nil applies the rendered ConfigMaps and Secrets to the cluster instead.
@@ -62,7 +63,7 @@ public final class NetwatchOperator: Sendable {
     let applier: ClusterApplier
     /// Status last written per stack ("namespace/name"), so an unchanged status is not sent.
     let writtenStatus = Mutex<[String: Node]>([:])
-    let reloader: PrometheusReloader
+    let reloader: ReloadClient
     /// The last output of each stack that rendered without errors: an invalid edit keeps it,
     /// so a Prometheus never loses a working configuration to a typo.
     let lastGood = Mutex<[String: [Artifact]]>([:])
@@ -77,13 +78,13 @@ public final class NetwatchOperator: Sendable {
     public let metrics = OperatorMetrics()
     /// Stacks whose Prometheus configuration changed and has not been reloaded successfully yet,
     /// and the last reload outcome per stack.
-    let reloads = Mutex<(pending: Set<String>, outcomes: [String: PrometheusReloader.Outcome])>(([], [:]))
+    let reloads = Mutex<(pending: Set<String>, outcomes: [String: ReloadClient.Outcome])>(([], [:]))
 
     /// `transport` carries the reload POSTs and the checks of Prometheus's own metrics.
     public init(client: KubeClient, options: Options, logger: Logger, transport: any HTTPTransport) {
         // List bodies and render buffers are large and short-lived: keep them out of the heap.
         callocator_fix_mmap_threshold(256 * 1024)
-        reloader = PrometheusReloader(transport: transport)
+        reloader = ReloadClient(transport: transport)
         self.client = client
         self.options = options
         self.logger = logger
@@ -104,8 +105,13 @@ public final class NetwatchOperator: Sendable {
         }
     }
 
-    /// Runs until the calling task is cancelled.
+    /// Runs until the calling task is cancelled or, inside a swift-service-lifecycle
+    /// `ServiceGroup`, a graceful shutdown begins (SIGTERM); the lease is released either way.
     public func run() async {
+        await cancelWhenGracefulShutdown { await self.runUntilCancelled() }
+    }
+
+    private func runUntilCancelled() async {
         await withTaskGroup(of: Void.self) { group in
             for reflector in reflectors {
                 group.addTask {
@@ -138,7 +144,16 @@ public final class NetwatchOperator: Sendable {
             if let address = options.healthAddress {
                 group.addTask {
                     do {
-                        try await HealthServer(netwatch: self).run(host: address.host, port: address.port, logger: self.logger)
+                        let server = HealthServer(
+                            readiness: {
+                                let (ready, leading) = await self.readiness()
+                                return (ready, "\(ready ? "ready" : "not ready: waiting for the first list of every watched kind")\nleader: \(leading)\n")
+                            },
+                            metrics: {
+                                await self.updateScrapeTimeMetrics()
+                                return self.metrics.registry.emitToBuffer()
+                            })
+                        try await server.run(host: address.host, port: address.port, logger: self.logger)
                     } catch {
                         self.logger.error("health and metrics server stopped", metadata: ["error": "\(error)"])
                     }

@@ -12,7 +12,7 @@ import KubeModel
 /// produces an identical status (and no write).
 enum StackStatus {
     static func status(
-        namespace: String, name: String, stored: Node, result: RenderResult, reload: PrometheusReloader.Outcome?, targets: Int?, now: String
+        namespace: String, name: String, stored: Node, result: RenderResult, reload: ReloadClient.Outcome?, targets: Int?, now: String
     ) -> Node {
         let prefix = "\(namespace)/\(name)/prometheus/"
         let files = result.artifacts.filter { $0.path.hasPrefix(prefix) }.sorted { $0.path < $1.path }

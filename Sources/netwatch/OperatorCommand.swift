@@ -1,6 +1,5 @@
 import ArgumentParser
 import CurlTransport
-import Dispatch
 import Foundation
 import KubeClient
 import Logging
@@ -48,34 +47,11 @@ struct OperatorCommand: AsyncParsableCommand {
             throw ExitCodes.unusableInput
         }
         logger.info("starting", metadata: ["kube.server": "\(configuration.server)", "kube.origin": "\(configuration.origin)", "output.directory": "\(outputDirectory ?? "(apply to the cluster)")"])
-        var health: (host: String, port: Int)?
-        if healthAddress != "off" {
-            guard let colon = healthAddress.lastIndex(of: ":"), let port = Int(healthAddress[healthAddress.index(after: colon)...]) else {
-                printError("error: --health-address \(healthAddress): expected HOST:PORT or off")
-                throw ExitCodes.unusableInput
-            }
-            health = (String(healthAddress[..<colon]), port)
-        }
+        let health = try parseListenAddress(healthAddress, option: "--health-address")
         let client = try KubeClient(configuration: configuration, logger: logger)
         let netwatch = NetwatchOperator(
             client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health), logger: logger,
             transport: try CurlTransport(logger: logger))
-        let running = Task { await netwatch.run() }
-        let signals = AsyncStream<Int32> { continuation in
-            for signalNumber in [SIGINT, SIGTERM] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber)
-                source.setEventHandler { continuation.yield(signalNumber) }
-                source.resume()
-                nonisolated(unsafe) let retained = source
-                continuation.onTermination = { _ in retained.cancel() }
-            }
-        }
-        for await signalNumber in signals {
-            logger.info("stopping", metadata: ["signal": "\(signalNumber)"])
-            break
-        }
-        running.cancel()
-        await running.value
+        try await runUntilSignalled(netwatch, logger: logger)
     }
 }
