@@ -74,6 +74,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     let pendingPods = Mutex<[String: IncrementalRender.PodChange]>([:])
     /// MonitoringStack "namespace/name" → uid, from the last full render (owner references).
     let stackUIDs = Mutex<[String: String]>([:])
+    let events: EventRecorder
     /// The operator's own metrics.
     public let metrics = OperatorMetrics()
     /// Stacks whose Prometheus configuration changed and has not been reloaded successfully yet,
@@ -100,6 +101,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         }
         controller = Controller(clock: clock, logger: logger)
         applier = ClusterApplier(client: client)
+        events = EventRecorder(client: client, logger: logger, identity: options.identity)
         lease = options.leaseNamespace.map {
             LeaseLock(client: client, namespace: $0, name: "netwatch-operator", elector: LeaderElector(identity: options.identity), clock: clock, logger: logger)
         }
@@ -254,32 +256,5 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
             if !outcome.succeeded { failed = true }
         }
         return failed
-    }
-
-    /// Writes each stack's status through the status subresource when it changed.
-    func reportStatus(_ stacks: [String: Node], result: RenderResult) async throws {
-        let resource = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
-        let now = ISO8601DateFormatter().string(from: Date())
-        for (key, stored) in stacks.sorted(by: { $0.key < $1.key }) {
-            guard let namespace = stored["metadata"]?["namespace"]?.string, let name = stored["metadata"]?["name"]?.string else { continue }
-            let outcome = reloads.withLock { $0.outcomes[key] }
-            // Transition times come from what was last written: the store may not show it yet.
-            let written = writtenStatus.withLock { $0[key] }
-            var basis = stored
-            if let written, case .mapping(var map) = basis {
-                map["status"] = written
-                basis = .mapping(map)
-            }
-            let targets = live.withLock { $0?.staticTargetCount(stack: key) }
-            let status = StackStatus.status(namespace: namespace, name: name, stored: basis, result: result, reload: outcome, targets: targets, now: now)
-            if written == status || stored["status"] == status { continue }
-            let object: Node = ["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": .string(name), "namespace": .string(namespace)], "status": status]
-            do {
-                let _: Node = try await client.apply(Node.self, resource, namespace: namespace, name: name, object: object, fieldManager: ClusterApplier.fieldManager, force: true, subresource: "status")
-                writtenStatus.withLock { $0[key] = status }
-            } catch let error as APIError where error.isNotFound {
-                continue  // deleted meanwhile
-            }
-        }
     }
 }

@@ -26,10 +26,7 @@ enum StackStatus {
         let message = problems.first.map { "\($0.field.map { "\($0): " } ?? "")\($0.message)" } ?? "the configuration rendered without errors"
         let previous = stored["status"]?["conditions"]?.sequence ?? []
         func condition(_ type: String, _ ok: Bool, _ reason: String, _ message: String) -> Node {
-            let status = ok ? "True" : "False"
-            let old = previous.first { $0["type"]?.string == type }
-            let since = old?["status"]?.string == status ? old?["lastTransitionTime"] ?? .string(now) : .string(now)
-            return ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message), "lastTransitionTime": since]
+            Condition.make(type, ok, reason: reason, message: message, previous: previous, now: now)
         }
         var status = Mapping()
         if let generation = stored["metadata"]?["generation"] { status["observedGeneration"] = generation }

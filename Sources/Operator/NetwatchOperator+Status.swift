@@ -1,0 +1,76 @@
+import ConfigGen
+import DataTree
+import Foundation
+import KubeClient
+import KubeModel
+import KubeRuntime
+import Logging
+import Synchronization
+
+extension NetwatchOperator {
+    static let monitoringStacks = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
+    static let networkMonitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
+
+    /// Writes each stack's status through the status subresource when it changed.
+    func reportStatus(_ stacks: [String: Node], result: RenderResult) async throws {
+        let now = ISO8601DateFormatter().string(from: Date())
+        for (key, stored) in stacks.sorted(by: { $0.key < $1.key }) {
+            guard let namespace = stored["metadata"]?["namespace"]?.string, let name = stored["metadata"]?["name"]?.string else { continue }
+            let outcome = reloads.withLock { $0.outcomes[key] }
+            let targets = live.withLock { $0?.staticTargetCount(stack: key) }
+            try await writeStatus(Self.monitoringStacks, namespace: namespace, name: name, stored: stored) { basis in
+                StackStatus.status(namespace: namespace, name: name, stored: basis, result: result, reload: outcome, targets: targets, now: now)
+            }
+        }
+    }
+
+    /// Gives every NetworkMonitor an `Accepted` condition naming its first problem, and records
+    /// an Event for each problem of a monitor or stack the first time it is seen.
+    func reportMonitors(_ diagnostics: [Diagnostic]) async throws {
+        let now = ISO8601DateFormatter().string(from: Date())
+        var problems: [ObjectReference: [Diagnostic]] = [:]
+        for diagnostic in diagnostics {
+            guard let object = diagnostic.object, ["NetworkMonitor", "MonitoringStack"].contains(object.kind) else { continue }
+            problems[ObjectReference(kind: object.kind, namespace: object.namespace ?? "default", name: object.name), default: []].append(diagnostic)
+        }
+        var objects: [ObjectReference: Node] = [:]
+        for reflector in reflectors {
+            for (_, node) in await reflector.snapshot().objects {
+                guard let kind = node["kind"]?.string, ["NetworkMonitor", "MonitoringStack"].contains(kind),
+                      let name = node["metadata"]?["name"]?.string else { continue }
+                objects[ObjectReference(kind: kind, namespace: node["metadata"]?["namespace"]?.string ?? "default", name: name)] = node
+            }
+        }
+        for (reference, node) in objects.sorted(by: { $0.key.description < $1.key.description }) {
+            let mine = (problems[reference] ?? []).sorted()
+            await events.record(mine, about: node)
+            guard reference.kind == "NetworkMonitor", let namespace = reference.namespace else { continue }
+            try await writeStatus(Self.networkMonitors, namespace: namespace, name: reference.name, stored: node) { basis in
+                MonitorStatus.status(stored: basis, problems: mine, now: now)
+            }
+        }
+        events.forget(except: Set(objects.values.compactMap { $0["metadata"]?["uid"]?.string }))
+    }
+
+    /// Applies `make(basis)` as the object's status unless it equals what is stored or was last
+    /// written. `basis` carries the status last written (transition times are kept from it: the
+    /// store may not show our write yet).
+    func writeStatus(_ resource: APIResource, namespace: String, name: String, stored: Node, make: (Node) -> Node) async throws {
+        let key = "\(resource.kind):\(namespace)/\(name)"
+        let written = writtenStatus.withLock { $0[key] }
+        var basis = stored
+        if let written, case .mapping(var map) = basis {
+            map["status"] = written
+            basis = .mapping(map)
+        }
+        let status = make(basis)
+        if written == status || stored["status"] == status { return }
+        let object: Node = ["apiVersion": .string(resource.apiVersion), "kind": .string(resource.kind), "metadata": ["name": .string(name), "namespace": .string(namespace)], "status": status]
+        do {
+            let _: Node = try await client.apply(Node.self, resource, namespace: namespace, name: name, object: object, fieldManager: ClusterApplier.fieldManager, force: true, subresource: "status")
+            writtenStatus.withLock { $0[key] = status }
+        } catch let error as APIError where error.isNotFound {
+            return  // deleted meanwhile
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import DataTree
+import Foundation
+import KubeClient
+import KubeModel
+import KubeTesting
+import RenderIO
+import Testing
+
+@Suite("Operator feedback on invalid objects")
+struct ObjectFeedbackTests {
+    static let monitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
+    static let events = APIResource(group: "", version: "v1", resource: "events", kind: "Event", namespaced: true)
+
+    static func monitor(_ name: String, endpoint: Node) -> Node {
+        ["apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor",
+         "metadata": ["name": .string(name), "namespace": "shop", "labels": ["netwatch.dev/stack": "main"]],
+         "spec": ["selector": ["matchLabels": ["app": "web"]], "endpoints": [endpoint]]]
+    }
+
+    @Test("an invalid NetworkMonitor gets Accepted=False naming the field, and one Event; the others render and are Accepted")
+    func invalidMonitorBecomesConditionAndEvent() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let badRegex = Self.monitor("bad-regex", endpoint: ["port": "metrics", "relabelings": [["sourceLabels": ["__meta_kubernetes_pod_name"], "regex": "web(?=-)", "action": "keep"]]])
+        let slow = Self.monitor("slow", endpoint: ["port": "metrics", "interval": "10s", "scrapeTimeout": "20s"])
+        let live = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-feedback-\(UUID().uuidString)").path
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document) + [badRegex, slow], outputDirectory: live)
+        let client = harness.client
+
+        func condition(_ name: String) async -> Node? {
+            let object = try? await client.get(Node.self, Self.monitors, namespace: "shop", name: name)
+            return object?["status"]?["conditions"]?.sequence?.first { $0["type"] == "Accepted" }
+        }
+        #expect(try await eventually { await condition("bad-regex")?["status"] == "False" })
+        let rejected = try #require(await condition("bad-regex"))
+        #expect(rejected["reason"] == "InvalidConfiguration")
+        #expect(rejected["message"]?.string?.contains("spec.endpoints[0].relabelings[0].regex") == true, "\(rejected)")
+        #expect(try await eventually { await condition("slow")?["status"] == "False" })
+        #expect(await condition("slow")?["message"]?.string?.contains("spec.endpoints[0].scrapeTimeout") == true)
+        let slowStatus = try await client.get(Node.self, Self.monitors, namespace: "shop", name: "slow")["status"]
+        #expect(slowStatus?["endpoints"] == 0)
+        #expect(slowStatus?["observedGeneration"] == 1)
+        #expect(try await eventually { await condition("web")?["status"] == "True" })
+        #expect(try await client.get(Node.self, Self.monitors, namespace: "shop", name: "web")["status"]?["endpoints"] == 2, "one endpoint and the network exporter")
+        // The valid monitors still render.
+        #expect(try await eventually { (try? String(contentsOfFile: live + "/monitoring/main/prometheus/prometheus-shard-0.yml", encoding: .utf8))?.contains("netwatch/shop/web/0") == true })
+
+        func warnings(about name: String) async throws -> [Node] {
+            try await client.list(Node.self, Self.events, namespace: "shop").items.filter { $0["involvedObject"]?["name"]?.string == name }
+        }
+        #expect(try await eventually { try await warnings(about: "bad-regex").count == 1 })
+        let event = try #require(try await warnings(about: "bad-regex").first)
+        #expect(event["type"] == "Warning")
+        #expect(event["reason"] == "InvalidConfiguration")
+        #expect(event["involvedObject"]?["kind"] == "NetworkMonitor")
+        #expect(event["involvedObject"]?["uid"] != nil)
+        #expect(event["source"]?["component"] == "netwatch")
+
+        // Another render (an unrelated change) records no second Event for the same problem.
+        _ = try await client.patch(Node.self, .namespaces, name: "shop", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await warnings(about: "bad-regex").count == 1)
+        #expect(try await warnings(about: "slow").count == 1)
+
+        // Fixing the monitor turns it Accepted.
+        _ = try await client.patch(Node.self, Self.monitors, namespace: "shop", name: "slow", patch: .merge(["spec": ["endpoints": [["port": "metrics", "interval": "10s", "scrapeTimeout": "5s"]]]]))
+        #expect(try await eventually { await condition("slow")?["status"] == "True" })
+        await harness.stop()
+    }
+}
