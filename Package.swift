@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "netwatch",
             dependencies: [
-                "RenderIO", "ConfigGen", "NetWatchAPI", "Operator", "KubeClient", "CurlTransport",
+                "RenderIO", "ConfigGen", "NetWatchAPI", "Operator", "KubeClient", "CurlTransport", "DataTree",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

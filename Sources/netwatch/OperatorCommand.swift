@@ -36,7 +36,11 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "Identity in leader election (default: the host name).")
     var identity: String = ProcessInfo.processInfo.hostName
 
+    @Option(name: .customLong("log-format"), help: "json (one object per line, for log pipelines) or text.")
+    var logFormat: String = "json"
+
     func run() async throws {
+        try bootstrapLogging(logFormat)
         var logger = Logger(label: "netwatch")
         logger.logLevel = .info
         let configuration: KubeConfiguration

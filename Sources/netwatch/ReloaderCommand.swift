@@ -34,7 +34,11 @@ struct ReloaderCommand: AsyncParsableCommand {
     @Option(name: .customLong("listen-address"), help: "Serve /healthz, /readyz and /metrics on HOST:PORT (\"off\" to disable).")
     var listenAddress: String = "0.0.0.0:8081"
 
+    @Option(name: .customLong("log-format"), help: "json (one object per line, for log pipelines) or text.")
+    var logFormat: String = "json"
+
     func run() async throws {
+        try bootstrapLogging(logFormat)
         var logger = Logger(label: "netwatch-reloader")
         logger.logLevel = .info
         guard !directories.isEmpty else {
