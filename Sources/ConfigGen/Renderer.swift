@@ -56,7 +56,7 @@ struct Renderer {
         var owners: [String: ObjectReference] = [:]
         let stacks = snapshot.monitoringStacks.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
         for stack in stacks {
-            let plan = planner.plan(stack, monitors: snapshot.networkMonitors)
+            let plan = planner.plan(stack, monitors: snapshot.networkMonitors, podMonitors: snapshot.podMonitors, serviceMonitors: snapshot.serviceMonitors)
             diagnostics += plan.diagnostics
             let (files, documents) = prometheusFiles(plan)
             var output = StackOutput(plan: plan, base: "\(stack.namespace)/\(stack.name)", files: files, documents: documents,

@@ -12,11 +12,18 @@ public struct Snapshot: Sendable, Hashable {
     public var workloads: [Workload]
     public var monitoringStacks: [MonitoringStack]
     public var networkMonitors: [NetworkMonitor]
+    /// prometheus-operator PodMonitors, read as NetworkMonitors (jobs named `podMonitor/…`).
+    public var podMonitors: [NetworkMonitor]
+    /// prometheus-operator ServiceMonitors (scraped with Kubernetes discovery only).
+    public var serviceMonitors: [ServiceMonitor]
 
     public init(
         namespaces: [Namespace] = [], pods: [Pod] = [], services: [Service] = [], workloads: [Workload] = [],
-        monitoringStacks: [MonitoringStack] = [], networkMonitors: [NetworkMonitor] = []
+        monitoringStacks: [MonitoringStack] = [], networkMonitors: [NetworkMonitor] = [],
+        podMonitors: [NetworkMonitor] = [], serviceMonitors: [ServiceMonitor] = []
     ) {
+        self.podMonitors = podMonitors
+        self.serviceMonitors = serviceMonitors
         self.namespaces = namespaces
         self.pods = pods
         self.services = services
@@ -52,6 +59,17 @@ extension Snapshot {
                 switch resource {
                 case .monitoringStack(let stack)?: snapshot.monitoringStacks.append(stack)
                 case .networkMonitor(let monitor)?: snapshot.networkMonitors.append(monitor)
+                case nil: break
+                }
+                continue
+            }
+            if raw.type.group == PrometheusOperatorKind.group {
+                guard let kind = PrometheusOperatorKind(rawValue: raw.type.kind) else { continue }  // e.g. PrometheusRule: not read here
+                let (resource, problems) = kind.decode(raw)
+                diagnostics += problems
+                switch resource {
+                case .podMonitor(let monitor)?: snapshot.podMonitors.append(monitor)
+                case .serviceMonitor(let monitor)?: snapshot.serviceMonitors.append(monitor)
                 case nil: break
                 }
                 continue

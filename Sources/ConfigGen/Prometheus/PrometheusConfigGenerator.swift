@@ -58,6 +58,15 @@ enum PrometheusConfigGenerator {
                 mapping["file_sd_configs"] = [["files": [.string(FileSDGenerator.relativePath(job))]]]
             }
             mapping["relabel_configs"] = .sequence(RelabelRules.podJob(job, targets, discovery: settings.discovery, shard: shard))
+        case .services(let targets):
+            // Only planned under Kubernetes discovery (the planner skips them under static).
+            mapping["metrics_path"] = .string(job.path)
+            mapping["scheme"] = .string(job.scheme.rawValue)
+            var sd = Mapping()
+            sd["role"] = "endpointslice"
+            if case .names(let names) = targets.namespaces { sd["namespaces"] = ["names": .strings(names)] }
+            mapping["kubernetes_sd_configs"] = [.mapping(sd)]
+            mapping["relabel_configs"] = .sequence(RelabelRules.serviceJob(job, targets, shard: shard))
         case .staticGroups(let groups):
             mapping["static_configs"] = .sequence(groups.map { group in
                 var labels = group.labels

@@ -19,7 +19,7 @@ enum RelabelRules {
         var rules: [Node] = [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))]
         if discovery == .kubernetes {
             rules.append(rule(("action", "drop"), ("source_labels", ["__meta_kubernetes_pod_phase"]), ("regex", "(Failed|Succeeded)")))
-            rules += selectorRules(targets.selector)
+            rules += selectorRules(targets.selector, of: "pod")
             switch targets.port {
             case .string(let name):
                 rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_name"]), ("regex", .string(name))))
@@ -47,15 +47,64 @@ enum RelabelRules {
         [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))] + job.relabelings.map(\.prometheusNode) + sharding(shard)
     }
 
-    /// matchLabels (sorted keys) then matchExpressions, as keep/drop rules on the pod's label and
-    /// label-present meta labels.
-    static func selectorRules(_ selector: LabelSelector) -> [Node] {
+    /// The relabel rules of a ServiceMonitor job over EndpointSlice discovery, in
+    /// prometheus-operator's order (`generateServiceMonitorConfig`): job-name bookkeeping,
+    /// Service selector, port filter, node/pod from the address target, standard labels, the
+    /// running filter, target labels, job and endpoint labels, the user's relabelings, sharding.
+    static func serviceJob(_ job: ScrapeJob, _ targets: ScrapeJob.ServiceTargets, shard: Shard?) -> [Node] {
+        var rules: [Node] = [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))]
+        rules += selectorRules(targets.selector, of: "service")
+        switch targets.port {
+        case .servicePort(let name):
+            rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_endpointslice_port_name"]), ("regex", .string(escape(name)))))
+        case .targetPort(.string(let name)):
+            rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_name"]), ("regex", .string(escape(name)))))
+        case .targetPort(.int(let number)):
+            rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_number"]), ("regex", .string(String(number)))))
+        }
+        for (kind, label) in [("Node", "node"), ("Pod", "pod")] {
+            rules.append(rule(
+                ("source_labels", ["__meta_kubernetes_endpointslice_address_target_kind", "__meta_kubernetes_endpointslice_address_target_name"]),
+                ("separator", ";"), ("regex", .string("\(kind);(.*)")), ("replacement", "${1}"), ("target_label", .string(label))))
+        }
+        rules.append(rule(("source_labels", ["__meta_kubernetes_namespace"]), ("target_label", "namespace")))
+        rules.append(rule(("source_labels", ["__meta_kubernetes_service_name"]), ("target_label", "service")))
+        rules.append(rule(("source_labels", ["__meta_kubernetes_pod_name"]), ("target_label", "pod")))
+        rules.append(rule(("source_labels", ["__meta_kubernetes_pod_container_name"]), ("target_label", "container")))
+        rules.append(rule(("action", "drop"), ("source_labels", ["__meta_kubernetes_pod_phase"]), ("regex", "(Failed|Succeeded)")))
+        for (object, labels) in [("service", targets.targetLabels), ("pod", targets.podTargetLabels)] {
+            for label in labels.sorted() {
+                let name = LabelSanitizer.sanitize(label)
+                rules.append(rule(
+                    ("source_labels", .strings(["__meta_kubernetes_\(object)_label_\(name)"])), ("target_label", .string(name)),
+                    ("regex", "(.+)"), ("replacement", "${1}")))
+            }
+        }
+        rules.append(rule(("source_labels", ["__meta_kubernetes_service_name"]), ("target_label", "job"), ("replacement", "${1}")))
+        if let jobLabel = targets.jobLabel {
+            rules.append(rule(
+                ("source_labels", .strings(["__meta_kubernetes_service_label_\(LabelSanitizer.sanitize(jobLabel))"])), ("target_label", "job"),
+                ("regex", "(.+)"), ("replacement", "${1}")))
+        }
+        let endpoint: String = switch targets.port {
+        case .servicePort(let name): name
+        case .targetPort(let port): port.description
+        }
+        rules.append(rule(("target_label", "endpoint"), ("replacement", .string(endpoint))))
+        rules += job.relabelings.map(\.prometheusNode)
+        rules += sharding(shard)
+        return rules
+    }
+
+    /// matchLabels (sorted keys) then matchExpressions, as keep/drop rules on the pod's (or
+    /// Service's) label and label-present meta labels.
+    static func selectorRules(_ selector: LabelSelector, of object: String) -> [Node] {
         var rules: [Node] = []
         for key in selector.matchLabels.keys.sorted() {
             let name = LabelSanitizer.sanitize(key)
             rules.append(rule(
                 ("action", "keep"),
-                ("source_labels", .strings(["__meta_kubernetes_pod_label_\(name)", "__meta_kubernetes_pod_labelpresent_\(name)"])),
+                ("source_labels", .strings(["__meta_kubernetes_\(object)_label_\(name)", "__meta_kubernetes_\(object)_labelpresent_\(name)"])),
                 ("regex", .string("(\(escape(selector.matchLabels[key] ?? "")));true"))))
         }
         for requirement in selector.matchExpressions {
@@ -65,12 +114,12 @@ enum RelabelRules {
             case .in, .notIn:
                 rules.append(rule(
                     ("action", requirement.operator == .in ? "keep" : "drop"),
-                    ("source_labels", .strings(["__meta_kubernetes_pod_label_\(name)", "__meta_kubernetes_pod_labelpresent_\(name)"])),
+                    ("source_labels", .strings(["__meta_kubernetes_\(object)_label_\(name)", "__meta_kubernetes_\(object)_labelpresent_\(name)"])),
                     ("regex", .string("(\(alternatives));true"))))
             case .exists, .doesNotExist:
                 rules.append(rule(
                     ("action", requirement.operator == .exists ? "keep" : "drop"),
-                    ("source_labels", .strings(["__meta_kubernetes_pod_labelpresent_\(name)"])),
+                    ("source_labels", .strings(["__meta_kubernetes_\(object)_labelpresent_\(name)"])),
                     ("regex", "true")))
             }
         }

@@ -1,0 +1,150 @@
+import KubeModel
+public import NetWatchAPI
+
+/// Chooses each stack's monitors and turns them into scrape jobs, with prometheus-operator's
+/// selector semantics: an empty monitor selector selects all, an absent one none; an absent
+/// namespace selector means the stack's (or monitor's) own namespace.
+public struct ScrapePlanner: Sendable {
+    /// Namespace name → labels, for every namespace known from Namespace objects, pods or
+    /// netwatch resources (those without a Namespace object have no labels).
+    public let namespaceLabels: [String: [String: String]]
+    public let sortedNamespaces: [String]
+
+    public init(snapshot: Snapshot) {
+        var labels: [String: [String: String]] = [:]
+        for pod in snapshot.pods { labels[pod.metadata.namespace ?? "default"] = [:] }
+        for monitor in snapshot.networkMonitors + snapshot.podMonitors { labels[monitor.namespace] = [:] }
+        for monitor in snapshot.serviceMonitors { labels[monitor.namespace] = [:] }
+        for stack in snapshot.monitoringStacks { labels[stack.namespace] = [:] }
+        for namespace in snapshot.namespaces { labels[namespace.metadata.name] = namespace.metadata.labels }
+        namespaceLabels = labels
+        sortedNamespaces = labels.keys.sorted()
+    }
+
+    func selects(_ selector: NamespaceSelector?, namespace: String, own: String) -> Bool {
+        guard let selector else { return namespace == own }
+        return selector.matches(name: namespace, labels: namespaceLabels[namespace] ?? [:])
+    }
+
+    func scope(_ selector: NamespaceSelector?, own: String) -> ScrapeJob.NamespaceScope {
+        guard let selector else { return .names([own]) }
+        if selector.any { return .all }
+        if !selector.matchNames.isEmpty { return .names(Array(Set(selector.matchNames)).sorted()) }
+        return .names(sortedNamespaces.filter { selector.labelSelector.matches(namespaceLabels[$0] ?? [:]) })
+    }
+
+    /// Where a NetworkMonitor-shaped monitor came from: it names the jobs and the diagnostics.
+    enum Origin {
+        case networkMonitor
+        case podMonitor
+
+        var kind: String { self == .networkMonitor ? "NetworkMonitor" : "PodMonitor" }
+        /// prometheus-operator's job-name prefix for PodMonitors, so dashboards keyed on job names keep working.
+        func jobPrefix(_ namespace: String, _ name: String) -> String {
+            self == .networkMonitor ? "netwatch/\(namespace)/\(name)" : "podMonitor/\(namespace)/\(name)"
+        }
+        func fileStem(_ namespace: String, _ name: String) -> String {
+            self == .networkMonitor ? "\(namespace)_\(name)" : "podMonitor_\(namespace)_\(name)"
+        }
+        var endpointsField: String { self == .networkMonitor ? "spec.endpoints" : "spec.podMetricsEndpoints" }
+    }
+
+    /// The plan of one stack; the monitors may be in any order. The stack's monitor selectors
+    /// choose among NetworkMonitors, PodMonitors and ServiceMonitors alike.
+    public func plan(_ stack: MonitoringStack, monitors: [NetworkMonitor], podMonitors: [NetworkMonitor] = [], serviceMonitors: [ServiceMonitor] = []) -> StackPlan {
+        var diagnostics: [Diagnostic] = []
+        let reference = ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name)
+        guard let monitorSelector = stack.spec.monitorSelector else {
+            diagnostics.append(Diagnostic(.warning, object: reference, source: stack.source, field: "spec.monitorSelector",
+                message: "absent, so no NetworkMonitors are selected; set monitorSelector: {} to select all"))
+            return StackPlan(stack: stack, jobs: [], diagnostics: diagnostics)
+        }
+        func chosen<Spec>(_ monitors: [CustomResource<Spec>]) -> [CustomResource<Spec>] {
+            monitors
+                .filter { monitorSelector.matches($0.metadata.labels) }
+                .filter { selects(stack.spec.monitorNamespaceSelector, namespace: $0.namespace, own: stack.namespace) }
+                .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        }
+        var jobs: [ScrapeJob] = []
+        for monitor in chosen(monitors) {
+            jobs += self.jobs(for: monitor, origin: .networkMonitor, in: stack, diagnostics: &diagnostics)
+        }
+        for monitor in chosen(podMonitors) {
+            jobs += self.jobs(for: monitor, origin: .podMonitor, in: stack, diagnostics: &diagnostics)
+        }
+        for monitor in chosen(serviceMonitors) {
+            jobs += self.jobs(for: monitor, in: stack, diagnostics: &diagnostics)
+        }
+        return StackPlan(stack: stack, jobs: jobs, diagnostics: diagnostics)
+    }
+
+    /// Whether an endpoint's timeout fits its interval; reports it and says to skip it if not.
+    private func timeoutFits(_ endpoint: NetworkMonitorSpec.Endpoint, field: String, reference: ObjectReference, source: SourceLocation?,
+                             stack: MonitoringStack, diagnostics: inout [Diagnostic]) -> Bool {
+        let interval = endpoint.interval ?? stack.spec.prometheus.scrapeInterval
+        guard let timeout = endpoint.scrapeTimeout, timeout > interval else { return true }
+        diagnostics.append(Diagnostic(.error, object: reference, source: source, field: field + ".scrapeTimeout",
+            message: "\(timeout) is longer than the scrape interval \(interval) (from MonitoringStack \(stack.namespace)/\(stack.name)); this endpoint is skipped"))
+        return false
+    }
+
+    private func jobs(for monitor: ServiceMonitor, in stack: MonitoringStack, diagnostics: inout [Diagnostic]) -> [ScrapeJob] {
+        let reference = ObjectReference(kind: "ServiceMonitor", namespace: monitor.namespace, name: monitor.name)
+        guard stack.spec.prometheus.discovery == .kubernetes else {
+            diagnostics.append(Diagnostic(.warning, object: reference, source: monitor.source, field: "spec",
+                message: "selected by MonitoringStack \(stack.namespace)/\(stack.name), which uses static discovery; ServiceMonitors are scraped with discovery: kubernetes only, so it is skipped there (use a PodMonitor or NetworkMonitor for static discovery)"))
+            return []
+        }
+        let spec = monitor.spec
+        var jobs: [ScrapeJob] = []
+        for (index, endpoint) in spec.endpoints.enumerated() {
+            guard timeoutFits(endpoint.scrape, field: "spec.endpoints[\(index)]", reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics) else { continue }
+            let targets = ScrapeJob.ServiceTargets(
+                selector: spec.selector, namespaces: scope(spec.namespaceSelector, own: monitor.namespace), port: endpoint.port,
+                targetLabels: spec.targetLabels, podTargetLabels: spec.podTargetLabels, jobLabel: spec.jobLabel)
+            let scrape = endpoint.scrape
+            jobs.append(ScrapeJob(
+                name: "serviceMonitor/\(monitor.namespace)/\(monitor.name)/\(index)", fileStem: "serviceMonitor_\(monitor.namespace)_\(monitor.name)_\(index)",
+                monitor: reference, jobLabel: "", targets: .services(targets), interval: scrape.interval, scrapeTimeout: scrape.scrapeTimeout,
+                path: scrape.path, scheme: scrape.scheme, honorLabels: scrape.honorLabels, relabelings: scrape.relabelings, metricRelabelings: scrape.metricRelabelings))
+        }
+        return jobs
+    }
+
+    private func jobs(for monitor: NetworkMonitor, origin: Origin, in stack: MonitoringStack, diagnostics: inout [Diagnostic]) -> [ScrapeJob] {
+        let spec = monitor.spec
+        let reference = ObjectReference(kind: origin.kind, namespace: monitor.namespace, name: monitor.name)
+        let prefix = origin.jobPrefix(monitor.namespace, monitor.name)
+        let stem = origin.fileStem(monitor.namespace, monitor.name)
+        let jobLabel = "\(monitor.namespace)/\(monitor.name)"
+        let namespaces = scope(spec.namespaceSelector, own: monitor.namespace)
+        var jobs: [ScrapeJob] = []
+
+        func job(_ suffix: String, targets: ScrapeJob.Targets, endpoint: NetworkMonitorSpec.Endpoint) -> ScrapeJob {
+            ScrapeJob(
+                name: "\(prefix)/\(suffix)", fileStem: "\(stem)_\(suffix)", monitor: reference, jobLabel: jobLabel, targets: targets,
+                interval: endpoint.interval, scrapeTimeout: endpoint.scrapeTimeout, path: endpoint.path, scheme: endpoint.scheme,
+                honorLabels: endpoint.honorLabels, relabelings: endpoint.relabelings, metricRelabelings: endpoint.metricRelabelings)
+        }
+
+        if let selector = spec.selector {
+            for (index, endpoint) in spec.endpoints.enumerated() {
+                guard timeoutFits(endpoint, field: "\(origin.endpointsField)[\(index)]", reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics) else { continue }
+                let targets = ScrapeJob.PodTargets(selector: selector, namespaces: namespaces, port: endpoint.port, podTargetLabels: spec.podTargetLabels)
+                jobs.append(job(String(index), targets: .pods(targets), endpoint: endpoint))
+            }
+            if spec.networkExporter {
+                let endpoint = NetworkMonitorSpec.Endpoint(port: .string(NetworkExporterSidecar.portName))
+                let targets = ScrapeJob.PodTargets(selector: selector, namespaces: namespaces, port: endpoint.port, podTargetLabels: spec.podTargetLabels)
+                jobs.append(job("network-exporter", targets: .pods(targets), endpoint: endpoint))
+            }
+        } else if !spec.endpoints.isEmpty || spec.networkExporter {
+            diagnostics.append(Diagnostic(.warning, object: reference, source: monitor.source, field: "spec.selector",
+                message: "absent, so the endpoints select no pods; set selector: {} to select all pods"))
+        }
+        if !spec.staticTargets.isEmpty {
+            jobs.append(job("static", targets: .staticGroups(spec.staticTargets), endpoint: NetworkMonitorSpec.Endpoint(port: .int(0))))
+        }
+        return jobs
+    }
+}
