@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "Operator",
             dependencies: [
-                "CAllocator", "KubeRuntime", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", "YAML",
+                "CAllocator", "KubeRuntime", "NetWatchAPI", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", "YAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -74,6 +74,7 @@ extension NetwatchOperator {
     }
 
     func reconcile(_ work: Work) async throws -> ReconcileResult {
+        guard servedOptional.withLock({ $0 != nil }) else { return .requeue(after: .milliseconds(200)) }
         for reflector in reflectors where !(await reflector.snapshot().isReady) {
             return .requeue(after: .milliseconds(200))
         }

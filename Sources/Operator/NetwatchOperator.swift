@@ -5,6 +5,7 @@ public import KubeClient
 import KubeModel
 import KubeRuntime
 public import Logging
+import NetWatchAPI
 import Prometheus
 public import ServiceLifecycle
 import RenderIO
@@ -53,10 +54,18 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true),
     ]
 
+    /// prometheus-operator's kinds, watched only when their CRDs are served (checked at start).
+    public static let optionalResources: [APIResource] = PrometheusOperatorKind.allCases.map {
+        APIResource(group: PrometheusOperatorKind.group, version: PrometheusOperatorKind.version, resource: $0.plural, kind: $0.rawValue, namespaced: true)
+    }
+
     let client: KubeClient
     let options: Options
     let logger: Logger
-    let reflectors: [Reflector<Node, ContinuousClock>]
+    /// One reflector per kind of `watchedResources` + `optionalResources`, in that order.
+    let allReflectors: [(resource: APIResource, reflector: Reflector<Node, ContinuousClock>)]
+    /// Which optional kinds the API server serves; nil until checked (not ready before).
+    let servedOptional = Mutex<Set<APIResource>?>(nil)
     let pods: Reflector<Pod, ContinuousClock>
     let controller: Controller<Work, ContinuousClock>
     let lease: LeaseLock<ContinuousClock>?
@@ -93,11 +102,11 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         pods = Reflector<Pod, ContinuousClock>(
             client: client, resource: .pods, clock: clock, logger: logger,
             key: { "\($0.metadata.namespace ?? "")/\($0.metadata.name)" }, resourceVersion: { $0.metadata.resourceVersion })
-        reflectors = Self.watchedResources.map { resource in
-            Reflector<Node, ContinuousClock>(
+        allReflectors = (Self.watchedResources + Self.optionalResources).map { resource in
+            (resource, Reflector<Node, ContinuousClock>(
                 client: client, resource: resource, clock: clock, logger: logger,
                 key: { "\($0["metadata"]?["namespace"]?.string ?? "")/\($0["metadata"]?["name"]?.string ?? "")" },
-                resourceVersion: { $0["metadata"]?["resourceVersion"]?.string })
+                resourceVersion: { $0["metadata"]?["resourceVersion"]?.string }))
         }
         controller = Controller(clock: clock, logger: logger)
         applier = ClusterApplier(client: client)
@@ -115,16 +124,22 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
 
     private func runUntilCancelled() async {
         await withTaskGroup(of: Void.self) { group in
-            for reflector in reflectors {
-                group.addTask {
-                    await reflector.setWatchTimeout(self.options.watchTimeoutSeconds)
-                    await reflector.run()
-                }
-                group.addTask {
-                    for await batch in reflector.changes {
-                        guard let change = batch.first(where: Self.isSignificant) else { continue }
-                        self.logger.debug("change enqueues a full render", metadata: ["reconcile.trigger": "\(Self.describe(change))"])
-                        await self.controller.enqueue(.render)
+            group.addTask {
+                let served = await self.probeOptionalResources()
+                self.servedOptional.withLock { $0 = served }
+                await withTaskGroup(of: Void.self) { reflectors in
+                    for (resource, reflector) in self.allReflectors where self.isWatched(resource) {
+                        reflectors.addTask {
+                            await reflector.setWatchTimeout(self.options.watchTimeoutSeconds)
+                            await reflector.run()
+                        }
+                        reflectors.addTask {
+                            for await batch in reflector.changes {
+                                guard let change = batch.first(where: Self.isSignificant) else { continue }
+                                self.logger.debug("change enqueues a full render", metadata: ["reconcile.trigger": "\(Self.describe(change))"])
+                                await self.controller.enqueue(.render)
+                            }
+                        }
                     }
                 }
             }
@@ -178,9 +193,47 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         }
     }
 
+    /// Whether a kind is watched: always for `watchedResources`, for an optional kind once the
+    /// check at start found it served.
+    func isWatched(_ resource: APIResource) -> Bool {
+        Self.watchedResources.contains(resource) || servedOptional.withLock { $0?.contains(resource) ?? false }
+    }
+
+    /// The reflectors of the watched kinds (empty until the optional kinds were checked).
+    var reflectors: [Reflector<Node, ContinuousClock>] {
+        guard servedOptional.withLock({ $0 != nil }) else { return [] }
+        return allReflectors.filter { isWatched($0.resource) }.map(\.reflector)
+    }
+
+    /// Asks once per optional kind whether it is served (a one-item list); 404 means its CRD is
+    /// not installed. Other failures (API server down, 5xx) are retried, so a slow start does
+    /// not silently drop prometheus-operator's resources.
+    func probeOptionalResources() async -> Set<APIResource> {
+        var served: Set<APIResource> = []
+        for resource in Self.optionalResources {
+            var delay = Duration.milliseconds(500)
+            while !Task.isCancelled {
+                do {
+                    _ = try await client.list(Node.self, resource, options: ListOptions(limit: 1))
+                    served.insert(resource)
+                    logger.info("watching prometheus-operator resources", metadata: ["kube.resource": "\(resource)"])
+                    break
+                } catch let error as APIError where error.isNotFound {
+                    logger.info("prometheus-operator resource not served; not watched (restart netwatch after installing its CRD)", metadata: ["kube.resource": "\(resource)"])
+                    break
+                } catch {
+                    logger.warning("cannot check whether a resource is served; retrying", metadata: ["kube.resource": "\(resource)", "error": "\(error)"])
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(30))
+                }
+            }
+        }
+        return served
+    }
+
     /// Every watched kind has been listed once; and whether this replica leads.
     func readiness() async -> (ready: Bool, leading: Bool) {
-        var ready = true
+        var ready = servedOptional.withLock { $0 != nil }
         for reflector in reflectors where !(await reflector.snapshot().isReady) { ready = false }
         if !(await pods.snapshot().isReady) { ready = false }
         let leading = await lease?.isLeader ?? true
@@ -189,7 +242,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
 
     /// Gauges read from the actors when Prometheus scrapes.
     func updateScrapeTimeMetrics() async {
-        for (resource, reflector) in zip(Self.watchedResources, reflectors) {
+        for (resource, reflector) in allReflectors where isWatched(resource) {
             metrics.cached(resource.description).set(to: Double(await reflector.snapshot().count))
             metrics.relists(resource.description).set(to: Double(await reflector.relists))
             metrics.watchRestarts(resource.description).set(to: Double(await reflector.watchRestarts))

@@ -132,3 +132,39 @@ struct OperatorHarness {
         await server.stop()
     }
 }
+
+@Suite("Operator reads prometheus-operator resources when their CRDs exist")
+struct PrometheusOperatorResourceTests {
+    static let podMonitorCRD: Node = [
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": ["name": "podmonitors.monitoring.coreos.com"],
+        "spec": [
+            "group": "monitoring.coreos.com", "scope": "Namespaced",
+            "names": ["plural": "podmonitors", "singular": "podmonitor", "kind": "PodMonitor", "listKind": "PodMonitorList"],
+            "versions": [["name": "v1", "served": true, "storage": true,
+                          "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]]],
+        ],
+    ]
+
+    @Test("a PodMonitor is scraped like a NetworkMonitor; without its CRD the operator runs as before")
+    func podMonitorIsRendered() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let podMonitor: Node = [
+            "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+            "metadata": ["name": "ledger-pm", "namespace": "payments"],
+            "spec": ["selector": ["matchLabels": ["app.kubernetes.io/name": "ledger"]], "podMetricsEndpoints": [["port": "metrics", "interval": "15s"]]],
+        ]
+        let live = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-pm-\(UUID().uuidString)").path
+        let harness = try await OperatorHarness.start(objects: [Self.podMonitorCRD] + loaded.objects.map(\.document) + [podMonitor], outputDirectory: live)
+        let file = live + "/monitoring/edge/prometheus/file_sd/podMonitor_payments_ledger-pm_0.json"
+        let rendered = try await eventually { (try? String(contentsOfFile: file, encoding: .utf8))?.contains("10.42.2.30:9187") == true }
+        #expect(rendered)
+        let config = (try? String(contentsOfFile: live + "/monitoring/edge/prometheus/prometheus.yml", encoding: .utf8)) ?? ""
+        #expect(config.contains("job_name: podMonitor/payments/ledger-pm/0"))
+        // The same objects rendered offline give the same files.
+        let (snapshot, _) = Snapshot.decode(loaded.objects + ObjectReader.rawObjects(from: podMonitor, source: nil).0)
+        let expected = render(snapshot).artifacts.first { $0.path == "monitoring/edge/prometheus/file_sd/podMonitor_payments_ledger-pm_0.json" }
+        #expect(expected?.bytes == FileManager.default.contents(atPath: file).map { [UInt8]($0) })
+        await harness.stop()
+    }
+}
