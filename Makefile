@@ -19,6 +19,8 @@ test: setup
 	swift test --skip-build --parallel
 	$(MAKE) check-generated
 	$(PY) hack/promtool-check $$(find Tests/ConfigGenTests/Golden -name 'prometheus*.yml' | sort)
+	promtool check rules $$(find Tests/ConfigGenTests/Golden -path '*/prometheus/rules/*.yml' | sort)
+	cd Tests/RuleTests && promtool test rules *_test.yml
 
 # Fails when committed generated files (CRDs) are out of date.
 check-generated: build
@@ -31,6 +33,7 @@ crds: build
 demo: build
 	.build/debug/netwatch render --input manifests/samples --output $(OUT)
 	$(PY) hack/promtool-check $$(find $(OUT) -name 'prometheus*.yml' | sort)
+	rules=$$(find $(OUT) -path '*/prometheus/rules/*.yml' | sort); [ -z "$$rules" ] || promtool check rules $$rules
 
 # Rewrite golden files after an intended change in generated output.
 golden: setup

@@ -7,6 +7,8 @@ public struct Artifact: Sendable, Hashable, Comparable {
         case prometheusConfig
         /// A file_sd target file; Prometheus re-reads it without a reload.
         case fileSD
+        /// A rule file (alerting and recording rules); a change needs a reload.
+        case ruleFile
         /// A Kubernetes manifest carrying generated configuration.
         case kubernetesManifest
     }
@@ -45,9 +47,13 @@ public struct RenderOptions: Sendable, Hashable {
     public var compressionThreshold: Int
     /// Largest data size of one file_sd ConfigMap before the next one is started.
     public var configMapBudget: Int
+    /// Largest data size of one rule-file ConfigMap (under the 1 MiB object limit, with room
+    /// for metadata).
+    public var ruleConfigMapBudget: Int
 
-    public init(compressionThreshold: Int = 512 * 1024, configMapBudget: Int = 512 * 1024) {
+    public init(compressionThreshold: Int = 512 * 1024, configMapBudget: Int = 512 * 1024, ruleConfigMapBudget: Int = 1_000_000) {
         self.compressionThreshold = compressionThreshold
         self.configMapBudget = configMapBudget
+        self.ruleConfigMapBudget = ruleConfigMapBudget
     }
 }

@@ -54,11 +54,22 @@ struct Renderer {
         var outputs: [StackOutput] = []
         var diagnostics: [Diagnostic] = []
         var owners: [String: ObjectReference] = [:]
+        // Rule files do not depend on the stack: rendered (and diagnosed) once per object.
+        var ruleFiles: [String: RuleFileGenerator.RuleFile] = [:]
+        for alerts in snapshot.networkAlerts.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            let (file, problems) = RuleFileGenerator.file(for: alerts)
+            diagnostics += problems
+            ruleFiles["\(alerts.namespace)/\(alerts.name)"] = file
+        }
         let stacks = snapshot.monitoringStacks.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
         for stack in stacks {
-            let plan = planner.plan(stack, monitors: snapshot.networkMonitors, podMonitors: snapshot.podMonitors, serviceMonitors: snapshot.serviceMonitors)
+            var plan = planner.plan(stack, monitors: snapshot.networkMonitors, podMonitors: snapshot.podMonitors, serviceMonitors: snapshot.serviceMonitors)
             diagnostics += plan.diagnostics
-            let (files, documents) = prometheusFiles(plan)
+            let rules = planner.alerts(for: stack, from: snapshot.networkAlerts).compactMap { ruleFiles["\($0.namespace)/\($0.name)"] }
+            plan.ruleFiles = rules.map(\.relativePath)
+            var (files, documents) = prometheusFiles(plan)
+            // Appended after the file_sd documents, whose indices into `files` stay valid.
+            files += rules.map { File(name: $0.relativePath, bytes: $0.bytes, role: .ruleFile) }
             var output = StackOutput(plan: plan, base: "\(stack.namespace)/\(stack.name)", files: files, documents: documents,
                                      packaging: nil, manifests: [], packagingDiagnostics: [])
             defer { outputs.append(output) }

@@ -12,6 +12,7 @@ public struct Snapshot: Sendable, Hashable {
     public var workloads: [Workload]
     public var monitoringStacks: [MonitoringStack]
     public var networkMonitors: [NetworkMonitor]
+    public var networkAlerts: [NetworkAlerts]
     /// prometheus-operator PodMonitors, read as NetworkMonitors (jobs named `podMonitor/…`).
     public var podMonitors: [NetworkMonitor]
     /// prometheus-operator ServiceMonitors (scraped with Kubernetes discovery only).
@@ -20,8 +21,9 @@ public struct Snapshot: Sendable, Hashable {
     public init(
         namespaces: [Namespace] = [], pods: [Pod] = [], services: [Service] = [], workloads: [Workload] = [],
         monitoringStacks: [MonitoringStack] = [], networkMonitors: [NetworkMonitor] = [],
-        podMonitors: [NetworkMonitor] = [], serviceMonitors: [ServiceMonitor] = []
+        podMonitors: [NetworkMonitor] = [], serviceMonitors: [ServiceMonitor] = [], networkAlerts: [NetworkAlerts] = []
     ) {
+        self.networkAlerts = networkAlerts
         self.podMonitors = podMonitors
         self.serviceMonitors = serviceMonitors
         self.namespaces = namespaces
@@ -59,6 +61,7 @@ extension Snapshot {
                 switch resource {
                 case .monitoringStack(let stack)?: snapshot.monitoringStacks.append(stack)
                 case .networkMonitor(let monitor)?: snapshot.networkMonitors.append(monitor)
+                case .networkAlerts(let alerts)?: snapshot.networkAlerts.append(alerts)
                 case nil: break
                 }
                 continue

@@ -25,6 +25,7 @@ public typealias NetworkMonitor = CustomResource<NetworkMonitorSpec>
 public enum NetWatchKind: String, Sendable, CaseIterable {
     case monitoringStack = "MonitoringStack"
     case networkMonitor = "NetworkMonitor"
+    case networkAlerts = "NetworkAlerts"
 
     public static let group = "netwatch.dev"
     public static let version = "v1alpha1"
@@ -34,6 +35,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         switch self {
         case .monitoringStack: "monitoringstacks"
         case .networkMonitor: "networkmonitors"
+        case .networkAlerts: "networkalerts"
         }
     }
 
@@ -41,6 +43,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         switch self {
         case .monitoringStack: ["nwstack"]
         case .networkMonitor: ["nwmon"]
+        case .networkAlerts: ["nwalerts"]
         }
     }
 
@@ -59,6 +62,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         switch self {
         case .monitoringStack: NetWatchSchemas.monitoringStackSpec
         case .networkMonitor: NetWatchSchemas.networkMonitorSpec
+        case .networkAlerts: NetWatchSchemas.networkAlertsSpec
         }
     }
 }
@@ -67,6 +71,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
 public enum NetWatchResource: Sendable, Hashable {
     case monitoringStack(MonitoringStack)
     case networkMonitor(NetworkMonitor)
+    case networkAlerts(NetworkAlerts)
 }
 
 extension NetWatchKind {
@@ -99,6 +104,11 @@ extension NetWatchKind {
                 let problems = NetWatchValidation.problems(in: spec)
                 guard problems.isEmpty else { return (nil, problems.map { diagnostic($0.0, $0.1) }) }
                 return (.networkMonitor(NetworkMonitor(metadata: normalized(raw.metadata), spec: spec, source: raw.source)), [])
+            case .networkAlerts:
+                let spec = try NodeDecoder().decode(NetworkAlertsSpec.self, from: specNode, at: path)
+                let problems = NetWatchValidation.problems(in: spec)
+                guard problems.isEmpty else { return (nil, problems.map { diagnostic($0.0, $0.1) }) }
+                return (.networkAlerts(NetworkAlerts(metadata: normalized(raw.metadata), spec: spec, source: raw.source)), [])
             }
         } catch {
             return (nil, [diagnostic(error.path.description, error.message)])

@@ -89,4 +89,43 @@ public enum NetWatchSchemas {
         ],
         description: "What to scrape: pods by label and port, and hosts outside the cluster."
     )
+
+    static let ruleGroup = Schema.object(
+        properties: [
+            .init("name", .string(description: "Group name, unique in the object.")),
+            .init("interval", durationField("Evaluation interval (default: the stack's).")),
+            .init("rules", .array(items: .object(
+                properties: [
+                    .init("alert", .string(description: "Alert name (an alerting rule).")),
+                    .init("record", .string(description: "Series name to record (a recording rule), level:metric:operations.")),
+                    .init("expr", .intOrString(description: "PromQL expression.")),
+                    .init("for", durationField("How long the condition must hold before the alert fires.")),
+                    .init("keep_firing_for", durationField("How long the alert keeps firing after the condition clears.")),
+                    .init("labels", .map(values: .string(), description: "Labels added to the alert or recorded series.")),
+                    .init("annotations", .map(values: .string(), description: "Annotations (templates) of the alert.")),
+                ],
+                required: ["expr"]
+            ), description: "Alerting and recording rules.")),
+        ],
+        required: ["name"]
+    )
+
+    public static let networkAlertsSpec: Schema = .object(
+        properties: [
+            .init("packs", .array(items: .object(
+                properties: [
+                    .init("name", .string(description: "node-network, tcp, sockets, conntrack, mesh or netwatch.")),
+                    .init("excludeDevices", .string(description: "Regex of network devices left out (default lo|veth.*|br-.*|docker.*).")),
+                    .init("thresholds", .map(values: .number(), description: "Threshold key to value; keys per pack (docs/alerts.md).")),
+                    .init("for", .map(values: .string(), description: "Alert name to for duration.")),
+                    .init("severity", .map(values: .string(), description: "Alert name to severity (critical, warning, info).")),
+                    .init("disabled", .array(items: .string(), description: "Alert names left out.")),
+                ],
+                required: ["name"]
+            ), description: "Built-in rule packs; a pack with a bad knob is skipped alone.")),
+            .init("groups", .array(items: ruleGroup, description: "Custom rule groups in Prometheus rule-file syntax.")),
+            .init("runbookBaseURL", .string(description: "Base of runbook_url annotations: <base>/<AlertName>.md.", pattern: "^https?://")),
+        ],
+        description: "Alerting and recording rules: built-in network packs and custom groups."
+    )
 }

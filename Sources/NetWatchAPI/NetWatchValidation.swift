@@ -63,6 +63,78 @@ enum NetWatchValidation {
     }
 }
 
+extension NetWatchValidation {
+    /// Structure of custom rule groups: unique non-empty group names, each rule exactly one of
+    /// alert or record, valid record, label and annotation names, `for` only on alerts,
+    /// balanced template braces. (PromQL itself is checked by promtool on the output today.)
+    static func problems(in spec: NetworkAlertsSpec) -> [(String, String)] {
+        var problems: [(String, String)] = []
+        var names: [String: Int] = [:]
+        for (index, group) in spec.groups.enumerated() {
+            let path = "spec.groups[\(index)]"
+            if group.name.isEmpty { problems.append(("\(path).name", "must not be empty")) }
+            if let first = names[group.name] {
+                problems.append(("\(path).name", "\"\(group.name)\" is also the name of spec.groups[\(first)]; Prometheus rejects duplicate group names in a file"))
+            } else {
+                names[group.name] = index
+            }
+            if group.rules.isEmpty { problems.append(("\(path).rules", "a group needs at least one rule")) }
+            for (ruleIndex, rule) in group.rules.enumerated() {
+                let rulePath = "\(path).rules[\(ruleIndex)]"
+                switch (rule.alert, rule.record) {
+                case (nil, nil): problems.append((rulePath, "set alert (an alerting rule) or record (a recording rule)"))
+                case (_?, _?): problems.append((rulePath, "set alert or record, not both"))
+                case (let alert?, nil) where alert.isEmpty: problems.append(("\(rulePath).alert", "must not be empty"))
+                case (nil, let record?) where !PrometheusLabel.isValidMetricName(record):
+                    problems.append(("\(rulePath).record", "\"\(record)\" is not a valid metric name; use [a-zA-Z_:][a-zA-Z0-9_:]*, e.g. level:metric:operations"))
+                default: break
+                }
+                if rule.expr.allSatisfy(\.isWhitespace) { problems.append(("\(rulePath).expr", "must not be empty")) }
+                if rule.record != nil, rule.for != nil { problems.append(("\(rulePath).for", "only alerting rules have for")) }
+                if rule.record != nil, !rule.annotations.isEmpty { problems.append(("\(rulePath).annotations", "only alerting rules have annotations")) }
+                for key in rule.labels.keys.sorted() where !PrometheusLabel.isValidName(key) {
+                    problems.append(("\(rulePath).labels", "\"\(key)\" is not a valid label name; use [a-zA-Z_][a-zA-Z0-9_]*"))
+                }
+                for key in rule.annotations.keys.sorted() {
+                    if !PrometheusLabel.isValidName(key) {
+                        problems.append(("\(rulePath).annotations", "\"\(key)\" is not a valid annotation name; use [a-zA-Z_][a-zA-Z0-9_]*"))
+                    } else if let problem = TemplateBraces.problem(rule.annotations[key] ?? "") {
+                        problems.append(("\(rulePath).annotations.\(key)", problem))
+                    }
+                }
+            }
+        }
+        if let base = spec.runbookBaseURL, URLParts(base) == nil {
+            problems.append(("spec.runbookBaseURL", "\"\(base)\" is not an http(s) URL with a host"))
+        }
+        return problems
+    }
+}
+
+/// A cheap check of Go template actions in annotations: every `{{` is closed before the next
+/// one opens, and no `}}` is left over.
+enum TemplateBraces {
+    static func problem(_ text: String) -> String? {
+        var open = false
+        var rest = Substring(text)
+        while let brace = rest.firstIndex(where: { $0 == "{" || $0 == "}" }) {
+            let pair = rest[brace...].prefix(2)
+            if pair == "{{" {
+                if open { return "a template action opens ({{) inside another; close it with }}" }
+                open = true
+                rest = rest[rest.index(brace, offsetBy: 2)...]
+            } else if pair == "}}" {
+                if !open { return "}} closes no template action" }
+                open = false
+                rest = rest[rest.index(brace, offsetBy: 2)...]
+            } else {
+                rest = rest[rest.index(after: brace)...]
+            }
+        }
+        return open ? "a template action ({{) is not closed with }}" : nil
+    }
+}
+
 /// Label names from Kubernetes (`app.kubernetes.io/name`) made into Prometheus label names the
 /// way Prometheus's Kubernetes discovery does: every character outside `[a-zA-Z0-9_]` becomes `_`.
 public enum LabelSanitizer {

@@ -114,6 +114,12 @@ public enum PrometheusLabel {
         return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
     }
 
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+    public static func isValidMetricName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || first == "_" || first == ":" else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == ":") }
+    }
+
     /// A replace target may contain `$1` / `${name}` references: Prometheus accepts
     /// `^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$`. Approximated by removing references and
     /// checking what remains is made of name characters.

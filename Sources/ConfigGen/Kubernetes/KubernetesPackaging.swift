@@ -4,7 +4,8 @@ import NetWatchAPI
 
 /// Wraps a stack's Prometheus files into the Kubernetes objects that carry them in-cluster:
 /// the configuration in a ConfigMap or Secret (gzipped above the threshold), and file_sd files
-/// in ConfigMaps of at most `configMapBudget` bytes each, packed first-fit in name order.
+/// in ConfigMaps of at most `configMapBudget` bytes each, and rule files in ConfigMaps of at most
+/// `ruleConfigMapBudget` bytes each, both packed first-fit in name order.
 struct KubernetesPackaging {
     let stack: MonitoringStack
     let options: RenderOptions
@@ -64,18 +65,29 @@ struct KubernetesPackaging {
 
         // file_sd files: bucketed into ConfigMaps `<name>-file-sd-<i>`, mounted together through
         // one projected volume so Prometheus sees a single file_sd directory.
-        let targetFiles = files.filter { $0.role == .fileSD }.sorted { $0.name < $1.name }
+        manifests += bucketed(files.filter { $0.role == .fileSD }, prefix: "file_sd/", object: "\(name)-file-sd", budget: options.configMapBudget,
+                              field: "spec.prometheus.discovery", advice: "Use discovery: kubernetes or output: {directory: ...} for jobs this large", diagnostics: &diagnostics)
+        // Rule files: `<name>-rules-<i>`, the same way. The applier writes new objects before it
+        // deletes old ones, so Prometheus never sees a rule file missing.
+        manifests += bucketed(files.filter { $0.role == .ruleFile }, prefix: "rules/", object: "\(name)-rules", budget: options.ruleConfigMapBudget,
+                              field: "spec.alertSelector", advice: "Split the NetworkAlerts object", diagnostics: &diagnostics)
+        return (manifests, diagnostics)
+    }
+
+    /// Files packed first-fit (in name order) into ConfigMaps `<object>-<i>` of at most
+    /// `budget` bytes of data; a file too large for any ConfigMap is a diagnostic.
+    func bucketed(_ files: [Renderer.File], prefix: String, object: String, budget: Int, field: String, advice: String, diagnostics: inout [Diagnostic]) -> [(name: String, bytes: [UInt8])] {
         var buckets: [[Renderer.File]] = []
         var sizes: [Int] = []
-        for file in targetFiles {
+        for file in files.sorted(by: { $0.name < $1.name }) {
             let size = file.bytes.count
-            if size > options.configMapBudget * 2 - 4096 {
+            if size > max(budget, options.configMapBudget * 2 - 4096) {
                 diagnostics.append(Diagnostic(.error, object: ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name),
-                    source: stack.source, field: "spec.prometheus.discovery",
-                    message: "\(file.name) is \(size) bytes, too large for a ConfigMap (1 MiB); it is only written to the output directory. Use discovery: kubernetes or output: {directory: ...} for jobs this large"))
+                    source: stack.source, field: field,
+                    message: "\(file.name) is \(size) bytes, too large for a ConfigMap (1 MiB); it is only written to the output directory. \(advice)"))
                 continue
             }
-            if let index = sizes.firstIndex(where: { $0 + size <= options.configMapBudget }) {
+            if let index = sizes.firstIndex(where: { $0 + size <= budget }) {
                 buckets[index].append(file)
                 sizes[index] += size
             } else {
@@ -83,16 +95,14 @@ struct KubernetesPackaging {
                 sizes.append(size)
             }
         }
-        for (index, bucket) in buckets.enumerated() {
+        return buckets.enumerated().map { index, bucket in
             var data = Mapping()
             for file in bucket {
-                let key = String(file.name.dropFirst("file_sd/".count))
-                data.appendUnchecked(key, .string(String(decoding: file.bytes, as: UTF8.self)))
+                data.appendUnchecked(String(file.name.dropFirst(prefix.count)), .string(String(decoding: file.bytes, as: UTF8.self)))
             }
-            let objectName = "\(name)-file-sd-\(index)"
-            let object: Node = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(objectName), "data": .mapping(data)]
-            manifests.append(("configmap-\(objectName).yaml", emitYAML(object)))
+            let objectName = "\(object)-\(index)"
+            let node: Node = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(objectName), "data": .mapping(data)]
+            return ("configmap-\(objectName).yaml", emitYAML(node))
         }
-        return (manifests, diagnostics)
     }
 }

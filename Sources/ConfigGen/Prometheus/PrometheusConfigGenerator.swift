@@ -3,7 +3,7 @@ import KubeModel
 import NetWatchAPI
 
 /// Builds `prometheus.yml` trees from a stack's plan. Sections come in Prometheus's documented
-/// order (global, alerting, remote_write, scrape_configs); jobs in plan order.
+/// order (global, alerting, rule_files, remote_write, scrape_configs); jobs in plan order.
 enum PrometheusConfigGenerator {
     static func config(for plan: StackPlan, shard: RelabelRules.Shard?) -> Node {
         let settings = plan.stack.spec.prometheus
@@ -26,6 +26,7 @@ enum PrometheusConfigGenerator {
             }
             root["alerting"] = ["alertmanagers": .sequence(alertmanagers)]
         }
+        if !plan.ruleFiles.isEmpty { root["rule_files"] = .strings(plan.ruleFiles) }
         if !settings.remoteWrite.isEmpty {
             root["remote_write"] = .sequence(settings.remoteWrite.map { endpoint in
                 var mapping = Mapping()

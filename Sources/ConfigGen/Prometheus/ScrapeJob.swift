@@ -64,5 +64,7 @@ public struct StackPlan: Sendable, Hashable {
     public var stack: MonitoringStack
     public var jobs: [ScrapeJob]
     public var diagnostics: [Diagnostic]
+    /// Rule files of the NetworkAlerts the stack selects, relative to prometheus.yml.
+    public var ruleFiles: [String] = []
 }
 

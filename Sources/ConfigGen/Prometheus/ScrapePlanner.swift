@@ -15,6 +15,7 @@ public struct ScrapePlanner: Sendable {
         for pod in snapshot.pods { labels[pod.metadata.namespace ?? "default"] = [:] }
         for monitor in snapshot.networkMonitors + snapshot.podMonitors { labels[monitor.namespace] = [:] }
         for monitor in snapshot.serviceMonitors { labels[monitor.namespace] = [:] }
+        for alerts in snapshot.networkAlerts { labels[alerts.namespace] = [:] }
         for stack in snapshot.monitoringStacks { labels[stack.namespace] = [:] }
         for namespace in snapshot.namespaces { labels[namespace.metadata.name] = namespace.metadata.labels }
         namespaceLabels = labels
@@ -76,6 +77,16 @@ public struct ScrapePlanner: Sendable {
             jobs += self.jobs(for: monitor, in: stack, diagnostics: &diagnostics)
         }
         return StackPlan(stack: stack, jobs: jobs, diagnostics: diagnostics)
+    }
+
+    /// The NetworkAlerts a stack uses: its `alertSelector` (absent selects none) in the namespaces
+    /// its `monitorNamespaceSelector` allows, sorted by namespace and name.
+    public func alerts(for stack: MonitoringStack, from all: [NetworkAlerts]) -> [NetworkAlerts] {
+        guard let selector = stack.spec.alertSelector else { return [] }
+        return all
+            .filter { selector.matches($0.metadata.labels) }
+            .filter { selects(stack.spec.monitorNamespaceSelector, namespace: $0.namespace, own: stack.namespace) }
+            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 
     /// Whether an endpoint's timeout fits its interval; reports it and says to skip it if not.
