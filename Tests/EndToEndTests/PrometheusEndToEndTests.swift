@@ -37,13 +37,18 @@ struct PrometheusEndToEndTests {
             pods: [Self.pod("node-a", port: exporterA)],
             monitoringStacks: [MonitoringStack(metadata: ObjectMeta(name: "stack", namespace: "e2e"), spec: MonitoringStackSpec(
                 prometheus: PrometheusSettings(
-                    scrapeInterval: try PrometheusDuration(parsing: "1s"), scrapeTimeout: try PrometheusDuration(parsing: "1s"),
+                    scrapeInterval: try PrometheusDuration(parsing: "1s"), scrapeTimeout: try PrometheusDuration(parsing: "1s"), evaluationInterval: try PrometheusDuration(parsing: "1s"),
                     externalLabels: ["cluster": "e2e"], discovery: .static, output: .directory("/etc/prometheus")),
                 monitorSelector: LabelSelector()))],
             networkMonitors: [NetworkMonitor(metadata: ObjectMeta(name: "node", namespace: "e2e"), spec: NetworkMonitorSpec(
                 selector: LabelSelector(matchLabels: ["app": "node-exporter"]), endpoints: [.init(port: .string("metrics"))],
                 staticTargets: [.init(targets: ["127.0.0.1:\(exporterA)"], labels: ["env": "e2e", "region": "loopback"])]))]
         )
+        // Rules: two built-in packs and a custom alert that fires at once.
+        snapshot.monitoringStacks[0].spec.alertSelector = LabelSelector()
+        snapshot.networkAlerts = [NetworkAlerts(metadata: ObjectMeta(name: "network", namespace: "e2e"), spec: NetworkAlertsSpec(
+            packs: [.init(name: "node-network"), .init(name: "tcp")],
+            groups: [RuleGroup(name: "e2e", rules: [.init(alert: "E2ETargetUp", expr: #"up{job="e2e/node"} == 1"#, labels: ["severity": "info"])])]))]
         let output = OutputDirectory(root: work.appendingPathComponent("out").path)
         let first = render(snapshot)
         #expect(first.diagnostics.isEmpty, "\(first.diagnostics)")
@@ -68,6 +73,19 @@ struct PrometheusEndToEndTests {
         let up = try await api.query(#"up{job="e2e/node"}"#)
         #expect(!up.isEmpty && up.allSatisfy { $0 == "1" })
         let loadedAt = try await api.lastConfigTime()
+
+        // The rule file is loaded: every group is there, every rule evaluates without error, the
+        // custom alert fires and a recording rule produces series.
+        let groups = try await api.ruleGroups()
+        #expect(Set(groups.keys) == ["netwatch-node-network", "netwatch-node-network-recording", "netwatch-tcp", "netwatch-tcp-recording", "e2e"])
+        try await api.eventually("every rule evaluated without error") {
+            let health = try await api.ruleGroups().values.flatMap { $0 }
+            return !health.isEmpty && health.allSatisfy { $0 == "ok" }
+        }
+        try await api.eventually("E2ETargetUp fires") { try await api.firingAlerts().contains("E2ETargetUp") }
+        try await api.eventually("the recording rule has series") {
+            try await !api.query("instance_device:node_network_receive_bytes:rate5m").isEmpty
+        }
 
         // A second pod appears: only its file_sd file changes, and Prometheus picks it up from
         // the file without a configuration reload.
@@ -147,6 +165,32 @@ struct PrometheusAPI {
         let body = try await get("/api/v1/query?query=\(encoded)")
         let result = ((body["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
         return result.compactMap { ($0["value"] as? [Any])?.last as? String }
+    }
+
+    /// Rule group name → the health of each of its rules ("ok", "err", "unknown").
+    func ruleGroups() async throws -> [String: [String]] {
+        let body = try await get("/api/v1/rules")
+        let groups = ((body["data"] as? [String: Any])?["groups"] as? [[String: Any]]) ?? []
+        var result: [String: [String]] = [:]
+        for group in groups {
+            guard let name = group["name"] as? String else { continue }
+            result[name] = ((group["rules"] as? [[String: Any]]) ?? []).compactMap { $0["health"] as? String }
+        }
+        return result
+    }
+
+    func firingAlerts() async throws -> [String] {
+        let body = try await get("/api/v1/alerts")
+        let alerts = ((body["data"] as? [String: Any])?["alerts"] as? [[String: Any]]) ?? []
+        return alerts.filter { $0["state"] as? String == "firing" }.compactMap { ($0["labels"] as? [String: String])?["alertname"] }
+    }
+
+    func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+        for _ in 0..<120 {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw TestFailure("timed out waiting until \(what)")
     }
 
     func lastConfigTime() async throws -> String {
