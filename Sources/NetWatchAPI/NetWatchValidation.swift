@@ -66,7 +66,7 @@ enum NetWatchValidation {
 extension NetWatchValidation {
     /// Structure of custom rule groups: unique non-empty group names, each rule exactly one of
     /// alert or record, valid record, label and annotation names, `for` only on alerts,
-    /// balanced template braces. (PromQL itself is checked by promtool on the output today.)
+    /// balanced template braces, and each expression through the PromQL parser.
     static func problems(in spec: NetworkAlertsSpec) -> [(String, String)] {
         var problems: [(String, String)] = []
         var names: [String: Int] = [:]
@@ -89,7 +89,11 @@ extension NetWatchValidation {
                     problems.append(("\(rulePath).record", "\"\(record)\" is not a valid metric name; use [a-zA-Z_:][a-zA-Z0-9_:]*, e.g. level:metric:operations"))
                 default: break
                 }
-                if rule.expr.allSatisfy(\.isWhitespace) { problems.append(("\(rulePath).expr", "must not be empty")) }
+                if rule.expr.allSatisfy(\.isWhitespace) {
+                    problems.append(("\(rulePath).expr", "must not be empty"))
+                } else if let problem = PromQL.check(rule.expr) {
+                    problems.append(("\(rulePath).expr", "\(rule.name.isEmpty ? "" : "rule \(rule.name): ")\(problem)"))
+                }
                 if rule.record != nil, rule.for != nil { problems.append(("\(rulePath).for", "only alerting rules have for")) }
                 if rule.record != nil, !rule.annotations.isEmpty { problems.append(("\(rulePath).annotations", "only alerting rules have annotations")) }
                 for key in rule.labels.keys.sorted() where !PrometheusLabel.isValidName(key) {

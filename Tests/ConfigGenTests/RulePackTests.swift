@@ -1,4 +1,5 @@
 import ConfigGen
+import DataTree
 import Foundation
 import KubeModel
 import NetWatchAPI
@@ -75,6 +76,22 @@ struct RulePackTests {
         #expect(String(decoding: config.bytes, as: UTF8.self).contains("rule_files:\n- rules/mon_a.yml"))
     }
 
+    @Test("every generated pack expression passes netwatch's PromQL parser")
+    func packExpressionsParse() throws {
+        let (result, _) = try Self.alerts("[{name: node-network}, {name: tcp}, {name: sockets}, {name: conntrack}, {name: mesh}, {name: netwatch}]")
+        let file = try #require(result.artifacts.first { $0.path == "mon/s/prometheus/rules/mon_a.yml" })
+        let document = try #require(try YAMLParser().parse(file.bytes, file: file.path).first?.node)
+        var count = 0
+        for group in document["groups"]?.sequence ?? [] {
+            for rule in group["rules"]?.sequence ?? [] {
+                let expr = try #require(rule["expr"]?.string)
+                #expect(PromQL.check(expr) == nil, "\(expr)")
+                count += 1
+            }
+        }
+        #expect(count == 41)
+    }
+
     @Test("knobs change the rules: thresholds, for, severity, disabled alerts, device exclusion")
     func knobsApply() throws {
         let (result, _) = try Self.alerts("""
@@ -102,5 +119,7 @@ struct RulePackTests {
         #expect(messages.contains { $0.hasPrefix("spec.groups[0].rules[1].record: \"bad name\" is not a valid metric name") })
         #expect(messages.contains { $0.hasPrefix("spec.groups[0].rules[2].annotations.summary: a template action") })
         #expect(messages.contains { $0.hasPrefix("spec.groups[1].name: \"g\" is also the name of spec.groups[0]") })
+        let (_, promql) = try Self.alerts("[]", groups: #"[{name: g, rules: [{alert: Bad, expr: "sum(rate(x[5m])"}, {alert: Good, expr: "up == 0"}]}]"#)
+        #expect(promql.map { "\($0.field ?? ""): \($0.message)" } == ["spec.groups[0].rules[0].expr: rule Bad: unexpected end of input, expected \")\" (at byte 15)"])
     }
 }
