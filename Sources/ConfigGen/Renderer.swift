@@ -56,16 +56,19 @@ struct Renderer {
         var owners: [String: ObjectReference] = [:]
         // Rule files do not depend on the stack: rendered (and diagnosed) once per object.
         var ruleFiles: [String: RuleFileGenerator.RuleFile] = [:]
-        for alerts in snapshot.networkAlerts.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
-            let (file, problems) = RuleFileGenerator.file(for: alerts)
-            diagnostics += problems
-            ruleFiles["\(alerts.namespace)/\(alerts.name)"] = file
+        for (kind, objects) in [("NetworkAlerts", snapshot.networkAlerts), ("PrometheusRule", snapshot.prometheusRules)] {
+            for alerts in objects.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+                let (file, problems) = RuleFileGenerator.file(for: alerts, kind: kind)
+                diagnostics += problems
+                ruleFiles["\(kind)/\(alerts.namespace)/\(alerts.name)"] = file
+            }
         }
         let stacks = snapshot.monitoringStacks.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
         for stack in stacks {
             var plan = planner.plan(stack, monitors: snapshot.networkMonitors, podMonitors: snapshot.podMonitors, serviceMonitors: snapshot.serviceMonitors)
             diagnostics += plan.diagnostics
-            let rules = planner.alerts(for: stack, from: snapshot.networkAlerts).compactMap { ruleFiles["\($0.namespace)/\($0.name)"] }
+            let rules = planner.alerts(for: stack, from: snapshot.networkAlerts).compactMap { ruleFiles["NetworkAlerts/\($0.namespace)/\($0.name)"] }
+                + planner.alerts(for: stack, from: snapshot.prometheusRules).compactMap { ruleFiles["PrometheusRule/\($0.namespace)/\($0.name)"] }
             plan.ruleFiles = rules.map(\.relativePath)
             var (files, documents) = prometheusFiles(plan)
             // Appended after the file_sd documents, whose indices into `files` stay valid.

@@ -13,6 +13,8 @@ public struct Snapshot: Sendable, Hashable {
     public var monitoringStacks: [MonitoringStack]
     public var networkMonitors: [NetworkMonitor]
     public var networkAlerts: [NetworkAlerts]
+    /// prometheus-operator PrometheusRules, as NetworkAlerts with custom groups only.
+    public var prometheusRules: [NetworkAlerts]
     /// prometheus-operator PodMonitors, read as NetworkMonitors (jobs named `podMonitor/…`).
     public var podMonitors: [NetworkMonitor]
     /// prometheus-operator ServiceMonitors (scraped with Kubernetes discovery only).
@@ -21,8 +23,10 @@ public struct Snapshot: Sendable, Hashable {
     public init(
         namespaces: [Namespace] = [], pods: [Pod] = [], services: [Service] = [], workloads: [Workload] = [],
         monitoringStacks: [MonitoringStack] = [], networkMonitors: [NetworkMonitor] = [],
-        podMonitors: [NetworkMonitor] = [], serviceMonitors: [ServiceMonitor] = [], networkAlerts: [NetworkAlerts] = []
+        podMonitors: [NetworkMonitor] = [], serviceMonitors: [ServiceMonitor] = [], networkAlerts: [NetworkAlerts] = [],
+        prometheusRules: [NetworkAlerts] = []
     ) {
+        self.prometheusRules = prometheusRules
         self.networkAlerts = networkAlerts
         self.podMonitors = podMonitors
         self.serviceMonitors = serviceMonitors
@@ -67,12 +71,13 @@ extension Snapshot {
                 continue
             }
             if raw.type.group == PrometheusOperatorKind.group {
-                guard let kind = PrometheusOperatorKind(rawValue: raw.type.kind) else { continue }  // e.g. PrometheusRule: not read here
+                guard let kind = PrometheusOperatorKind(rawValue: raw.type.kind) else { continue }  // e.g. Prometheus, Alertmanager: not read
                 let (resource, problems) = kind.decode(raw)
                 diagnostics += problems
                 switch resource {
                 case .podMonitor(let monitor)?: snapshot.podMonitors.append(monitor)
                 case .serviceMonitor(let monitor)?: snapshot.serviceMonitors.append(monitor)
+                case .prometheusRule(let rule)?: snapshot.prometheusRules.append(rule)
                 case nil: break
                 }
                 continue

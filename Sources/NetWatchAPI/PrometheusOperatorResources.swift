@@ -40,6 +40,7 @@ public typealias ServiceMonitor = CustomResource<ServiceMonitorSpec>
 public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
     case podMonitor = "PodMonitor"
     case serviceMonitor = "ServiceMonitor"
+    case prometheusRule = "PrometheusRule"
 
     public static let group = "monitoring.coreos.com"
     public static let version = "v1"
@@ -49,6 +50,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         switch self {
         case .podMonitor: "podmonitors"
         case .serviceMonitor: "servicemonitors"
+        case .prometheusRule: "prometheusrules"
         }
     }
 
@@ -57,6 +59,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         switch self {
         case .podMonitor: ["selector", "namespaceSelector", "podMetricsEndpoints", "podTargetLabels"]
         case .serviceMonitor: ["selector", "namespaceSelector", "endpoints", "podTargetLabels", "targetLabels", "jobLabel"]
+        case .prometheusRule: ["groups"]
         }
     }
 
@@ -67,6 +70,42 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
     public enum Resource: Sendable, Hashable {
         case podMonitor(NetworkMonitor)
         case serviceMonitor(ServiceMonitor)
+        /// Custom groups only, in the NetworkAlerts shape.
+        case prometheusRule(NetworkAlerts)
+    }
+
+    static let supportedGroupKeys: Set<String> = ["name", "interval", "rules"]
+
+    /// A PrometheusRule's groups, checked like NetworkAlerts groups (PromQL included). Group
+    /// fields netwatch does not write (Thanos's partial_response_strategy, limit,
+    /// query_offset) are warnings.
+    func decodeRule(_ raw: RawObject, spec: Mapping, report: (Diagnostic.Severity, String?, String) -> Void) -> NetworkAlerts? {
+        var groups: [Node] = []
+        for (index, group) in (spec["groups"]?.sequence ?? []).enumerated() {
+            guard case .mapping(let fields) = group else {
+                report(.error, "spec.groups[\(index)]", "expected a mapping, found \(group.kindDescription)")
+                return nil
+            }
+            for entry in fields where !Self.supportedGroupKeys.contains(entry.key) {
+                report(.warning, "spec.groups[\(index)].\(entry.key)", "not supported by netwatch; ignored")
+            }
+            groups.append(.mapping(Mapping(fields.filter { Self.supportedGroupKeys.contains($0.key) }.map { ($0.key, $0.value) })))
+        }
+        let decoded: NetworkAlertsSpec
+        do throws(NodeDecodingError) {
+            decoded = try NodeDecoder().decode(NetworkAlertsSpec.self, from: ["groups": .sequence(groups)], at: FieldPath(dotted: "spec"))
+        } catch {
+            report(.error, error.path.description, error.message)
+            return nil
+        }
+        let problems = NetWatchValidation.problems(in: decoded)
+        guard problems.isEmpty else {
+            for (field, message) in problems { report(.error, field, message) }
+            return nil
+        }
+        var metadata = raw.metadata
+        if metadata.namespace == nil { metadata.namespace = "default" }
+        return NetworkAlerts(metadata: metadata, spec: decoded, source: raw.source)
     }
 
     public func decode(_ raw: RawObject) -> (Resource?, [Diagnostic]) {
@@ -85,6 +124,9 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         }
         for entry in spec where !supportedSpecKeys.contains(entry.key) {
             report(.warning, "spec.\(entry.key)", "not supported by netwatch; ignored")
+        }
+        if self == .prometheusRule {
+            return (decodeRule(raw, spec: spec, report: report).map(Resource.prometheusRule), diagnostics)
         }
         // The endpoints in netwatch's NetworkMonitor shape, remembering how each chose its port.
         var endpoints: [Node] = []
@@ -153,6 +195,8 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         switch self {
         case .podMonitor:
             return (.podMonitor(NetworkMonitor(metadata: metadata, spec: decoded, source: raw.source)), diagnostics)
+        case .prometheusRule:
+            return (nil, diagnostics)  // decoded by decodeRule above
         case .serviceMonitor:
             let targetLabels = spec["targetLabels"]?.sequence?.compactMap(\.string) ?? []
             let monitor = ServiceMonitorSpec(

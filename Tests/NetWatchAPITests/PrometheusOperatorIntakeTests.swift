@@ -84,3 +84,34 @@ struct PrometheusOperatorIntakeTests {
         #expect(monitor.spec.targetLabels == ["tier"])
     }
 }
+
+@Suite("prometheus-operator PrometheusRule intake")
+struct PrometheusRuleIntakeTests {
+    @Test("groups are read like NetworkAlerts groups; Thanos-only fields are warnings; a bad expression names its rule and rejects the object")
+    func prometheusRule() throws {
+        let good = try raw("""
+            apiVersion: monitoring.coreos.com/v1
+            kind: PrometheusRule
+            metadata: {name: r, namespace: shop}
+            spec:
+              groups:
+              - name: g
+                partial_response_strategy: warn
+                rules: [{alert: A, expr: up == 0, for: 5m}]
+            """)
+        let (resource, problems) = PrometheusOperatorKind.prometheusRule.decode(good)
+        guard case .prometheusRule(let rule)? = resource else { Issue.record("not decoded: \(problems)"); return }
+        #expect(rule.spec.groups.map(\.name) == ["g"])
+        #expect(problems.map { "\($0.severity.rawValue) \($0.field ?? "")" } == ["warning spec.groups[0].partial_response_strategy"])
+        let bad = try raw("""
+            apiVersion: monitoring.coreos.com/v1
+            kind: PrometheusRule
+            metadata: {name: r, namespace: shop}
+            spec: {groups: [{name: g, rules: [{alert: Broken, expr: "rate(x)"}]}]}
+            """)
+        let (none, errors) = PrometheusOperatorKind.prometheusRule.decode(bad)
+        #expect(none == nil)
+        #expect(errors.first?.field == "spec.groups[0].rules[0].expr")
+        #expect(errors.first?.message.hasPrefix("rule Broken: expected type range vector in call to function \"rate\"") == true, "\(errors)")
+    }
+}

@@ -16,9 +16,11 @@ enum RuleFileGenerator {
         var rules: Int
     }
 
-    static func file(for alerts: NetworkAlerts) -> (RuleFile?, [Diagnostic]) {
+    /// `kind` is NetworkAlerts or PrometheusRule (a PrometheusRule's file is prefixed, so the
+    /// two kinds never collide on a name).
+    static func file(for alerts: NetworkAlerts, kind: String = "NetworkAlerts") -> (RuleFile?, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
-        let reference = ObjectReference(kind: "NetworkAlerts", namespace: alerts.namespace, name: alerts.name)
+        let reference = ObjectReference(kind: kind, namespace: alerts.namespace, name: alerts.name)
         func report(_ field: String, _ message: String) {
             diagnostics.append(Diagnostic(.error, object: reference, source: alerts.source, field: field, message: message))
         }
@@ -50,7 +52,8 @@ enum RuleFileGenerator {
         }
         guard !groups.isEmpty else { return (nil, diagnostics) }
         let bytes = emitYAML(["groups": .sequence(groups)])
-        return (RuleFile(relativePath: "rules/\(alerts.namespace)_\(alerts.name).yml", bytes: bytes, rules: rules), diagnostics)
+        let stem = kind == "NetworkAlerts" ? "\(alerts.namespace)_\(alerts.name)" : "prometheusRule_\(alerts.namespace)_\(alerts.name)"
+        return (RuleFile(relativePath: "rules/\(stem).yml", bytes: bytes, rules: rules), diagnostics)
     }
 
     /// A custom group in rule-file syntax, keys in Prometheus's documented order.

@@ -15,7 +15,7 @@ public struct ScrapePlanner: Sendable {
         for pod in snapshot.pods { labels[pod.metadata.namespace ?? "default"] = [:] }
         for monitor in snapshot.networkMonitors + snapshot.podMonitors { labels[monitor.namespace] = [:] }
         for monitor in snapshot.serviceMonitors { labels[monitor.namespace] = [:] }
-        for alerts in snapshot.networkAlerts { labels[alerts.namespace] = [:] }
+        for alerts in snapshot.networkAlerts + snapshot.prometheusRules { labels[alerts.namespace] = [:] }
         for stack in snapshot.monitoringStacks { labels[stack.namespace] = [:] }
         for namespace in snapshot.namespaces { labels[namespace.metadata.name] = namespace.metadata.labels }
         namespaceLabels = labels
