@@ -172,7 +172,7 @@ extension NetwatchOperator {
             throw ReconcileError(terminal: false, error)
         }
         try await reportStatus(stacks, result: result)
-        try await reportMonitors(result.diagnostics)
+        try await reportMonitors(result.diagnostics, artifacts: result.artifacts)
         if !reloads.withLock({ $0.pending.isEmpty }) { await controller.enqueue(.reload) }
         return .awaitChange
     }

@@ -10,6 +10,9 @@ import Synchronization
 extension NetwatchOperator {
     static let monitoringStacks = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
     static let networkMonitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
+    static let networkAlerts = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkalerts", kind: "NetworkAlerts", namespaced: true)
+    /// The kinds whose problems become Events (and, for netwatch's own, conditions).
+    static let reportedKinds: Set<String> = ["NetworkMonitor", "MonitoringStack", "NetworkAlerts"]
 
     /// Writes each stack's status through the status subresource when it changed.
     func reportStatus(_ stacks: [String: Node], result: RenderResult) async throws {
@@ -24,19 +27,20 @@ extension NetwatchOperator {
         }
     }
 
-    /// Gives every NetworkMonitor an `Accepted` condition naming its first problem, and records
-    /// an Event for each problem of a monitor or stack the first time it is seen.
-    func reportMonitors(_ diagnostics: [Diagnostic]) async throws {
+    /// Gives every NetworkMonitor and NetworkAlerts an `Accepted` condition naming its first
+    /// problem, and records an Event for each problem of a monitor, alerts object or stack the
+    /// first time it is seen.
+    func reportMonitors(_ diagnostics: [Diagnostic], artifacts: [Artifact]) async throws {
         let now = ISO8601DateFormatter().string(from: Date())
         var problems: [ObjectReference: [Diagnostic]] = [:]
         for diagnostic in diagnostics {
-            guard let object = diagnostic.object, ["NetworkMonitor", "MonitoringStack"].contains(object.kind) else { continue }
+            guard let object = diagnostic.object, Self.reportedKinds.contains(object.kind) else { continue }
             problems[ObjectReference(kind: object.kind, namespace: object.namespace ?? "default", name: object.name), default: []].append(diagnostic)
         }
         var objects: [ObjectReference: Node] = [:]
         for reflector in reflectors {
             for (_, node) in await reflector.snapshot().objects {
-                guard let kind = node["kind"]?.string, ["NetworkMonitor", "MonitoringStack"].contains(kind),
+                guard let kind = node["kind"]?.string, Self.reportedKinds.contains(kind),
                       let name = node["metadata"]?["name"]?.string else { continue }
                 objects[ObjectReference(kind: kind, namespace: node["metadata"]?["namespace"]?.string ?? "default", name: name)] = node
             }
@@ -44,9 +48,20 @@ extension NetwatchOperator {
         for (reference, node) in objects.sorted(by: { $0.key.description < $1.key.description }) {
             let mine = (problems[reference] ?? []).sorted()
             await events.record(mine, about: node)
-            guard reference.kind == "NetworkMonitor", let namespace = reference.namespace else { continue }
-            try await writeStatus(Self.networkMonitors, namespace: namespace, name: reference.name, stored: node) { basis in
-                MonitorStatus.status(stored: basis, problems: mine, now: now)
+            guard let namespace = reference.namespace else { continue }
+            switch reference.kind {
+            case "NetworkMonitor":
+                try await writeStatus(Self.networkMonitors, namespace: namespace, name: reference.name, stored: node) { basis in
+                    MonitorStatus.status(stored: basis, problems: mine, now: now)
+                }
+            case "NetworkAlerts":
+                let file = "/prometheus/rules/\(namespace)_\(reference.name).yml"
+                let rules = artifacts.first { $0.path.hasSuffix(file) }.map { AlertsStatus.ruleCount(in: $0.bytes) } ?? 0
+                try await writeStatus(Self.networkAlerts, namespace: namespace, name: reference.name, stored: node) { basis in
+                    AlertsStatus.status(stored: basis, problems: mine, rules: rules, now: now)
+                }
+            default:
+                break
             }
         }
         events.forget(except: Set(objects.values.compactMap { $0["metadata"]?["uid"]?.string }))

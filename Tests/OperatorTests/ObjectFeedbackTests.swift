@@ -61,6 +61,22 @@ struct ObjectFeedbackTests {
         #expect(try await warnings(about: "bad-regex").count == 1)
         #expect(try await warnings(about: "slow").count == 1)
 
+        // NetworkAlerts from the samples: accepted with its rule count; a bad pack knob turns it
+        // Accepted=False naming the field while the other packs stay written.
+        let alertsResource = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkalerts", kind: "NetworkAlerts", namespaced: true)
+        func alertsStatus() async -> Node? { try? await client.get(Node.self, alertsResource, namespace: "monitoring", name: "network")["status"] }
+        #expect(try await eventually { await alertsStatus()?["conditions"]?.sequence?.first?["status"] == "True" })
+        let rulesBefore = { if case .int(let value)? = $0 { value } else { 0 } }(await alertsStatus()?["rules"])
+        #expect(rulesBefore > 40)
+        _ = try await client.patch(Node.self, alertsResource, namespace: "monitoring", name: "network",
+                                   patch: .json([["op": "replace", "path": "/spec/packs/1/thresholds/retransmitsPerSecond", "value": -5]]))
+        #expect(try await eventually { await alertsStatus()?["conditions"]?.sequence?.first?["status"] == "False" })
+        let alertsCondition = await alertsStatus()?["conditions"]?.sequence?.first
+        #expect(alertsCondition?["message"]?.string?.hasPrefix("spec.packs[1].thresholds.retransmitsPerSecond: -5 is out of range") == true, "\(String(describing: alertsCondition))")
+        let rulesAfter = { if case .int(let value)? = $0 { value } else { 0 } }(await alertsStatus()?["rules"])
+        #expect(rulesAfter > 0 && rulesAfter < rulesBefore, "the tcp pack is skipped, the others stay")
+        #expect(try await eventually { try await client.list(Node.self, Self.events, namespace: "monitoring").items.contains { $0["involvedObject"]?["name"] == "network" } })
+
         // Fixing the monitor turns it Accepted.
         _ = try await client.patch(Node.self, Self.monitors, namespace: "shop", name: "slow", patch: .merge(["spec": ["endpoints": [["port": "metrics", "interval": "10s", "scrapeTimeout": "5s"]]]]))
         #expect(try await eventually { await condition("slow")?["status"] == "True" })
