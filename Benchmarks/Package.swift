@@ -15,6 +15,10 @@ let package = Package(
             name: "RenderBenchmark",
             dependencies: ["BenchmarkSupport", .product(name: "ConfigGen", package: "main")]
         ),
+        .executableTarget(
+            name: "AlertsBenchmark",
+            dependencies: [.product(name: "ConfigGen", package: "main")]
+        ),
         .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "ClientBenchmark",

@@ -117,10 +117,10 @@ public struct RuleGroup: Sendable, Hashable, Decodable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             alert = try container.decodeIfPresent(String.self, forKey: .alert)
             record = try container.decodeIfPresent(String.self, forKey: .record)
-            if let number = try? container.decode(Int.self, forKey: .expr) {
-                expr = String(number)  // `expr: 1` in YAML is a valid PromQL number
+            if let text = try? container.decode(String.self, forKey: .expr) {
+                expr = text
             } else {
-                expr = try container.decode(String.self, forKey: .expr)
+                expr = String(try container.decode(Int.self, forKey: .expr))  // `expr: 1` in YAML is a valid PromQL number
             }
             self.for = try container.decodeIfPresent(PrometheusDuration.self, forKey: .for)
             keepFiringFor = try container.decodeIfPresent(PrometheusDuration.self, forKey: .keepFiringFor)

@@ -82,9 +82,13 @@ public enum ScalarResolver {
     /// and value keys, and every int, float and timestamp form of either version (so `0755`,
     /// `1_000`, `12:30`, `1.2.3` and `2024-01-01` are quoted, `127.0.0.1:9100` is not).
     public static func needsQuotes(_ text: String) -> Bool {
-        if nullWords.contains(text) || trueWords.contains(text) || falseWords.contains(text) { return true }
-        if text == "<<" || text == "=" { return true }
-        if [".inf", "+.inf", "-.inf", ".nan"].contains(text.lowercased()) { return true }
+        // Every reserved word is at most 5 bytes; this runs for every emitted scalar, so long
+        // strings skip the set lookups (which hash the whole string).
+        if text.utf8.count <= 5 {
+            if nullWords.contains(text) || trueWords.contains(text) || falseWords.contains(text) { return true }
+            if text == "<<" || text == "=" { return true }
+            if [".inf", "+.inf", "-.inf", ".nan"].contains(text.lowercased()) { return true }
+        }
         return NumberForms.matchesAny(Array(text.utf8))
     }
 }

@@ -125,7 +125,7 @@ private final class EmitSession {
 
     static func style(for text: String) -> yaml_scalar_style_t {
         if ScalarResolver.needsQuotes(text) { return YAML_DOUBLE_QUOTED_SCALAR_STYLE }
-        if text.contains("\n") { return YAML_LITERAL_SCALAR_STYLE }
+        if text.utf8.contains(0x0A) { return YAML_LITERAL_SCALAR_STYLE }  // bytes: Character iteration is slow
         return YAML_PLAIN_SCALAR_STYLE
     }
 

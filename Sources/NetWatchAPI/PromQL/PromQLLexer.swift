@@ -75,15 +75,13 @@ struct PromQLLexer {
                 tokens.append(PromQLToken(kind: .string(try string()), offset: start))
                 continue
             }
-            let two = position + 1 < bytes.count ? String(decoding: bytes[position...position + 1], as: UTF8.self) : ""
-            if ["!=", "=~", "!~", "==", "<=", ">="].contains(two) {
+            if position + 1 < bytes.count, let pair = Self.pairSymbol(byte, bytes[position + 1]) {
                 position += 2
-                tokens.append(PromQLToken(kind: .symbol(two), offset: start))
+                tokens.append(PromQLToken(kind: .symbol(pair), offset: start))
                 continue
             }
-            let one = String(decoding: [byte], as: UTF8.self)
-            guard "(){}[],:=+-*/%^<>@".contains(one) else {
-                throw Failure(message: "unexpected character \"\(one)\"", offset: start)
+            guard let one = Self.singleSymbol(byte) else {
+                throw Failure(message: "unexpected character \"\(String(decoding: [byte], as: UTF8.self))\"", offset: start)
             }
             if one == "[" { bracketDepth += 1 }
             if one == "]" { bracketDepth = max(0, bracketDepth - 1) }
@@ -91,6 +89,23 @@ struct PromQLLexer {
             tokens.append(PromQLToken(kind: .symbol(one), offset: start))
         }
     }
+
+    /// `!=`, `=~`, `!~`, `==`, `<=`, `>=` (compared as bytes: this is the hot path).
+    static func pairSymbol(_ first: UInt8, _ second: UInt8) -> String? {
+        switch (first, second) {
+        case (UInt8(ascii: "!"), UInt8(ascii: "=")): "!="
+        case (UInt8(ascii: "="), UInt8(ascii: "~")): "=~"
+        case (UInt8(ascii: "!"), UInt8(ascii: "~")): "!~"
+        case (UInt8(ascii: "="), UInt8(ascii: "=")): "=="
+        case (UInt8(ascii: "<"), UInt8(ascii: "=")): "<="
+        case (UInt8(ascii: ">"), UInt8(ascii: "=")): ">="
+        default: nil
+        }
+    }
+
+    static let singleSymbols: [UInt8: String] = Dictionary(uniqueKeysWithValues: "(){}[],:=+-*/%^<>@".utf8.map { ($0, String(decoding: [$0], as: UTF8.self)) })
+
+    static func singleSymbol(_ byte: UInt8) -> String? { singleSymbols[byte] }
 
     mutating func skipSpaceAndComments() {
         while position < bytes.count {
