@@ -9,6 +9,8 @@ public struct Artifact: Sendable, Hashable, Comparable {
         case fileSD
         /// A rule file (alerting and recording rules); a change needs a reload.
         case ruleFile
+        /// A Grafana dashboard JSON file (file provisioning, or review in GitOps).
+        case dashboard
         /// A Kubernetes manifest carrying generated configuration.
         case kubernetesManifest
     }

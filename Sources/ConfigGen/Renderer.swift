@@ -43,10 +43,13 @@ struct Renderer {
         var packaging: KubernetesPackaging?
         var manifests: [(name: String, bytes: [UInt8])]
         var packagingDiagnostics: [Diagnostic]
+        /// Dashboard files and their delivery objects; pod changes never touch them.
+        var dashboards: [Artifact] = []
 
         var artifacts: [Artifact] {
             files.map { Artifact(path: "\(base)/prometheus/\($0.name)", bytes: $0.bytes, role: $0.role) }
                 + manifests.map { Artifact(path: "\(base)/kubernetes/\($0.name)", bytes: $0.bytes, role: .kubernetesManifest) }
+                + dashboards
         }
     }
 
@@ -54,6 +57,8 @@ struct Renderer {
         var outputs: [StackOutput] = []
         var diagnostics: [Diagnostic] = []
         var owners: [String: ObjectReference] = [:]
+        // A dashboard selected by several stacks is diagnosed once.
+        var reportedDashboards: Set<String> = []
         // Rule files do not depend on the stack: rendered (and diagnosed) once per object.
         var ruleFiles: [String: RuleFileGenerator.RuleFile] = [:]
         for (kind, objects) in [("NetworkAlerts", snapshot.networkAlerts), ("PrometheusRule", snapshot.prometheusRules)] {
@@ -75,6 +80,10 @@ struct Renderer {
             files += rules.map { File(name: $0.relativePath, bytes: $0.bytes, role: .ruleFile) }
             var output = StackOutput(plan: plan, base: "\(stack.namespace)/\(stack.name)", files: files, documents: documents,
                                      packaging: nil, manifests: [], packagingDiagnostics: [])
+            let (dashboards, dashboardProblems) = DashboardDelivery(stack: stack, base: output.base)
+                .artifacts(planner.dashboards(for: stack, from: snapshot.networkDashboards), reported: &reportedDashboards)
+            output.dashboards = dashboards
+            diagnostics += dashboardProblems
             defer { outputs.append(output) }
 
             let packaging = KubernetesPackaging(stack: stack, options: options)

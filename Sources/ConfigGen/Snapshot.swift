@@ -13,6 +13,7 @@ public struct Snapshot: Sendable, Hashable {
     public var monitoringStacks: [MonitoringStack]
     public var networkMonitors: [NetworkMonitor]
     public var networkAlerts: [NetworkAlerts]
+    public var networkDashboards: [NetworkDashboard] = []
     /// prometheus-operator PrometheusRules, as NetworkAlerts with custom groups only.
     public var prometheusRules: [NetworkAlerts]
     /// prometheus-operator PodMonitors, read as NetworkMonitors (jobs named `podMonitor/…`).
@@ -66,6 +67,7 @@ extension Snapshot {
                 case .monitoringStack(let stack)?: snapshot.monitoringStacks.append(stack)
                 case .networkMonitor(let monitor)?: snapshot.networkMonitors.append(monitor)
                 case .networkAlerts(let alerts)?: snapshot.networkAlerts.append(alerts)
+                case .networkDashboard(let dashboard)?: snapshot.networkDashboards.append(dashboard)
                 case nil: break
                 }
                 continue

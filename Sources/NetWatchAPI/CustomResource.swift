@@ -26,6 +26,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
     case monitoringStack = "MonitoringStack"
     case networkMonitor = "NetworkMonitor"
     case networkAlerts = "NetworkAlerts"
+    case networkDashboard = "NetworkDashboard"
 
     public static let group = "netwatch.dev"
     public static let version = "v1alpha1"
@@ -36,6 +37,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .monitoringStack: "monitoringstacks"
         case .networkMonitor: "networkmonitors"
         case .networkAlerts: "networkalerts"
+        case .networkDashboard: "networkdashboards"
         }
     }
 
@@ -44,6 +46,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .monitoringStack: ["nwstack"]
         case .networkMonitor: ["nwmon"]
         case .networkAlerts: ["nwalerts"]
+        case .networkDashboard: ["nwdash"]
         }
     }
 
@@ -63,6 +66,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .monitoringStack: NetWatchSchemas.monitoringStackSpec
         case .networkMonitor: NetWatchSchemas.networkMonitorSpec
         case .networkAlerts: NetWatchSchemas.networkAlertsSpec
+        case .networkDashboard: NetWatchSchemas.networkDashboardSpec
         }
     }
 }
@@ -72,6 +76,7 @@ public enum NetWatchResource: Sendable, Hashable {
     case monitoringStack(MonitoringStack)
     case networkMonitor(NetworkMonitor)
     case networkAlerts(NetworkAlerts)
+    case networkDashboard(NetworkDashboard)
 }
 
 extension NetWatchKind {
@@ -109,6 +114,9 @@ extension NetWatchKind {
                 let problems = NetWatchValidation.problems(in: spec)
                 guard problems.isEmpty else { return (nil, problems.map { diagnostic($0.0, $0.1) }) }
                 return (.networkAlerts(NetworkAlerts(metadata: normalized(raw.metadata), spec: spec, source: raw.source)), [])
+            case .networkDashboard:
+                let spec = try NodeDecoder().decode(NetworkDashboardSpec.self, from: specNode, at: path)
+                return (.networkDashboard(NetworkDashboard(metadata: normalized(raw.metadata), spec: spec, source: raw.source)), [])
             }
         } catch {
             return (nil, [diagnostic(error.path.description, error.message)])

@@ -21,6 +21,9 @@ public enum CustomResourceDefinitions {
         case .networkMonitor:
             columns.append(["name": "Endpoints", "type": "integer", "jsonPath": ".status.endpoints"])
             columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])
+        case .networkDashboard:
+            columns.append(["name": "Preset", "type": "string", "jsonPath": ".spec.preset"])
+            columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])
         case .networkAlerts:
             columns.append(["name": "Rules", "type": "integer", "jsonPath": ".status.rules"])
             columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])

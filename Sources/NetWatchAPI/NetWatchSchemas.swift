@@ -128,4 +128,25 @@ public enum NetWatchSchemas {
         ],
         description: "Alerting and recording rules: built-in network packs and custom groups."
     )
+
+    public static let networkDashboardSpec: Schema = .object(
+        properties: [
+            .init("preset", .string(description: "node-network, sockets, mesh or service-graph; absent: only the custom panels.")),
+            .init("title", .string(description: "Dashboard title (default from the preset).")),
+            .init("folder", .string(description: "Grafana folder.")),
+            .init("excludeDevices", .string(description: "Regex of network devices left out (default lo|veth.*|br-.*|docker.*).")),
+            .init("thresholds", .map(values: .number(), description: "Threshold key to value; keys per preset (docs/dashboards.md).")),
+            .init("panels", .array(items: .object(
+                properties: [
+                    .init("title", .string(description: "Panel title.")),
+                    .init("expr", .string(description: "PromQL; Grafana variables like $instance and $__rate_interval are allowed.")),
+                    .init("unit", .string(description: "Grafana unit id, e.g. bps, Bps, pps, percentunit, reqps, ms.")),
+                    .init("type", .string(description: "Panel type.", enumValues: NetworkDashboardSpec.Panel.Kind.allCases.map(\.rawValue))),
+                    .init("legend", .string(description: "Legend format, e.g. {{device}}.")),
+                ],
+                required: ["title", "expr"]
+            ), description: "Custom panels appended after the preset's.")),
+        ],
+        description: "A Grafana dashboard: a preset tuned by thresholds, plus custom panels."
+    )
 }

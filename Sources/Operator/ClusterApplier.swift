@@ -68,6 +68,8 @@ final class ClusterApplier: Sendable {
         switch (object["apiVersion"]?.string, object["kind"]?.string) {
         case ("v1", "ConfigMap"): .configMaps
         case ("v1", "Secret"): .secrets
+        case ("grafana.integreatly.org/v1beta1", "GrafanaDashboard"):
+            APIResource(group: "grafana.integreatly.org", version: "v1beta1", resource: "grafanadashboards", kind: "GrafanaDashboard", namespaced: true)
         default: nil
         }
     }

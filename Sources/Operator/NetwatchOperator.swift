@@ -53,6 +53,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true),
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true),
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkalerts", kind: "NetworkAlerts", namespaced: true),
+        APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkdashboards", kind: "NetworkDashboard", namespaced: true),
     ]
 
     /// prometheus-operator's kinds, watched only when their CRDs are served (checked at start).

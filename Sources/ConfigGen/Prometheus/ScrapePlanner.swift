@@ -16,6 +16,7 @@ public struct ScrapePlanner: Sendable {
         for monitor in snapshot.networkMonitors + snapshot.podMonitors { labels[monitor.namespace] = [:] }
         for monitor in snapshot.serviceMonitors { labels[monitor.namespace] = [:] }
         for alerts in snapshot.networkAlerts + snapshot.prometheusRules { labels[alerts.namespace] = [:] }
+        for dashboard in snapshot.networkDashboards { labels[dashboard.namespace] = [:] }
         for stack in snapshot.monitoringStacks { labels[stack.namespace] = [:] }
         for namespace in snapshot.namespaces { labels[namespace.metadata.name] = namespace.metadata.labels }
         namespaceLabels = labels
@@ -83,6 +84,16 @@ public struct ScrapePlanner: Sendable {
     /// its `monitorNamespaceSelector` allows, sorted by namespace and name.
     public func alerts(for stack: MonitoringStack, from all: [NetworkAlerts]) -> [NetworkAlerts] {
         guard let selector = stack.spec.alertSelector else { return [] }
+        return all
+            .filter { selector.matches($0.metadata.labels) }
+            .filter { selects(stack.spec.monitorNamespaceSelector, namespace: $0.namespace, own: stack.namespace) }
+            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    }
+
+    /// The NetworkDashboards a stack uses: its `dashboardSelector` (absent selects none) in the
+    /// namespaces its `monitorNamespaceSelector` allows, sorted by namespace and name.
+    public func dashboards(for stack: MonitoringStack, from all: [NetworkDashboard]) -> [NetworkDashboard] {
+        guard let selector = stack.spec.dashboardSelector else { return [] }
         return all
             .filter { selector.matches($0.metadata.labels) }
             .filter { selects(stack.spec.monitorNamespaceSelector, namespace: $0.namespace, own: stack.namespace) }

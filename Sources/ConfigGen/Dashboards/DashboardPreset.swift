@@ -1,0 +1,210 @@
+/// A built-in dashboard: its variables and rows of panels as templates over its thresholds and
+/// device exclusion.
+struct DashboardPreset: Sendable {
+    struct Query: Sendable {
+        var expr: String
+        var legend: String
+    }
+
+    struct Panel: Sendable {
+        enum Kind: String, Sendable { case timeseries, stat, gauge, table }
+
+        var title: String
+        var kind: Kind
+        var unit: String
+        var width: Int
+        var queries: @Sendable (Context) -> [Query]
+        /// Threshold key drawn as a line (timeseries) or a color step (stat, gauge).
+        var threshold: String?
+        var maximum: Double?
+        var stacked = false
+        /// Series whose legend ends with " out" are drawn below the axis.
+        var mirrorOut = false
+    }
+
+    struct Row: Sendable {
+        var title: String
+        var panels: [Panel]
+    }
+
+    /// A Grafana template variable backed by a label_values() query.
+    struct Variable: Sendable {
+        var name: String
+        var label: String
+        var query: @Sendable (Context) -> String
+        var multi: Bool
+    }
+
+    struct Context: Sendable {
+        var excludeDevices: String
+        /// `device!~"<excludeDevices>"`, escaped for a PromQL string.
+        var devices: String { "device!~\"\(AlertPack.Context.escape(excludeDevices))\"" }
+    }
+
+    var name: String
+    var title: String
+    var summary: String
+    var thresholds: [AlertPack.Threshold]
+    var variables: [Variable]
+    var rows: [Row]
+}
+
+extension DashboardPreset {
+    static let catalog: [DashboardPreset] = [nodeNetwork, sockets, mesh]
+
+    static func named(_ name: String) -> DashboardPreset? { catalog.first { $0.name == name } }
+
+    static let instanceVariable = Variable(name: "instance", label: "Instance", query: { _ in "label_values(node_network_receive_bytes_total, instance)" }, multi: false)
+
+    static let nodeNetwork = DashboardPreset(
+        name: "node-network", title: "Network / Nodes",
+        summary: "Bandwidth, packets, drops and errors per interface, NIC saturation, TCP retransmits and states, conntrack, softirq.",
+        thresholds: [
+            .init(key: "dropsPerSecond", defaultValue: 1, minimum: 0, meaning: "drops per second drawn as a threshold line"),
+            .init(key: "errorsPerSecond", defaultValue: 1, minimum: 0, meaning: "errors per second drawn as a threshold line"),
+            .init(key: "nicSaturationRatio", defaultValue: 0.85, minimum: 0, maximum: 1, meaning: "link usage drawn in red above"),
+            .init(key: "retransmitsPerSecond", defaultValue: 10, minimum: 0, meaning: "TCP retransmits per second shown red above"),
+            .init(key: "timeWaitSockets", defaultValue: 10000, minimum: 0, meaning: "TIME_WAIT sockets shown red above"),
+            .init(key: "conntrackUsageRatio", defaultValue: 0.8, minimum: 0, maximum: 1, meaning: "conntrack table usage shown red above"),
+        ],
+        variables: [
+            instanceVariable,
+            Variable(name: "device", label: "Device", query: { "label_values(node_network_receive_bytes_total{instance=~\"$instance\",\($0.devices)}, device)" }, multi: true),
+        ],
+        rows: [
+            Row(title: "Traffic", panels: [
+                Panel(title: "Bandwidth", kind: .timeseries, unit: "bps", width: 12, queries: { _ in [
+                    Query(expr: "rate(node_network_receive_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8", legend: "{{device}} in"),
+                    Query(expr: "rate(node_network_transmit_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8", legend: "{{device}} out"),
+                ] }, mirrorOut: true),
+                Panel(title: "Packets", kind: .timeseries, unit: "pps", width: 12, queries: { _ in [
+                    Query(expr: "rate(node_network_receive_packets_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} in"),
+                    Query(expr: "rate(node_network_transmit_packets_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} out"),
+                ] }, mirrorOut: true),
+                Panel(title: "NIC saturation", kind: .timeseries, unit: "percentunit", width: 12, queries: { _ in [
+                    Query(expr: "rate(node_network_receive_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8 / (node_network_speed_bytes{instance=~\"$instance\",device=~\"$device\"} * 8) and node_network_speed_bytes > 0", legend: "{{device}} in"),
+                    Query(expr: "rate(node_network_transmit_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8 / (node_network_speed_bytes{instance=~\"$instance\",device=~\"$device\"} * 8) and node_network_speed_bytes > 0", legend: "{{device}} out"),
+                ] }, threshold: "nicSaturationRatio", maximum: 1),
+                Panel(title: "Softirq CPU", kind: .timeseries, unit: "percentunit", width: 12, queries: { _ in [
+                    Query(expr: "sum by (instance) (rate(node_cpu_seconds_total{instance=~\"$instance\",mode=\"softirq\"}[$__rate_interval]))", legend: "softirq (CPUs)"),
+                ] }),
+            ]),
+            Row(title: "Drops and errors", panels: [
+                Panel(title: "Drops", kind: .timeseries, unit: "pps", width: 12, queries: { _ in [
+                    Query(expr: "rate(node_network_receive_drop_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} in"),
+                    Query(expr: "rate(node_network_transmit_drop_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} out"),
+                ] }, threshold: "dropsPerSecond", stacked: true),
+                Panel(title: "Errors", kind: .timeseries, unit: "pps", width: 12, queries: { _ in [
+                    Query(expr: "rate(node_network_receive_errs_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} in"),
+                    Query(expr: "rate(node_network_transmit_errs_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} out"),
+                ] }, threshold: "errorsPerSecond", stacked: true),
+            ]),
+            Row(title: "TCP and connection tracking", panels: [
+                Panel(title: "TCP retransmits", kind: .stat, unit: "pps", width: 6, queries: { _ in [
+                    Query(expr: "sum(rate(node_netstat_Tcp_RetransSegs{instance=~\"$instance\"}[$__rate_interval]))", legend: "retransmits"),
+                ] }, threshold: "retransmitsPerSecond"),
+                Panel(title: "TCP connection states", kind: .timeseries, unit: "short", width: 6, queries: { _ in [
+                    Query(expr: "node_netstat_Tcp_CurrEstab{instance=~\"$instance\"}", legend: "established"),
+                    Query(expr: "node_sockstat_TCP_tw{instance=~\"$instance\"}", legend: "time wait"),
+                    Query(expr: "node_sockstat_TCP_orphan{instance=~\"$instance\"}", legend: "orphan"),
+                ] }),
+                Panel(title: "TIME_WAIT sockets", kind: .gauge, unit: "short", width: 6, queries: { _ in [
+                    Query(expr: "sum(node_sockstat_TCP_tw{instance=~\"$instance\"})", legend: "time wait"),
+                ] }, threshold: "timeWaitSockets"),
+                Panel(title: "Conntrack usage", kind: .gauge, unit: "percentunit", width: 6, queries: { _ in [
+                    Query(expr: "max(node_nf_conntrack_entries{instance=~\"$instance\"} / node_nf_conntrack_entries_limit{instance=~\"$instance\"})", legend: "usage"),
+                ] }, threshold: "conntrackUsageRatio", maximum: 1),
+            ]),
+        ])
+
+    static let sockets = DashboardPreset(
+        name: "sockets", title: "Network / Sockets",
+        summary: "Sockets in use, TIME_WAIT, orphans, TCP memory and listen-queue overflows per instance.",
+        thresholds: [
+            .init(key: "timeWaitSockets", defaultValue: 10000, minimum: 0, meaning: "TIME_WAIT sockets drawn as a threshold line"),
+            .init(key: "listenOverflowsPerSecond", defaultValue: 1, minimum: 0, meaning: "listen overflows per second drawn as a threshold line"),
+        ],
+        variables: [instanceVariable],
+        rows: [
+            Row(title: "Sockets", panels: [
+                Panel(title: "Sockets in use", kind: .timeseries, unit: "short", width: 12, queries: { _ in [
+                    Query(expr: "node_sockstat_sockets_used{instance=~\"$instance\"}", legend: "all"),
+                    Query(expr: "node_sockstat_TCP_inuse{instance=~\"$instance\"}", legend: "TCP"),
+                    Query(expr: "node_sockstat_UDP_inuse{instance=~\"$instance\"}", legend: "UDP"),
+                ] }),
+                Panel(title: "TIME_WAIT", kind: .timeseries, unit: "short", width: 12, queries: { _ in [
+                    Query(expr: "node_sockstat_TCP_tw{instance=~\"$instance\"}", legend: "time wait"),
+                ] }, threshold: "timeWaitSockets"),
+                Panel(title: "Orphaned sockets", kind: .timeseries, unit: "short", width: 8, queries: { _ in [
+                    Query(expr: "node_sockstat_TCP_orphan{instance=~\"$instance\"}", legend: "orphan"),
+                ] }),
+                Panel(title: "TCP memory", kind: .timeseries, unit: "bytes", width: 8, queries: { _ in [
+                    Query(expr: "node_sockstat_TCP_mem_bytes{instance=~\"$instance\"}", legend: "TCP memory"),
+                ] }),
+                Panel(title: "Listen overflows", kind: .timeseries, unit: "short", width: 8, queries: { _ in [
+                    Query(expr: "rate(node_netstat_TcpExt_ListenOverflows{instance=~\"$instance\"}[$__rate_interval])", legend: "overflows/s"),
+                    Query(expr: "rate(node_netstat_TcpExt_ListenDrops{instance=~\"$instance\"}[$__rate_interval])", legend: "drops/s"),
+                ] }, threshold: "listenOverflowsPerSecond"),
+            ]),
+        ])
+
+    static let mesh = DashboardPreset(
+        name: "mesh", title: "Network / Service mesh",
+        summary: "Istio request rate, error rate, latency percentiles, success rate and mTLS share per destination service; TCP bytes and connections; sidecar CPU and memory.",
+        thresholds: [
+            .init(key: "errorRatio", defaultValue: 0.05, minimum: 0, maximum: 1, meaning: "5xx ratio drawn as a threshold line"),
+            .init(key: "p95LatencyMs", defaultValue: 1000, minimum: 0, meaning: "latency drawn as a threshold line"),
+        ],
+        variables: [
+            Variable(name: "namespace", label: "Namespace", query: { _ in "label_values(istio_requests_total, destination_service_namespace)" }, multi: true),
+            Variable(name: "service", label: "Service", query: { _ in "label_values(istio_requests_total{destination_service_namespace=~\"$namespace\"}, destination_service)" }, multi: true),
+        ],
+        rows: [
+            Row(title: "Requests", panels: [
+                Panel(title: "Request rate", kind: .timeseries, unit: "reqps", width: 8, queries: { _ in [
+                    Query(expr: "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}}"),
+                ] }),
+                Panel(title: "5xx error ratio", kind: .timeseries, unit: "percentunit", width: 8, queries: { _ in [
+                    Query(expr: "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\",response_code=~\"5..\"}[$__rate_interval])) / sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}}"),
+                ] }, threshold: "errorRatio", maximum: 1),
+                Panel(title: "Success rate", kind: .stat, unit: "percentunit", width: 8, queries: { _ in [
+                    Query(expr: "sum(rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\",response_code!~\"5..\"}[$__rate_interval])) / sum(rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "success"),
+                ] }),
+                Panel(title: "Latency p50 / p95 / p99", kind: .timeseries, unit: "ms", width: 12, queries: { _ in ["0.5", "0.95", "0.99"].map { quantile in
+                    Query(expr: "histogram_quantile(\(quantile), sum by (destination_service, le) (rate(istio_request_duration_milliseconds_bucket{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval])))",
+                          legend: "{{destination_service}} p\(quantile == "0.5" ? "50" : quantile == "0.95" ? "95" : "99")")
+                } }, threshold: "p95LatencyMs"),
+                Panel(title: "mTLS share", kind: .timeseries, unit: "percentunit", width: 12, queries: { _ in [
+                    Query(expr: "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\",connection_security_policy=\"mutual_tls\"}[$__rate_interval])) / sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}}"),
+                ] }, maximum: 1),
+            ]),
+            Row(title: "TCP and sidecars", panels: [
+                Panel(title: "TCP bytes", kind: .timeseries, unit: "Bps", width: 12, queries: { _ in [
+                    Query(expr: "sum by (destination_service) (rate(istio_tcp_received_bytes_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}} in"),
+                    Query(expr: "sum by (destination_service) (rate(istio_tcp_sent_bytes_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}} out"),
+                ] }, mirrorOut: true),
+                Panel(title: "TCP connections", kind: .timeseries, unit: "short", width: 12, queries: { _ in [
+                    Query(expr: "sum by (destination_service) (rate(istio_tcp_connections_opened_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}} opened/s"),
+                    Query(expr: "sum by (destination_service) (rate(istio_tcp_connections_closed_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}} closed/s"),
+                ] }),
+                Panel(title: "Sidecar CPU", kind: .timeseries, unit: "short", width: 12, queries: { _ in [
+                    Query(expr: "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container=\"istio-proxy\",namespace=~\"$namespace\"}[$__rate_interval]))", legend: "{{namespace}}/{{pod}}"),
+                ] }),
+                Panel(title: "Sidecar memory", kind: .timeseries, unit: "bytes", width: 12, queries: { _ in [
+                    Query(expr: "sum by (namespace, pod) (container_memory_working_set_bytes{container=\"istio-proxy\",namespace=~\"$namespace\"})", legend: "{{namespace}}/{{pod}}"),
+                ] }),
+            ]),
+        ])
+}
+
+/// Grafana unit ids netwatch accepts (a subset of `units.jsonschema.json` of the foundation SDK:
+/// the rates, ratios, sizes, durations and plain numbers network dashboards use).
+public enum GrafanaUnits {
+    public static let known: Set<String> = [
+        "none", "short", "percent", "percentunit", "bool_yes_no", "bool_on_off",
+        "bps", "Bps", "binbps", "binBps", "Kbits", "Mbits", "Gbits", "KBs", "MBs", "GBs", "pps", "reqps", "rps", "ops", "wps", "iops",
+        "bytes", "decbytes", "bits", "decbits", "kbytes", "mbytes", "gbytes",
+        "ns", "µs", "ms", "s", "m", "h", "d", "dtdurations", "dtdurationms",
+        "hertz", "celsius", "watt",
+    ]
+}
