@@ -21,6 +21,7 @@ test: setup
 	$(PY) hack/promtool-check $$(find Tests/ConfigGenTests/Golden -name 'prometheus*.yml' -not -path '*/rules/*' | sort)
 	promtool check rules $$(find Tests/ConfigGenTests/Golden -path '*/prometheus/rules/*.yml' | sort)
 	cd Tests/RuleTests && promtool test rules *_test.yml
+	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
 
 # Fails when committed generated files (CRDs) are out of date.
 check-generated: build
