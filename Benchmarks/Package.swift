@@ -16,6 +16,10 @@ let package = Package(
             dependencies: ["BenchmarkSupport", .product(name: "ConfigGen", package: "main")]
         ),
         .executableTarget(
+            name: "DashboardBenchmark",
+            dependencies: [.product(name: "ConfigGen", package: "main")]
+        ),
+        .executableTarget(
             name: "AlertsBenchmark",
             dependencies: [.product(name: "ConfigGen", package: "main")]
         ),

@@ -12,7 +12,8 @@ extension NetwatchOperator {
     static let networkMonitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
     static let networkAlerts = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkalerts", kind: "NetworkAlerts", namespaced: true)
     /// The kinds whose problems become Events (and, for netwatch's own, conditions).
-    static let reportedKinds: Set<String> = ["NetworkMonitor", "MonitoringStack", "NetworkAlerts"]
+    static let reportedKinds: Set<String> = ["NetworkMonitor", "MonitoringStack", "NetworkAlerts", "NetworkDashboard"]
+    static let networkDashboards = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkdashboards", kind: "NetworkDashboard", namespaced: true)
 
     /// Writes each stack's status through the status subresource when it changed.
     func reportStatus(_ stacks: [String: Node], result: RenderResult) async throws {
@@ -56,9 +57,15 @@ extension NetwatchOperator {
                 }
             case "NetworkAlerts":
                 let file = "/prometheus/rules/\(namespace)_\(reference.name).yml"
-                let rules = artifacts.first { $0.path.hasSuffix(file) }.map { AlertsStatus.ruleCount(in: $0.bytes) } ?? 0
+                let rules = artifacts.first { $0.path.hasSuffix(file) }.map { ContentStatus.ruleCount(in: $0.bytes) } ?? 0
                 try await writeStatus(Self.networkAlerts, namespace: namespace, name: reference.name, stored: node) { basis in
-                    AlertsStatus.status(stored: basis, problems: mine, rules: rules, now: now)
+                    ContentStatus.status(stored: basis, problems: mine, count: ("rules", rules), now: now)
+                }
+            case "NetworkDashboard":
+                // Rendered once per selecting stack; the count says how many stacks carry it.
+                let stacks = artifacts.filter { $0.role == .dashboard && $0.path.hasSuffix("/grafana/\(DashboardGenerator.uid(namespace: namespace, name: reference.name)).json") }.count
+                try await writeStatus(Self.networkDashboards, namespace: namespace, name: reference.name, stored: node) { basis in
+                    ContentStatus.status(stored: basis, problems: mine, count: ("stacks", stacks), now: now)
                 }
             default:
                 break

@@ -99,6 +99,15 @@ struct DashboardTests {
         #expect(tunedJSON["version"] as? Int != first["version"] as? Int)
     }
 
+    @Test("docs/dashboards.md lists every preset as the catalog defines it")
+    func documentIsCurrent() throws {
+        let url = repositoryRoot.appendingPathComponent("docs/dashboards.md")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try BuiltInDashboards.markdown().write(to: url, atomically: true, encoding: .utf8)
+        }
+        #expect(try String(contentsOf: url, encoding: .utf8) == BuiltInDashboards.markdown(), "run `make golden` after changing the presets")
+    }
+
     @Test("bad input: unknown preset, unknown unit, invalid expr, threshold out of range skip that dashboard alone")
     func badInput() throws {
         let result = try Self.render("""

@@ -46,8 +46,8 @@ struct ApplyModeTests {
         let patchesAfterSync = server.state.recordedRequests.filter { $0.method == "PATCH" }.count
         let statusWrites = server.state.recordedRequests.filter { $0.method == "PATCH" && $0.path.hasSuffix("/status") }.count
         #expect(patchesAfterSync - statusWrites == rendered.count)
-        let statusObjects = loaded.objects.filter { ["MonitoringStack", "NetworkMonitor", "NetworkAlerts"].contains($0.type.kind) }.count
-        #expect(statusWrites == statusObjects, "one status write per stack, monitor and alerts object")
+        let statusObjects = loaded.objects.filter { ["MonitoringStack", "NetworkMonitor", "NetworkAlerts", "NetworkDashboard"].contains($0.type.kind) }.count
+        #expect(statusWrites == statusObjects, "one status write per stack, monitor, alerts and dashboard object")
 
         // A change that does not alter the output (a label on an unrelated namespace) sends nothing.
         _ = try await client.patch(Node.self, .namespaces, name: "default", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))

@@ -21,7 +21,8 @@ public enum DashboardGenerator {
 
     static let datasource: Node = ["type": "prometheus", "uid": "${datasource}"]
 
-    static func uid(namespace: String, name: String) -> String {
+    /// The dashboard uid of a NetworkDashboard: "nw-" and 16 hex digits of its namespace/name.
+    public static func uid(namespace: String, name: String) -> String {
         var hash = FNV1a64Hash()
         hash.add(Array("\(namespace)/\(name)".utf8))
         return "nw-" + hash.hex

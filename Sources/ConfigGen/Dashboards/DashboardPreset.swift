@@ -208,3 +208,51 @@ public enum GrafanaUnits {
         "hertz", "celsius", "watt",
     ]
 }
+
+/// The built-in dashboard presets, for documentation and tooling.
+public enum BuiltInDashboards {
+    /// docs/dashboards.md: every preset, its thresholds and panels. A test keeps the committed
+    /// file current.
+    public static func markdown() -> String {
+        var out = """
+            # Built-in dashboard presets
+
+            Generated from the preset catalog (`Sources/ConfigGen/Dashboards/DashboardPreset.swift`);
+            `UPDATE_GOLDEN=1 swift test --filter DashboardTests` rewrites it. Use a preset from a
+            `NetworkDashboard` object, selected by a MonitoringStack's `dashboardSelector`:
+
+            ```yaml
+            spec:
+              preset: node-network
+              title: Network — production nodes
+              folder: Network
+              excludeDevices: "lo|veth.*|br-.*|docker.*|cali.*"   # default lo|veth.*|br-.*|docker.*
+              thresholds: {dropsPerSecond: 1, retransmitsPerSecond: 10}
+              panels:                                             # appended after the preset's
+              - {title: Conntrack insert failures, expr: 'sum(rate(node_nf_conntrack_stat_insert_failed[$__rate_interval]))', unit: pps, type: stat}
+            ```
+
+            Every dashboard has a `datasource` variable (default: the stack's `grafana.datasourceUID`),
+            uses it on every panel and query, and is delivered per the stack's `grafana.delivery`:
+            `configMap` (labelled `grafana_dashboard: "1"`, folder in the `grafana_folder` and
+            `k8s-sidecar-target-directory` annotations), `grafanaOperator` (a `GrafanaDashboard`), or
+            `directory` (files only). JSON files `<ns>/<stack>/grafana/<uid>.json` are always written.
+            Custom panel units: \(GrafanaUnits.known.sorted().map { "`\($0)`" }.joined(separator: ", ")).
+
+            """
+        for preset in DashboardPreset.catalog {
+            out += "\n## \(preset.name)\n\n\(preset.summary) Default title: \(preset.title).\n\n"
+            out += "Variables: " + (["datasource"] + preset.variables.map(\.name)).map { "`$\($0)`" }.joined(separator: ", ") + ".\n\n"
+            out += "| threshold | default | range | meaning |\n|---|---|---|---|\n"
+            for threshold in preset.thresholds {
+                let range = threshold.maximum.map { "\(AlertPack.Context.literal(threshold.minimum))–\(AlertPack.Context.literal($0))" } ?? "≥ \(AlertPack.Context.literal(threshold.minimum))"
+                out += "| `\(threshold.key)` | \(AlertPack.Context.literal(threshold.defaultValue)) | \(range) | \(threshold.meaning) |\n"
+            }
+            out += "\n| row | panel | type | unit |\n|---|---|---|---|\n"
+            for row in preset.rows {
+                for panel in row.panels { out += "| \(row.title) | \(panel.title) | \(panel.kind.rawValue) | `\(panel.unit)` |\n" }
+            }
+        }
+        return out
+    }
+}

@@ -1,13 +1,14 @@
 import DataTree
 import KubeModel
 
-/// The status netwatch reports on a NetworkAlerts object: `observedGeneration`, `rules` (how
-/// many rules its rule file holds), and `Accepted` — False with reason InvalidConfiguration and
-/// the field and problem when a pack was skipped or the object was rejected.
+/// The status netwatch reports on a NetworkAlerts or NetworkDashboard object:
+/// `observedGeneration`, a count (`rules` in its rule file; `stacks` carrying the dashboard), and
+/// `Accepted` — False with reason InvalidConfiguration and the field and problem when a pack or
+/// the dashboard was skipped or the object was rejected.
 ///
 /// Pure, like `StackStatus`: an unchanged object yields an identical status.
-enum AlertsStatus {
-    static func status(stored: Node, problems: [Diagnostic], rules: Int, now: String) -> Node {
+enum ContentStatus {
+    static func status(stored: Node, problems: [Diagnostic], count: (field: String, value: Int), now: String) -> Node {
         let errors = problems.filter { $0.severity == .error }
         func describe(_ diagnostic: Diagnostic) -> String { "\(diagnostic.field.map { "\($0): " } ?? "")\(diagnostic.message)" }
         let message: String = if let first = errors.first {
@@ -15,11 +16,11 @@ enum AlertsStatus {
         } else if let warning = problems.first {
             "accepted with a warning: " + describe(warning)
         } else {
-            "\(rules) rule(s) written"
+            count.field == "rules" ? "\(count.value) rule(s) written" : "rendered for \(count.value) stack(s)"
         }
         var status = Mapping()
         if let generation = stored["metadata"]?["generation"] { status["observedGeneration"] = generation }
-        status["rules"] = .int(rules)
+        status[count.field] = .int(count.value)
         let previous = stored["status"]?["conditions"]?.sequence ?? []
         status["conditions"] = [Condition.make("Accepted", errors.isEmpty, reason: errors.isEmpty ? "Accepted" : "InvalidConfiguration", message: message, previous: previous, now: now)]
         return .mapping(status)
