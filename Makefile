@@ -30,11 +30,13 @@ check-generated: build
 crds: build
 	.build/debug/netwatch crds --output manifests/crds
 
-# Render the sample cluster into ./out and check every Prometheus config with promtool.
+# Render the sample cluster into ./out, check every Prometheus config and rule file with promtool,
+# and draw SVG previews of the dashboards into ./out-previews.
 demo: build
 	.build/debug/netwatch render --input manifests/samples --output $(OUT)
 	$(PY) hack/promtool-check $$(find $(OUT) -name 'prometheus*.yml' -not -path '*/rules/*' | sort)
 	rules=$$(find $(OUT) -path '*/prometheus/rules/*.yml' | sort); [ -z "$$rules" ] || promtool check rules $$rules
+	.build/debug/netwatch dashboards preview --input manifests/samples --output $(OUT)-previews
 
 # Rewrite golden files after an intended change in generated output.
 golden: setup

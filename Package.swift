@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "netwatch",
             dependencies: [
-                "RenderIO", "ConfigGen", "NetWatchAPI", "Operator", "KubeClient", "CurlTransport", "DataTree",
+                "RenderIO", "ConfigGen", "NetWatchAPI", "Operator", "KubeClient", "CurlTransport", "DataTree", "YAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

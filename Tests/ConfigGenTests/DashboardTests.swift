@@ -1,6 +1,9 @@
 import ConfigGen
 import DataTree
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import KubeModel
 import NetWatchAPI
 import Testing
@@ -97,6 +100,21 @@ struct DashboardTests {
         let tunedJSON = try Self.json(try #require(tuned.artifacts.first { $0.role == .dashboard }))
         #expect(tunedJSON["uid"] as? String == first["uid"] as? String)
         #expect(tunedJSON["version"] as? Int != first["version"] as? Int)
+    }
+
+    @Test("the SVG preview is well-formed XML with one box per panel, and a sparkline where values are given")
+    func preview() throws {
+        let result = try Self.render("apiVersion: netwatch.dev/v1alpha1\nkind: NetworkDashboard\nmetadata: {name: net, namespace: mon}\nspec: {preset: node-network, title: A & B <nodes>}")
+        let file = try #require(result.artifacts.first { $0.role == .dashboard })
+        let dashboard = try #require(try YAMLParser().parse(file.bytes, file: file.path).first?.node)
+        let panels = (dashboard["panels"]?.sequence ?? []).filter { $0["type"]?.string != "row" }
+        guard case .int(let firstID)? = panels.first?["id"] else { Issue.record("no panel id"); return }
+        let svg = String(decoding: DashboardPreview.svg(dashboard, series: [firstID: [1, 3, 2, 5]]), as: UTF8.self)
+        let parser = XMLParser(data: Data(svg.utf8))
+        #expect(parser.parse(), "not well-formed: \(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(svg.components(separatedBy: "<g class=\"panel\">").count - 1 == panels.count)
+        #expect(svg.components(separatedBy: "class=\"sparkline\"").count - 1 == 1)
+        #expect(svg.contains("A &amp; B &lt;nodes&gt;"))
     }
 
     @Test("docs/dashboards.md lists every preset as the catalog defines it")

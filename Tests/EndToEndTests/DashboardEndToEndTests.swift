@@ -124,5 +124,27 @@ struct DashboardEndToEndTests {
         }
         #expect(count >= 15)
         #expect(empty.isEmpty, "panel queries without data:\n\(empty.joined(separator: "\n"))")
+
+        // `netwatch dashboards preview` draws sparklines from the same Prometheus (5 s steps:
+        // give it a few).
+        try await Task.sleep(for: .seconds(8))
+        let manifests = work + "/dashboards.yaml"
+        try """
+            apiVersion: netwatch.dev/v1alpha1
+            kind: MonitoringStack
+            metadata: {name: s, namespace: e2e}
+            spec: {prometheus: {output: {directory: /etc/prometheus}}, monitorSelector: {}, dashboardSelector: {}}
+            ---
+            apiVersion: netwatch.dev/v1alpha1
+            kind: NetworkDashboard
+            metadata: {name: nodes, namespace: e2e}
+            spec: {preset: node-network, excludeDevices: lo}
+            """.write(toFile: manifests, atomically: true, encoding: .utf8)
+        try Self.run(namespace.exec([CommandLineTests.binary, "dashboards", "preview", "--input", manifests, "--output", work + "/preview",
+                                     "--prometheus", "http://127.0.0.1:9090"]))
+        let svgName = try #require(try FileManager.default.contentsOfDirectory(atPath: work + "/preview").first { $0.hasSuffix(".svg") })
+        let svg = try String(contentsOfFile: work + "/preview/" + svgName, encoding: .utf8)
+        let sparklines = svg.components(separatedBy: "class=\"sparkline\"").count - 1
+        #expect(sparklines >= 10, "\(sparklines) sparklines")
     }
 }
