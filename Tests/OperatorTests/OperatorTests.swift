@@ -54,8 +54,15 @@ struct OperatorTests {
         #expect(!expected.isEmpty)
         let converged = try await eventually { tree(live) == expected }
         #expect(converged, "operator output differs from render: \(Set(tree(live).keys).symmetricDifference(expected.keys).sorted())")
-        try await Task.sleep(for: .milliseconds(500))  // status writes come back through the watch
-        let fullRenders = harness.counter("netwatch_renders_total{mode=\"full\"}")
+        // Wait until full renders have settled (every kind listed, status writes come back
+        // through the watch and are ignored) before taking the baseline.
+        var fullRenders = harness.counter("netwatch_renders_total{mode=\"full\"}")
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(700))
+            let now = harness.counter("netwatch_renders_total{mode=\"full\"}")
+            if now == fullRenders { break }
+            fullRenders = now
+        }
 
         // A new pod in a monitored namespace changes only file_sd files (no prometheus.yml rewrite).
         let before = tree(live)
