@@ -32,12 +32,12 @@ struct DashboardTests {
 
     @Test("every preset: unique panel ids, no overlapping gridPos, datasource bound to the variable, every expr parses, known units")
     func presetsAreWellFormed() throws {
-        let result = try Self.render(["node-network", "sockets", "mesh"].map { preset in
+        let result = try Self.render(["node-network", "sockets", "mesh", "service-graph"].map { preset in
             "apiVersion: netwatch.dev/v1alpha1\nkind: NetworkDashboard\nmetadata: {name: \(preset), namespace: mon}\nspec: {preset: \(preset), panels: [{title: Extra, expr: 'sum(rate(x[$__rate_interval]))', unit: pps}]}"
         }.joined(separator: "\n---\n"))
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
         let files = result.artifacts.filter { $0.role == .dashboard }
-        #expect(files.count == 3)
+        #expect(files.count == 4)
         for file in files {
             let dashboard = try Self.json(file)
             let uid = try #require(dashboard["uid"] as? String)

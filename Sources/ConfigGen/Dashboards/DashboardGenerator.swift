@@ -131,8 +131,19 @@ public enum DashboardGenerator {
         mapping["datasource"] = datasource
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         mapping["targets"] = .sequence(panel.queries(context).enumerated().map { index, query in
-            ["refId": .string(String(letters[index % letters.count])), "datasource": datasource, "expr": .string(query.expr), "legendFormat": .string(query.legend)]
+            var target: Mapping = Mapping([("refId", .string(String(letters[index % letters.count]))), ("datasource", datasource), ("expr", .string(query.expr)),
+                                           ("legendFormat", .string(query.legend))])
+            if panel.table {
+                target["format"] = "table"
+                target["instant"] = true
+            }
+            return .mapping(target)
         })
+        if !panel.renames.isEmpty {
+            var renames = Mapping()
+            for (from, to) in panel.renames { renames[from] = .string(to) }
+            mapping["transformations"] = [["id": "organize", "options": ["excludeByName": ["Time": true], "renameByName": .mapping(renames)]]]
+        }
         var defaults = Mapping()
         defaults["unit"] = .string(panel.unit)
         if panel.maximum != nil { defaults["min"] = 0 }

@@ -7,7 +7,7 @@ struct DashboardPreset: Sendable {
     }
 
     struct Panel: Sendable {
-        enum Kind: String, Sendable { case timeseries, stat, gauge, table }
+        enum Kind: String, Sendable { case timeseries, stat, gauge, table, nodeGraph }
 
         var title: String
         var kind: Kind
@@ -20,6 +20,9 @@ struct DashboardPreset: Sendable {
         var stacked = false
         /// Series whose legend ends with " out" are drawn below the axis.
         var mirrorOut = false
+        /// Instant queries returned as tables (node graph, edge tables), with fields renamed.
+        var table = false
+        var renames: [(String, String)] = []
     }
 
     struct Row: Sendable {
@@ -50,7 +53,7 @@ struct DashboardPreset: Sendable {
 }
 
 extension DashboardPreset {
-    static let catalog: [DashboardPreset] = [nodeNetwork, sockets, mesh]
+    static let catalog: [DashboardPreset] = [nodeNetwork, sockets, mesh, serviceGraph]
 
     static func named(_ name: String) -> DashboardPreset? { catalog.first { $0.name == name } }
 
@@ -193,6 +196,31 @@ extension DashboardPreset {
                 Panel(title: "Sidecar memory", kind: .timeseries, unit: "bytes", width: 12, queries: { _ in [
                     Query(expr: "sum by (namespace, pod) (container_memory_working_set_bytes{container=\"istio-proxy\",namespace=~\"$namespace\"})", legend: "{{namespace}}/{{pod}}"),
                 ] }),
+            ]),
+        ])
+}
+
+extension DashboardPreset {
+    /// `<namespace>/<canonical service>` for both ends of Istio's request metrics, so sources and
+    /// destinations name the same nodes.
+    static let edges = #"label_join(label_join(label_join(sum by (source_workload_namespace, source_canonical_service, destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])), "source", "/", "source_workload_namespace", "source_canonical_service"), "target", "/", "destination_service_namespace", "destination_canonical_service"), "id", " -> ", "source", "target")"#
+    static let edgeErrors = #"label_join(label_join(label_join(sum by (source_workload_namespace, source_canonical_service, destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace",response_code=~"5.."}[$__rate_interval])) / sum by (source_workload_namespace, source_canonical_service, destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])), "source", "/", "source_workload_namespace", "source_canonical_service"), "target", "/", "destination_service_namespace", "destination_canonical_service"), "id", " -> ", "source", "target")"#
+    static let nodes = #"sum by (id) (label_join(sum by (destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="destination",destination_service_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "destination_service_namespace", "destination_canonical_service") or label_join(sum by (source_workload_namespace, source_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "source_workload_namespace", "source_canonical_service"))"#
+
+    static let serviceGraph = DashboardPreset(
+        name: "service-graph", title: "Network / Service graph",
+        summary: "Who talks to whom: a node graph of services from Istio's request metrics (nodes sized by request rate) and a table of edges with their rate and 5xx ratio.",
+        thresholds: [.init(key: "errorRatio", defaultValue: 0.05, minimum: 0, maximum: 1, meaning: "edge 5xx ratio shown red above")],
+        variables: [Variable(name: "namespace", label: "Namespace", query: { _ in "label_values(istio_requests_total, destination_service_namespace)" }, multi: true)],
+        rows: [
+            Row(title: "Service graph", panels: [
+                Panel(title: "Service graph", kind: .nodeGraph, unit: "reqps", width: 24, queries: { _ in [
+                    Query(expr: nodes, legend: ""), Query(expr: edges, legend: ""),
+                ] }, table: true, renames: [("Value #A", "mainstat"), ("Value #B", "mainstat")]),
+                Panel(title: "Edges: request rate", kind: .table, unit: "reqps", width: 12, queries: { _ in [Query(expr: edges, legend: "")] },
+                      table: true, renames: [("Value", "requests/s")]),
+                Panel(title: "Edges: 5xx ratio", kind: .table, unit: "percentunit", width: 12, queries: { _ in [Query(expr: edgeErrors, legend: "")] },
+                      threshold: "errorRatio", table: true, renames: [("Value", "5xx ratio")]),
             ]),
         ])
 }
