@@ -80,7 +80,8 @@ struct Renderer {
             files += rules.map { File(name: $0.relativePath, bytes: $0.bytes, role: .ruleFile) }
             var output = StackOutput(plan: plan, base: "\(stack.namespace)/\(stack.name)", files: files, documents: documents,
                                      packaging: nil, manifests: [], packagingDiagnostics: [])
-            let (dashboards, dashboardProblems) = DashboardDelivery(stack: stack, base: output.base)
+            let recordings = Set(rules.flatMap { RuleFileGenerator.recordedSeries(in: $0.bytes) })
+            let (dashboards, dashboardProblems) = DashboardDelivery(stack: stack, base: output.base, recordings: recordings)
                 .artifacts(planner.dashboards(for: stack, from: snapshot.networkDashboards), reported: &reportedDashboards)
             output.dashboards = dashboards
             diagnostics += dashboardProblems

@@ -11,12 +11,12 @@ import YAML
 
 @Suite("Dashboards")
 struct DashboardTests {
-    static func render(_ dashboards: String, delivery: String = "configMap") throws -> RenderResult {
+    static func render(_ dashboards: String, delivery: String = "configMap", alerts: Bool = false) throws -> RenderResult {
         let yaml = """
             apiVersion: netwatch.dev/v1alpha1
             kind: MonitoringStack
             metadata: {name: s, namespace: mon}
-            spec: {prometheus: {output: {directory: /etc/prometheus}}, monitorSelector: {}, dashboardSelector: {}, grafana: {datasourceUID: prom-1, delivery: \(delivery)}}
+            spec: {prometheus: {output: {directory: /etc/prometheus}}, monitorSelector: {}, dashboardSelector: {}, \(alerts ? "alertSelector: {}, " : "")grafana: {datasourceUID: prom-1, delivery: \(delivery)}}
             ---
             \(dashboards)
             """
@@ -115,6 +115,27 @@ struct DashboardTests {
         #expect(svg.components(separatedBy: "<g class=\"panel\">").count - 1 == panels.count)
         #expect(svg.components(separatedBy: "class=\"sparkline\"").count - 1 == 1)
         #expect(svg.contains("A &amp; B &lt;nodes&gt;"))
+    }
+
+    @Test("panels use the alert packs' recording rules when the stack loads them, raw queries otherwise")
+    func recordingRules() throws {
+        let dashboard = "apiVersion: netwatch.dev/v1alpha1\nkind: NetworkDashboard\nmetadata: {name: net, namespace: mon}\nspec: {preset: node-network}"
+        func exprs(_ result: RenderResult) throws -> [String] {
+            let json = try Self.json(try #require(result.artifacts.first { $0.role == .dashboard }))
+            return ((json["panels"] as? [[String: Any]]) ?? []).flatMap { (($0["targets"] as? [[String: Any]]) ?? []).compactMap { $0["expr"] as? String } }
+        }
+        let raw = try exprs(try Self.render(dashboard))
+        #expect(!raw.contains { $0.contains("instance_device:") })
+        let withRules = try exprs(try Self.render(dashboard.replacingOccurrences(of: "spec: {preset", with: "spec: {preset") + """
+
+            ---
+            apiVersion: netwatch.dev/v1alpha1
+            kind: NetworkAlerts
+            metadata: {name: a, namespace: mon}
+            spec: {packs: [{name: node-network}]}
+            """, alerts: true))
+        #expect(withRules.contains { $0.hasPrefix("instance_device:node_network_receive_bytes:rate5m{") })
+        #expect(withRules.allSatisfy { DashboardGenerator.checkQuery($0) == nil })
     }
 
     @Test("docs/dashboards.md lists every preset as the catalog defines it")

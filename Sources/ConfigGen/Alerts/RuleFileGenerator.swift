@@ -56,6 +56,15 @@ enum RuleFileGenerator {
         return (RuleFile(relativePath: "rules/\(stem).yml", bytes: bytes, rules: rules), diagnostics)
     }
 
+    /// The series a rendered rule file records (`record:` names).
+    static func recordedSeries(in bytes: [UInt8]) -> [String] {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let trimmed = line.drop { $0 == " " }
+            guard trimmed.hasPrefix("- record: ") else { return nil }
+            return String(trimmed.dropFirst("- record: ".count))
+        }
+    }
+
     /// A custom group in rule-file syntax, keys in Prometheus's documented order.
     static func node(_ group: RuleGroup) -> Node {
         var mapping = Mapping()

@@ -9,6 +9,8 @@ import NetWatchAPI
 struct DashboardDelivery {
     let stack: MonitoringStack
     let base: String
+    /// Recording rules defined by the stack's rule files.
+    let recordings: Set<String>
 
     /// The ConfigMap data limit, with room for metadata.
     static let objectBudget = 1_048_576 - 8_192
@@ -18,7 +20,7 @@ struct DashboardDelivery {
         var diagnostics: [Diagnostic] = []
         let grafana = stack.spec.grafana
         for object in dashboards {
-            let (rendered, problems) = DashboardGenerator.dashboard(for: object, datasourceUID: grafana.datasourceUID)
+            let (rendered, problems) = DashboardGenerator.dashboard(for: object, datasourceUID: grafana.datasourceUID, recordings: recordings)
             if reported.insert("\(object.namespace)/\(object.name)").inserted { diagnostics += problems }
             guard let rendered else { continue }
             artifacts.append(Artifact(path: "\(base)/grafana/\(rendered.uid).json", bytes: rendered.json, role: .dashboard))

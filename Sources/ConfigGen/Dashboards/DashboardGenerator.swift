@@ -5,7 +5,8 @@ public import NetWatchAPI
 /// Turns a NetworkDashboard into Grafana dashboard JSON (schemaVersion 39, the floor for
 /// Grafana ≥ 11): a `datasource` variable defaulting to the stack's data source, the preset's
 /// variables and rows of panels laid out on the 24-column grid without overlaps, then the
-/// custom panels.
+/// custom panels. Where the stack's rule files record a series a panel shows (the alert
+/// packs' recording rules), the panel queries the recorded series instead.
 ///
 /// Guarantees: the `uid` depends only on namespace/name; `version` is derived from the content,
 /// so it changes exactly when the content does; the same object gives the same bytes. A bad
@@ -28,7 +29,7 @@ public enum DashboardGenerator {
         return "nw-" + hash.hex
     }
 
-    static func dashboard(for object: NetworkDashboard, datasourceUID: String) -> (Rendered?, [Diagnostic]) {
+    static func dashboard(for object: NetworkDashboard, datasourceUID: String, recordings: Set<String> = []) -> (Rendered?, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         let reference = ObjectReference(kind: "NetworkDashboard", namespace: object.namespace, name: object.name)
         func report(_ field: String, _ message: String) {
@@ -65,7 +66,7 @@ public enum DashboardGenerator {
         }
         guard diagnostics.isEmpty else { return (nil, diagnostics) }
 
-        let context = DashboardPreset.Context(excludeDevices: spec.excludeDevices ?? AlertPack.defaultExcludeDevices)
+        let context = DashboardPreset.Context(excludeDevices: spec.excludeDevices ?? AlertPack.defaultExcludeDevices, recordings: recordings)
         var layout = GridLayout()
         var panels: [Node] = []
         for row in preset?.rows ?? [] {
@@ -131,7 +132,7 @@ public enum DashboardGenerator {
         mapping["datasource"] = datasource
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         mapping["targets"] = .sequence(panel.queries(context).enumerated().map { index, query in
-            var target: Mapping = Mapping([("refId", .string(String(letters[index % letters.count]))), ("datasource", datasource), ("expr", .string(query.expr)),
+            var target: Mapping = Mapping([("refId", .string(String(letters[index % letters.count]))), ("datasource", datasource), ("expr", .string(query.resolved(context))),
                                            ("legendFormat", .string(query.legend))])
             if panel.table {
                 target["format"] = "table"

@@ -4,6 +4,19 @@ struct DashboardPreset: Sendable {
     struct Query: Sendable {
         var expr: String
         var legend: String
+        /// The same series from a recording rule of the alert packs, used when the stack loads it.
+        var recorded: (record: String, expr: String)?
+
+        init(expr: String, legend: String, recorded: (record: String, expr: String)? = nil) {
+            self.expr = expr
+            self.legend = legend
+            self.recorded = recorded
+        }
+
+        func resolved(_ context: Context) -> String {
+            guard let recorded, context.recordings.contains(recorded.record) else { return expr }
+            return recorded.expr
+        }
     }
 
     struct Panel: Sendable {
@@ -40,6 +53,8 @@ struct DashboardPreset: Sendable {
 
     struct Context: Sendable {
         var excludeDevices: String
+        /// Recording rules the stack's rule files define.
+        var recordings: Set<String> = []
         /// `device!~"<excludeDevices>"`, escaped for a PromQL string.
         var devices: String { "device!~\"\(AlertPack.Context.escape(excludeDevices))\"" }
     }
@@ -77,30 +92,35 @@ extension DashboardPreset {
         rows: [
             Row(title: "Traffic", panels: [
                 Panel(title: "Bandwidth", kind: .timeseries, unit: "bps", width: 12, queries: { _ in [
-                    Query(expr: "rate(node_network_receive_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8", legend: "{{device}} in"),
-                    Query(expr: "rate(node_network_transmit_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8", legend: "{{device}} out"),
+                    Query(expr: "rate(node_network_receive_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8", legend: "{{device}} in",
+                          recorded: ("instance_device:node_network_receive_bytes:rate5m", "instance_device:node_network_receive_bytes:rate5m{instance=~\"$instance\",device=~\"$device\"} * 8")),
+                    Query(expr: "rate(node_network_transmit_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8", legend: "{{device}} out",
+                          recorded: ("instance_device:node_network_transmit_bytes:rate5m", "instance_device:node_network_transmit_bytes:rate5m{instance=~\"$instance\",device=~\"$device\"} * 8")),
                 ] }, mirrorOut: true),
                 Panel(title: "Packets", kind: .timeseries, unit: "pps", width: 12, queries: { _ in [
                     Query(expr: "rate(node_network_receive_packets_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} in"),
                     Query(expr: "rate(node_network_transmit_packets_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} out"),
                 ] }, mirrorOut: true),
-                Panel(title: "NIC saturation", kind: .timeseries, unit: "percentunit", width: 12, queries: { _ in [
+                Panel(title: "NIC saturation", kind: .timeseries, unit: "percentunit", width: 24, queries: { _ in [
                     Query(expr: "rate(node_network_receive_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8 / (node_network_speed_bytes{instance=~\"$instance\",device=~\"$device\"} * 8) and node_network_speed_bytes > 0", legend: "{{device}} in"),
                     Query(expr: "rate(node_network_transmit_bytes_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval]) * 8 / (node_network_speed_bytes{instance=~\"$instance\",device=~\"$device\"} * 8) and node_network_speed_bytes > 0", legend: "{{device}} out"),
                 ] }, threshold: "nicSaturationRatio", maximum: 1),
-                Panel(title: "Softirq CPU", kind: .timeseries, unit: "percentunit", width: 12, queries: { _ in [
-                    Query(expr: "sum by (instance) (rate(node_cpu_seconds_total{instance=~\"$instance\",mode=\"softirq\"}[$__rate_interval]))", legend: "softirq (CPUs)"),
-                ] }),
             ]),
             Row(title: "Drops and errors", panels: [
-                Panel(title: "Drops", kind: .timeseries, unit: "pps", width: 12, queries: { _ in [
-                    Query(expr: "rate(node_network_receive_drop_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} in"),
-                    Query(expr: "rate(node_network_transmit_drop_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} out"),
+                Panel(title: "Drops", kind: .timeseries, unit: "pps", width: 8, queries: { _ in [
+                    Query(expr: "rate(node_network_receive_drop_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} in",
+                          recorded: ("instance_device:node_network_receive_drop:rate5m", "instance_device:node_network_receive_drop:rate5m{instance=~\"$instance\",device=~\"$device\"}")),
+                    Query(expr: "rate(node_network_transmit_drop_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} out",
+                          recorded: ("instance_device:node_network_transmit_drop:rate5m", "instance_device:node_network_transmit_drop:rate5m{instance=~\"$instance\",device=~\"$device\"}")),
                 ] }, threshold: "dropsPerSecond", stacked: true),
-                Panel(title: "Errors", kind: .timeseries, unit: "pps", width: 12, queries: { _ in [
+                Panel(title: "Errors", kind: .timeseries, unit: "pps", width: 8, queries: { _ in [
                     Query(expr: "rate(node_network_receive_errs_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} in"),
                     Query(expr: "rate(node_network_transmit_errs_total{instance=~\"$instance\",device=~\"$device\"}[$__rate_interval])", legend: "{{device}} out"),
                 ] }, threshold: "errorsPerSecond", stacked: true),
+                // Next to drops: receive drops under load usually mean softirq processing cannot keep up.
+                Panel(title: "Softirq CPU", kind: .timeseries, unit: "percentunit", width: 8, queries: { _ in [
+                    Query(expr: "sum by (instance) (rate(node_cpu_seconds_total{instance=~\"$instance\",mode=\"softirq\"}[$__rate_interval]))", legend: "softirq (CPUs)"),
+                ] }),
             ]),
             Row(title: "TCP and connection tracking", panels: [
                 Panel(title: "TCP retransmits", kind: .stat, unit: "pps", width: 6, queries: { _ in [
@@ -165,10 +185,12 @@ extension DashboardPreset {
         rows: [
             Row(title: "Requests", panels: [
                 Panel(title: "Request rate", kind: .timeseries, unit: "reqps", width: 8, queries: { _ in [
-                    Query(expr: "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}}"),
+                    Query(expr: "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}}",
+                          recorded: ("destination_service:istio_requests:rate5m", "destination_service:istio_requests:rate5m{destination_service=~\"$service\"}")),
                 ] }),
                 Panel(title: "5xx error ratio", kind: .timeseries, unit: "percentunit", width: 8, queries: { _ in [
-                    Query(expr: "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\",response_code=~\"5..\"}[$__rate_interval])) / sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}}"),
+                    Query(expr: "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\",response_code=~\"5..\"}[$__rate_interval])) / sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "{{destination_service}}",
+                          recorded: ("destination_service:istio_requests_5xx:ratio_rate5m", "destination_service:istio_requests_5xx:ratio_rate5m{destination_service=~\"$service\"}")),
                 ] }, threshold: "errorRatio", maximum: 1),
                 Panel(title: "Success rate", kind: .stat, unit: "percentunit", width: 8, queries: { _ in [
                     Query(expr: "sum(rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\",response_code!~\"5..\"}[$__rate_interval])) / sum(rate(istio_requests_total{reporter=\"destination\",destination_service=~\"$service\"}[$__rate_interval]))", legend: "success"),
