@@ -22,6 +22,7 @@ test: setup
 	promtool check rules $$(find Tests/ConfigGenTests/Golden -path '*/prometheus/rules/*.yml' | sort)
 	cd Tests/RuleTests && promtool test rules *_test.yml
 	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
+	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
 
 # Fails when committed generated files (CRDs) are out of date.
 check-generated: build
