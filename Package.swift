@@ -85,7 +85,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -105,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "netwatch",
             dependencies: [
-                "RenderIO", "ConfigGen", "NetWatchAPI", "Operator", "KubeClient", "CurlTransport", "DataTree", "YAML",
+                "RenderIO", "ConfigGen", "NetWatchAPI", "KubeModel", "Operator", "KubeClient", "CurlTransport", "DataTree", "YAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -30,9 +30,11 @@ public struct IncrementalRender: Sendable {
         let (stacks, diagnostics) = renderer.run()
         self.stacks = stacks
         knownNamespaces = Set(renderer.planner.namespaceLabels.keys)
+        // Injection patches depend on workloads, never on pods: pod changes leave them alone.
+        let injection = InjectionPatches(snapshot: snapshot, options: options).artifacts()
         result = RenderResult(
-            artifacts: stacks.flatMap(\.artifacts),
-            diagnostics: diagnostics + stacks.flatMap(\.packagingDiagnostics))
+            artifacts: stacks.flatMap(\.artifacts) + injection.artifacts,
+            diagnostics: diagnostics + stacks.flatMap(\.packagingDiagnostics) + injection.diagnostics)
     }
 
     /// Targets of a static-discovery stack ("namespace/name") across its file_sd files; nil for

@@ -13,6 +13,8 @@ public struct Artifact: Sendable, Hashable, Comparable {
         case dashboard
         /// A Kubernetes manifest carrying generated configuration.
         case kubernetesManifest
+        /// A JSON 6902 patch injecting sidecars into a workload, or the kustomize Component applying them.
+        case injectionPatch
     }
 
     /// Relative path with `/` separators, e.g. `shop/main/prometheus/prometheus.yml`.
@@ -53,9 +55,22 @@ public struct RenderOptions: Sendable, Hashable {
     /// for metadata).
     public var ruleConfigMapBudget: Int
 
-    public init(compressionThreshold: Int = 512 * 1024, configMapBudget: Int = 512 * 1024, ruleConfigMapBudget: Int = 1_000_000) {
+    /// Whether `render` writes the injection patches (the operator does not: in a cluster the
+    /// webhook injects).
+    public var injectionPatches: Bool
+    /// What the target cluster supports, for injection patches.
+    public var capabilities: SidecarInjection.Capabilities
+    /// netwatch's own namespace, never injected.
+    public var operatorNamespace: String
+
+    public init(compressionThreshold: Int = 512 * 1024, configMapBudget: Int = 512 * 1024, ruleConfigMapBudget: Int = 1_000_000,
+                injectionPatches: Bool = true, capabilities: SidecarInjection.Capabilities = .init(nativeSidecars: true),
+                operatorNamespace: String = "netwatch-system") {
         self.compressionThreshold = compressionThreshold
         self.configMapBudget = configMapBudget
         self.ruleConfigMapBudget = ruleConfigMapBudget
+        self.injectionPatches = injectionPatches
+        self.capabilities = capabilities
+        self.operatorNamespace = operatorNamespace
     }
 }

@@ -14,6 +14,7 @@ public struct Snapshot: Sendable, Hashable {
     public var networkMonitors: [NetworkMonitor]
     public var networkAlerts: [NetworkAlerts]
     public var networkDashboards: [NetworkDashboard] = []
+    public var sidecarInjectors: [SidecarInjector] = []
     /// prometheus-operator PrometheusRules, as NetworkAlerts with custom groups only.
     public var prometheusRules: [NetworkAlerts]
     /// prometheus-operator PodMonitors, read as NetworkMonitors (jobs named `podMonitor/…`).
@@ -68,6 +69,7 @@ extension Snapshot {
                 case .networkMonitor(let monitor)?: snapshot.networkMonitors.append(monitor)
                 case .networkAlerts(let alerts)?: snapshot.networkAlerts.append(alerts)
                 case .networkDashboard(let dashboard)?: snapshot.networkDashboards.append(dashboard)
+                case .sidecarInjector(let injector)?: snapshot.sidecarInjectors.append(injector)
                 case nil: break
                 }
                 continue

@@ -94,7 +94,7 @@ public enum ObjectReader {
                 var node = raw.document
                 for key in path.split(separator: ".") { node = node[String(key)] ?? .null }
                 let template = try decoder.decode(PodTemplateSpec.self, from: node, at: FieldPath(dotted: path))
-                return .success(.workload(Workload(kind: kind, metadata: raw.metadata, template: template)))
+                return .success(.workload(Workload(kind: kind, metadata: raw.metadata, template: template, document: raw.document)))
             default:
                 return .success(.other(type: raw.type, metadata: raw.metadata, document: raw.document))
             }

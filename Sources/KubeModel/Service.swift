@@ -1,3 +1,5 @@
+public import DataTree
+
 /// A Namespace; its labels drive namespace selectors.
 public struct Namespace: Sendable, Hashable, Decodable {
     public var metadata: ObjectMeta
@@ -57,10 +59,13 @@ public struct Workload: Sendable, Hashable {
     public var kind: String
     public var metadata: ObjectMeta
     public var template: PodTemplateSpec
+    /// The whole object as read (for injection patches, which diff the pod template).
+    public var document: Node?
 
-    public init(kind: String, metadata: ObjectMeta, template: PodTemplateSpec) {
+    public init(kind: String, metadata: ObjectMeta, template: PodTemplateSpec, document: Node? = nil) {
         self.kind = kind
         self.metadata = metadata
         self.template = template
+        self.document = document
     }
 }

@@ -27,6 +27,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
     case networkMonitor = "NetworkMonitor"
     case networkAlerts = "NetworkAlerts"
     case networkDashboard = "NetworkDashboard"
+    case sidecarInjector = "SidecarInjector"
 
     public static let group = "netwatch.dev"
     public static let version = "v1alpha1"
@@ -38,8 +39,12 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkMonitor: "networkmonitors"
         case .networkAlerts: "networkalerts"
         case .networkDashboard: "networkdashboards"
+        case .sidecarInjector: "sidecarinjectors"
         }
     }
+
+    /// Whether objects of the kind live in a namespace; a SidecarInjector is cluster-scoped.
+    public var isNamespaced: Bool { self != .sidecarInjector }
 
     public var shortNames: [String] {
         switch self {
@@ -47,6 +52,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkMonitor: ["nwmon"]
         case .networkAlerts: ["nwalerts"]
         case .networkDashboard: ["nwdash"]
+        case .sidecarInjector: ["nwinject"]
         }
     }
 
@@ -67,6 +73,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkMonitor: NetWatchSchemas.networkMonitorSpec
         case .networkAlerts: NetWatchSchemas.networkAlertsSpec
         case .networkDashboard: NetWatchSchemas.networkDashboardSpec
+        case .sidecarInjector: NetWatchSchemas.sidecarInjectorSpec
         }
     }
 }
@@ -77,6 +84,7 @@ public enum NetWatchResource: Sendable, Hashable {
     case networkMonitor(NetworkMonitor)
     case networkAlerts(NetworkAlerts)
     case networkDashboard(NetworkDashboard)
+    case sidecarInjector(SidecarInjector)
 }
 
 extension NetWatchKind {
@@ -84,7 +92,7 @@ extension NetWatchKind {
     /// schema violations (unknown fields, wrong types, out-of-range values, bad durations), then
     /// semantic ones (selectors, regexes, timeouts longer than intervals).
     public func decode(_ raw: RawObject) -> (NetWatchResource?, [Diagnostic]) {
-        let reference = ObjectReference(kind: rawValue, namespace: raw.metadata.namespace ?? "default", name: raw.metadata.name)
+        let reference = ObjectReference(kind: rawValue, namespace: isNamespaced ? raw.metadata.namespace ?? "default" : nil, name: raw.metadata.name)
         func diagnostic(_ field: String?, _ message: String) -> Diagnostic {
             Diagnostic(.error, object: reference, source: raw.source, field: field, message: message)
         }
@@ -117,6 +125,13 @@ extension NetWatchKind {
             case .networkDashboard:
                 let spec = try NodeDecoder().decode(NetworkDashboardSpec.self, from: specNode, at: path)
                 return (.networkDashboard(NetworkDashboard(metadata: normalized(raw.metadata), spec: spec, source: raw.source)), [])
+            case .sidecarInjector:
+                let spec = try NodeDecoder().decode(SidecarInjectorSpec.self, from: specNode, at: path)
+                let problems = NetWatchValidation.problems(in: spec)
+                guard problems.isEmpty else { return (nil, problems.map { diagnostic($0.0, $0.1) }) }
+                var metadata = raw.metadata
+                metadata.namespace = nil  // cluster-scoped: a namespace in a manifest is ignored, as the API server does
+                return (.sidecarInjector(SidecarInjector(metadata: metadata, spec: spec, source: raw.source)), [])
             }
         } catch {
             return (nil, [diagnostic(error.path.description, error.message)])

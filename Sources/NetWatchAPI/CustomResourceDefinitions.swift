@@ -24,6 +24,10 @@ public enum CustomResourceDefinitions {
         case .networkDashboard:
             columns.append(["name": "Preset", "type": "string", "jsonPath": ".spec.preset"])
             columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])
+        case .sidecarInjector:
+            columns.append(["name": "Sidecar", "type": "string", "jsonPath": ".spec.sidecar"])
+            columns.append(["name": "Failure-Policy", "type": "string", "jsonPath": ".spec.failurePolicy"])
+            columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])
         case .networkAlerts:
             columns.append(["name": "Rules", "type": "integer", "jsonPath": ".status.rules"])
             columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])
@@ -55,7 +59,7 @@ public enum CustomResourceDefinitions {
                     "shortNames": .strings(kind.shortNames),
                     "categories": ["netwatch"],
                 ],
-                "scope": "Namespaced",
+                "scope": kind.isNamespaced ? "Namespaced" : "Cluster",
                 "versions": [[
                     "name": .string(NetWatchKind.version),
                     "served": true,

@@ -149,4 +149,22 @@ public enum NetWatchSchemas {
         ],
         description: "A Grafana dashboard: a preset tuned by thresholds, plus custom panels."
     )
+
+    public static let sidecarInjectorSpec: Schema = .object(
+        properties: [
+            .init("namespaceSelector", .labelSelector("Namespaces whose pods are injected (by their labels); absent: only pods annotated netwatch.dev/inject: \"true\".")),
+            .init("podSelector", .labelSelector("Pods of those namespaces to inject; absent or {}: all of them.")),
+            .init("sidecar", .string(description: "The built-in sidecar: networkExporter (node_exporter with netdev, netstat, sockstat, conntrack in the pod's network namespace) or none.",
+                                     enumValues: SidecarInjectorSpec.BuiltInSidecar.allCases.map(\.rawValue))),
+            .init("image", .string(description: "Image of the built-in network exporter (default \(SidecarInjectorSpec.defaultImage)).")),
+            .init("containers", .array(items: .any(description: "A core/v1 Container."), description: "Custom sidecar containers, injected after the built-in one.")),
+            .init("initContainers", .array(items: .any(description: "A core/v1 Container."), description: "Custom init containers, run before the pod's own.")),
+            .init("volumes", .array(items: .any(description: "A core/v1 Volume."), description: "Volumes the custom containers mount.")),
+            .init("nativeSidecar", .string(description: "auto: an init container with restartPolicy Always where the cluster supports it (1.29+), so Jobs complete; always; never.",
+                                           enumValues: SidecarInjectorSpec.NativeSidecar.allCases.map(\.rawValue))),
+            .init("failurePolicy", .string(description: "What the API server does when the webhook fails: Ignore (default; the pod starts without the sidecar) or Fail.",
+                                           enumValues: SidecarInjectorSpec.FailurePolicy.allCases.map(\.rawValue))),
+        ],
+        description: "Which pods get which sidecar: the built-in per-pod network exporter and custom containers."
+    )
 }

@@ -107,4 +107,10 @@ public enum NetworkExporterSidecar {
     public static let portName = "nw-exporter"
     public static let port = 9_532
     public static let containerName = "netwatch-network-exporter"
+    /// node_exporter's command line: only the collectors that read the network namespace the
+    /// process runs in (/proc/net is per namespace), listening on `port`.
+    public static let arguments = [
+        "--web.listen-address=:\(port)", "--collector.disable-defaults",
+        "--collector.netdev", "--collector.netstat", "--collector.sockstat", "--collector.conntrack",
+    ]
 }

@@ -1,4 +1,4 @@
-import ConfigGen
+public import ConfigGen
 import DataTree
 import KubeClient
 import KubeModel
@@ -23,6 +23,10 @@ extension NetwatchOperator {
         /// Report status (target counts) after pod churn; coalesced, at most one per delay.
         case status
     }
+
+    /// In a cluster the webhook injects sidecars, so no injection patches are rendered; all
+    /// else is byte for byte what `netwatch render` writes.
+    public static let renderOptions = RenderOptions(injectionPatches: false)
 
     /// Status after pod churn is written at most this often (a target count per pod event
     /// would be a status write per pod event).
@@ -139,7 +143,7 @@ extension NetwatchOperator {
             if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
             return pod
         }
-        let fresh = IncrementalRender(snapshot: snapshot)
+        let fresh = IncrementalRender(snapshot: snapshot, options: Self.renderOptions)
         snapshot = Snapshot()
         var result = fresh.result
         live.withLock { $0 = fresh }

@@ -45,7 +45,7 @@ struct OperatorTests {
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-operator-\(UUID().uuidString)").path
         let gitops = temporary + "/gitops", live = temporary + "/live"
         let (snapshot, _) = Snapshot.decode(loaded.objects)
-        _ = try OutputDirectory(root: gitops).write(render(snapshot).artifacts)
+        _ = try OutputDirectory(root: gitops).write(render(snapshot, options: NetwatchOperator.renderOptions).artifacts)
 
         let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document), outputDirectory: live)
         let client = harness.client
@@ -100,7 +100,7 @@ struct OperatorTests {
         for pod in created { withPods += ObjectReader.rawObjects(from: pod, source: nil).0 }
         let (snapshotWithPods, _) = Snapshot.decode(withPods)
         let gitopsWithPods = temporary + "/gitops-pod"
-        _ = try OutputDirectory(root: gitopsWithPods).write(render(snapshotWithPods).artifacts)
+        _ = try OutputDirectory(root: gitopsWithPods).write(render(snapshotWithPods, options: NetwatchOperator.renderOptions).artifacts)
         #expect(tree(live) == tree(gitopsWithPods))
 
         // Deleting every NetworkMonitor empties the file_sd directory of the static stack.

@@ -5,8 +5,9 @@ public import DataTree
 ///
 /// Guarantees: applying `diff(from, to)` to `from` gives `to` (checked against PyPI `jsonpatch`
 /// in tests); keys are escaped per RFC 6901 (`~` → `~0`, `/` → `~1`); a missing map or array is
-/// created whole with one `add` rather than appended to; elements appended to an existing array
-/// are `add`ed at their indices, in order; otherwise a changed array is replaced. Mapping keys
+/// created whole with one `add` rather than appended to; elements inserted into or removed from
+/// one place of an existing array are `add`ed or `remove`d at their indices, in order; arrays of
+/// equal length are diffed element by element; otherwise a changed array is replaced. Mapping keys
 /// are visited in the order of `to`, then removals in the order of `from`, so the same inputs
 /// always give the same patch.
 public enum JSONPatch {
@@ -44,9 +45,23 @@ public enum JSONPatch {
             for entry in old where new[entry.key] == nil {
                 operations.append(["op": "remove", "path": .string(path + "/" + escape(entry.key))])
             }
-        case (.sequence(let old), .sequence(let new)) where new.count >= old.count && Array(new.prefix(old.count)) == old:
-            for index in old.count..<new.count {
-                operations.append(["op": "add", "path": .string("\(path)/\(index)"), "value": new[index]])
+        case (.sequence(let old), .sequence(let new)) where new.count != old.count:
+            // Elements inserted or removed in one place (a sidecar put first, an old one taken
+            // out) become adds or removes at their indices; anything else replaces the array.
+            var prefix = 0
+            while prefix < min(old.count, new.count), old[prefix] == new[prefix] { prefix += 1 }
+            var suffix = 0
+            while suffix < min(old.count, new.count) - prefix, old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
+            if prefix + suffix == old.count {
+                for index in prefix..<(new.count - suffix) {
+                    operations.append(["op": "add", "path": .string("\(path)/\(index)"), "value": new[index]])
+                }
+            } else if prefix + suffix == new.count {
+                for _ in prefix..<(old.count - suffix) {
+                    operations.append(["op": "remove", "path": .string("\(path)/\(prefix)")])
+                }
+            } else {
+                operations.append(["op": "replace", "path": .string(path), "value": mutated])
             }
         case (.sequence(let old), .sequence(let new)) where new.count == old.count:
             for index in old.indices { diff(old[index], new[index], path: "\(path)/\(index)", into: &operations) }

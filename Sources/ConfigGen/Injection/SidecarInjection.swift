@@ -1,39 +1,66 @@
 public import DataTree
 public import KubeModel
-import NetWatchAPI
+public import NetWatchAPI
 
-/// Injecting the per-pod network exporter sidecar: the pure decision and mutation shared by the
-/// admission webhook and offline injection (issue 7; this is its core).
+/// Injecting sidecars into a pod (or a workload's pod template): the pure decision and mutation
+/// shared by the admission webhook, `netwatch inject` and the kustomize patches of `render`.
 ///
 /// Order of checks (first match decides): hostNetwork pods are skipped; kube-system,
 /// kube-public, kube-node-lease and the operator's own namespace are skipped; the pod annotation
 /// `netwatch.dev/inject: "false"` skips, `"true"` opts in past the namespace selector; then each
-/// injector (in name order) by namespace selector, then pod selector.
+/// injector (in name order) by namespace selector, then pod selector. A pod that would never
+/// finish with a regular sidecar (restartPolicy Never or OnFailure, as every Job's) is skipped
+/// where the cluster has no native sidecars.
 ///
-/// Guarantees: idempotent — an injected pod carries `netwatch.dev/injected: <injector>/<hash>`;
-/// injecting again with the same injector changes nothing, with a changed injector replaces the
-/// old sidecar; the patch is `JSONPatch.diff(original, mutated)`.
+/// Guarantees: idempotent — an injected pod carries `netwatch.dev/injected: <injector>/<hash>`
+/// and `netwatch.dev/injected-status` naming what was added; injecting again with the same
+/// injector changes nothing, with a changed injector removes what the old one added before
+/// adding the new; the patch is `JSONPatch.diff(original, mutated)`.
 public enum SidecarInjection {
     public static let injectAnnotation = "netwatch.dev/inject"
     public static let injectedAnnotation = "netwatch.dev/injected"
+    public static let statusAnnotation = "netwatch.dev/injected-status"
     public static let protectedNamespaces: Set<String> = ["kube-system", "kube-public", "kube-node-lease"]
 
+    /// A SidecarInjector as injection uses it.
     public struct Injector: Sendable, Hashable {
-        public enum NativeSidecar: String, Sendable, Hashable { case auto, always, never }
+        public typealias NativeSidecar = SidecarInjectorSpec.NativeSidecar
 
         public var name: String
+        /// nil: only pods annotated `netwatch.dev/inject: "true"`.
         public var namespaceSelector: LabelSelector?
+        /// nil or empty: every pod of the selected namespaces.
         public var podSelector: LabelSelector?
         public var nativeSidecar: NativeSidecar
-        public var image: String
+        /// The built-in network exporter's image; nil: no built-in sidecar.
+        public var exporterImage: String?
+        public var containers: [Node]
+        public var initContainers: [Node]
+        public var volumes: [Node]
+        public var failurePolicy: SidecarInjectorSpec.FailurePolicy
 
-        public init(name: String, namespaceSelector: LabelSelector? = nil, podSelector: LabelSelector? = LabelSelector(),
-                    nativeSidecar: NativeSidecar = .auto, image: String = "quay.io/prometheus/node-exporter:v1.8.2") {
+        public init(name: String, namespaceSelector: LabelSelector? = nil, podSelector: LabelSelector? = nil,
+                    nativeSidecar: NativeSidecar = .auto, exporterImage: String? = SidecarInjectorSpec.defaultImage,
+                    containers: [Node] = [], initContainers: [Node] = [], volumes: [Node] = [],
+                    failurePolicy: SidecarInjectorSpec.FailurePolicy = .ignore) {
             self.name = name
             self.namespaceSelector = namespaceSelector
             self.podSelector = podSelector
             self.nativeSidecar = nativeSidecar
-            self.image = image
+            self.exporterImage = exporterImage
+            self.containers = containers
+            self.initContainers = initContainers
+            self.volumes = volumes
+            self.failurePolicy = failurePolicy
+        }
+
+        public init(_ resource: SidecarInjector) {
+            let spec = resource.spec
+            self.init(name: resource.name, namespaceSelector: spec.namespaceSelector, podSelector: spec.podSelector,
+                      nativeSidecar: spec.nativeSidecar,
+                      exporterImage: spec.sidecar == .networkExporter ? spec.image ?? SidecarInjectorSpec.defaultImage : nil,
+                      containers: spec.containers, initContainers: spec.initContainers, volumes: spec.volumes,
+                      failurePolicy: spec.failurePolicy)
         }
     }
 
@@ -42,6 +69,13 @@ public enum SidecarInjection {
     public struct Capabilities: Sendable, Hashable {
         public var nativeSidecars: Bool
         public init(nativeSidecars: Bool) { self.nativeSidecars = nativeSidecars }
+
+        /// From a Kubernetes version such as `1.31` or `v1.28.4`; nil when it cannot be read.
+        public init?(kubernetesVersion: String) {
+            let parts = kubernetesVersion.drop { $0 == "v" }.split(separator: ".")
+            guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1].prefix { $0.isNumber }) else { return nil }
+            nativeSidecars = major > 1 || minor >= 29
+        }
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -50,6 +84,7 @@ public enum SidecarInjection {
         case injected(pod: Node, patch: [Node], injector: String)
     }
 
+    /// Injects into `pod`, a Pod or a pod template (anything with `metadata` and `spec`).
     public static func inject(
         pod: Node, namespace: String, namespaceLabels: [String: String], injectors: [Injector],
         capabilities: Capabilities, operatorNamespace: String
@@ -63,60 +98,142 @@ public enum SidecarInjection {
         let annotations = pod["metadata"]?["annotations"]
         let optIn = annotations?[injectAnnotation]?.string
         if optIn == "false" { return .skipped("the pod says \(injectAnnotation): \"false\"") }
-        let labels: [String: String] = {
-            guard case .mapping(let map)? = pod["metadata"]?["labels"] else { return [:] }
-            var out: [String: String] = [:]
-            for entry in map { if let value = entry.value.string { out[entry.key] = value } }
-            return out
-        }()
+        let labels = stringMap(pod["metadata"]?["labels"])
         let candidates = injectors.sorted { $0.name < $1.name }.filter { injector in
             let namespaceMatches = optIn == "true" || (injector.namespaceSelector?.matches(namespaceLabels) ?? false)
-            return namespaceMatches && (injector.podSelector?.matches(labels) ?? false)
+            return namespaceMatches && (injector.podSelector?.matches(labels) ?? true)
         }
         guard let injector = candidates.first else { return .skipped("no injector selects this pod") }
         let native = injector.nativeSidecar == .always || (injector.nativeSidecar == .auto && capabilities.nativeSidecars)
-        let sidecar = container(for: injector, native: native)
-        var hash = FNV1a64Hash()
-        hash.add(JSONEmitter(style: .compact).emit(sidecar))
-        let marker = "\(injector.name)/\(hash.hex)"
+        if !native, let policy = pod["spec"]?["restartPolicy"]?.string, policy != "Always" {
+            return .skipped("restartPolicy \(policy): a regular sidecar would keep the pod from completing, and injector \(injector.name) may not use native sidecars here")
+        }
+        let added = Added(injector: injector, native: native)
+        let marker = "\(injector.name)/\(added.hash)"
         if annotations?[injectedAnnotation]?.string == marker { return .unchanged }
 
         guard case .mapping(var root) = pod else { return .skipped("the object is not a mapping") }
         var metadata = root["metadata"]?.mapping ?? Mapping()
         var annotationMap = metadata["annotations"]?.mapping ?? Mapping()
+        let previous = Status(annotationMap[statusAnnotation]?.string)
         annotationMap[injectedAnnotation] = .string(marker)
+        annotationMap[statusAnnotation] = .string(added.status.annotation)
         metadata["annotations"] = .mapping(annotationMap)
         root["metadata"] = .mapping(metadata)
+
         var spec = root["spec"]?.mapping ?? Mapping()
-        // An earlier injection (another injector or version) is replaced, not duplicated.
-        for key in ["containers", "initContainers"] {
-            guard let list = spec[key]?.sequence else { continue }
-            let kept = list.filter { $0["name"]?.string != NetworkExporterSidecar.containerName }
-            if kept.count != list.count { spec[key] = kept.isEmpty && key == "initContainers" ? nil : .sequence(kept) }
+        // What an earlier injection added (another injector or version) is removed first.
+        func kept(_ key: String, _ names: Set<String>) -> [Node] {
+            (spec[key]?.sequence ?? []).filter { !names.contains($0["name"]?.string ?? "") }
         }
-        let key = native ? "initContainers" : "containers"
-        spec[key] = .sequence((spec[key]?.sequence ?? []) + [sidecar])
+        let userInit = kept("initContainers", previous.initContainers.union([NetworkExporterSidecar.containerName]))
+        let userContainers = kept("containers", previous.containers.union([NetworkExporterSidecar.containerName]))
+        let userVolumes = kept("volumes", previous.volumes)
+        // Istio's order: injected init containers, then native sidecars, then the pod's own init
+        // containers (which thus run with the sidecars up); regular sidecars go last so that
+        // `kubectl exec` and `logs` still default to the application.
+        let initContainers = added.initContainers + (native ? added.sidecars : []) + userInit
+        let containers = userContainers + (native ? [] : added.sidecars)
+        let volumes = userVolumes + added.volumes
+        spec["initContainers"] = initContainers.isEmpty ? nil : .sequence(initContainers)
+        spec["containers"] = .sequence(containers)
+        spec["volumes"] = volumes.isEmpty ? nil : .sequence(volumes)
         root["spec"] = .mapping(spec)
         let mutated = Node.mapping(root)
         return .injected(pod: mutated, patch: JSONPatch.diff(from: pod, to: mutated), injector: injector.name)
     }
 
+    static func stringMap(_ node: Node?) -> [String: String] {
+        guard case .mapping(let map)? = node else { return [:] }
+        var out: [String: String] = [:]
+        for entry in map { if let value = entry.value.string { out[entry.key] = value } }
+        return out
+    }
+
+    /// Everything one injector adds to a pod.
+    struct Added {
+        var initContainers: [Node]
+        var sidecars: [Node]
+        var volumes: [Node]
+
+        init(injector: Injector, native: Bool) {
+            initContainers = injector.initContainers
+            var sidecars = injector.exporterImage.map { [SidecarInjection.exporter(image: $0)] } ?? []
+            sidecars += injector.containers
+            if native {
+                sidecars = sidecars.map { container in
+                    guard case .mapping(var map) = container else { return container }
+                    map["restartPolicy"] = "Always"
+                    return .mapping(map)
+                }
+            }
+            self.sidecars = sidecars
+            volumes = injector.volumes
+        }
+
+        var hash: String {
+            var hash = FNV1a64Hash()
+            hash.add(JSONEmitter(style: .compact).emit(["initContainers": .sequence(initContainers), "sidecars": .sequence(sidecars), "volumes": .sequence(volumes)]))
+            return hash.hex
+        }
+
+        var status: Status {
+            let native = sidecars.contains { $0["restartPolicy"] == "Always" }
+            func names(_ list: [Node]) -> Set<String> { Set(list.compactMap { $0["name"]?.string }) }
+            return Status(initContainers: names(initContainers).union(native ? names(sidecars) : []),
+                          containers: native ? [] : names(sidecars), volumes: names(volumes))
+        }
+    }
+
+    /// The names an injection added, kept in `netwatch.dev/injected-status` (Istio keeps the
+    /// same in `sidecar.istio.io/status`) so a later injection can remove exactly them.
+    struct Status: Equatable {
+        var initContainers: Set<String> = []
+        var containers: Set<String> = []
+        var volumes: Set<String> = []
+
+        init(initContainers: Set<String>, containers: Set<String>, volumes: Set<String>) {
+            self.initContainers = initContainers
+            self.containers = containers
+            self.volumes = volumes
+        }
+
+        /// Reads the annotation; anything unreadable counts as nothing added.
+        init(_ annotation: String?) {
+            guard let annotation else { return }
+            for part in annotation.split(separator: ";") {
+                let pieces = part.split(separator: "=", maxSplits: 1)
+                guard pieces.count == 2 else { continue }
+                let names = Set(pieces[1].split(separator: ",").map(String.init))
+                switch pieces[0] {
+                case "initContainers": initContainers = names
+                case "containers": containers = names
+                case "volumes": volumes = names
+                default: continue
+                }
+            }
+        }
+
+        var annotation: String {
+            [("initContainers", initContainers), ("containers", containers), ("volumes", volumes)]
+                .filter { !$0.1.isEmpty }
+                .map { "\($0.0)=\($0.1.sorted().joined(separator: ","))" }
+                .joined(separator: ";")
+        }
+    }
+
     /// node_exporter with only the collectors that read the pod's network namespace, locked down.
-    static func container(for injector: Injector, native: Bool) -> Node {
+    static func exporter(image: String) -> Node {
         var container = Mapping()
         container["name"] = .string(NetworkExporterSidecar.containerName)
-        container["image"] = .string(injector.image)
-        container["args"] = .strings([
-            "--web.listen-address=:\(NetworkExporterSidecar.port)", "--collector.disable-defaults",
-            "--collector.netdev", "--collector.netstat", "--collector.sockstat", "--collector.conntrack",
-        ])
+        container["image"] = .string(image)
+        container["args"] = .strings(NetworkExporterSidecar.arguments)
         container["ports"] = [["name": .string(NetworkExporterSidecar.portName), "containerPort": .int(NetworkExporterSidecar.port), "protocol": "TCP"]]
         container["resources"] = ["requests": ["cpu": "10m", "memory": "24Mi"], "limits": ["cpu": "100m", "memory": "64Mi"]]
         container["securityContext"] = [
             "allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]], "readOnlyRootFilesystem": true,
             "runAsNonRoot": true, "runAsUser": 65534,
         ]
-        if native { container["restartPolicy"] = "Always" }
         return .mapping(container)
     }
 }

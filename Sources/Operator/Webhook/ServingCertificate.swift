@@ -1,0 +1,89 @@
+import Foundation
+public import Logging
+import NIOCore
+public import NIOSSL
+import Synchronization
+
+/// A TLS serving certificate read from PEM files and re-read when they change, so a rotated
+/// certificate (cert-manager, or netwatch's own rotation of a mounted Secret) is served from
+/// the next handshake on without a restart and without dropping connections.
+///
+/// Secret volumes swap a `..data` symlink atomically, so the files' contents are compared, not
+/// their modification times. A pair that does not load (half-written, key not matching) keeps
+/// the previous certificate in use and is logged.
+public final class ServingCertificate: Sendable {
+    public let certificateFile: String
+    public let keyFile: String
+    private struct Loaded {
+        var certificatePEM: [UInt8]
+        var keyPEM: [UInt8]
+        var chain: [NIOSSLCertificate]
+        var key: NIOSSLPrivateKey
+    }
+    private let current: Mutex<Loaded>
+
+    /// Loads the pair; throws when it cannot be read or parsed.
+    public init(certificateFile: String, keyFile: String) throws {
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        current = Mutex(try Self.load(certificateFile: certificateFile, keyFile: keyFile))
+    }
+
+    private static func load(certificateFile: String, keyFile: String) throws -> Loaded {
+        guard let certificate = FileManager.default.contents(atPath: certificateFile) else {
+            throw ServingCertificateError(message: "cannot read the TLS certificate \(certificateFile)")
+        }
+        guard let key = FileManager.default.contents(atPath: keyFile) else {
+            throw ServingCertificateError(message: "cannot read the TLS key \(keyFile)")
+        }
+        do {
+            let chain = try NIOSSLCertificate.fromPEMBytes([UInt8](certificate))
+            guard !chain.isEmpty else { throw ServingCertificateError(message: "\(certificateFile) holds no PEM certificate") }
+            let privateKey = try NIOSSLPrivateKey(bytes: [UInt8](key), format: .pem)
+            return Loaded(certificatePEM: [UInt8](certificate), keyPEM: [UInt8](key), chain: chain, key: privateKey)
+        } catch let error as ServingCertificateError {
+            throw error
+        } catch {
+            throw ServingCertificateError(message: "cannot parse \(certificateFile) / \(keyFile) as a PEM certificate and key: \(error)")
+        }
+    }
+
+    /// Re-reads the files; true when a different certificate is now served.
+    @discardableResult
+    public func reload(logger: Logger) -> Bool {
+        let certificate = FileManager.default.contents(atPath: certificateFile).map { [UInt8]($0) }
+        let key = FileManager.default.contents(atPath: keyFile).map { [UInt8]($0) }
+        let unchanged = current.withLock { $0.certificatePEM == certificate && $0.keyPEM == key }
+        if unchanged { return false }
+        do {
+            let loaded = try Self.load(certificateFile: certificateFile, keyFile: keyFile)
+            current.withLock { $0 = loaded }
+            logger.info("serving a new TLS certificate", metadata: ["tls.certificate": "\(certificateFile)"])
+            return true
+        } catch {
+            logger.warning("the TLS certificate changed but does not load; still serving the previous one", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// A server configuration whose certificate is chosen per handshake from what is loaded now.
+    public func serverConfiguration() -> TLSConfiguration {
+        let loaded = current.withLock { $0 }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: loaded.chain.map { .certificate($0) }, privateKey: .privateKey(loaded.key))
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.sslContextCallback = { [self] _, promise in
+            let now = current.withLock { $0 }
+            var override = NIOSSLContextConfigurationOverride()
+            override.certificateChain = now.chain.map { .certificate($0) }
+            override.privateKey = .privateKey(now.key)
+            promise.succeed(override)
+        }
+        return configuration
+    }
+}
+
+public struct ServingCertificateError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,122 @@
+public import ConfigGen
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+public import Logging
+import NIOCore
+public import Prometheus
+public import ServiceLifecycle
+
+/// The mutating admission webhook over HTTPS (hummingbird): `POST /mutate` takes an
+/// AdmissionReview and answers with `AdmissionHandler`'s reply; `/healthz` for probes.
+///
+/// Guarantees: TLS 1.2 or later with the certificate `ServingCertificate` holds at the moment
+/// of each handshake (re-read every `certificateCheckInterval`); a body that is not JSON gets
+/// 415, a larger one than 3 MiB 413 (the API server's own request limit), a malformed review
+/// 400; the handler is read per request, so new injectors apply without a restart.
+public struct WebhookServer: Sendable {
+    public var host: String
+    public var port: Int
+    public var certificate: ServingCertificate
+    public var certificateCheckInterval: Duration
+    public var handler: @Sendable () -> AdmissionHandler
+    public var metrics: WebhookMetrics
+    public var logger: Logger
+
+    public init(host: String, port: Int, certificate: ServingCertificate, certificateCheckInterval: Duration = .seconds(10),
+                metrics: WebhookMetrics = WebhookMetrics(), logger: Logger, handler: @escaping @Sendable () -> AdmissionHandler) {
+        self.host = host
+        self.port = port
+        self.certificate = certificate
+        self.certificateCheckInterval = certificateCheckInterval
+        self.handler = handler
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    static let maximumBody = 3 * 1024 * 1024
+
+    /// Serves until cancelled; `onRunning` gets the bound port (useful with port 0).
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = Router()
+        let handler = self.handler
+        let metrics = self.metrics
+        let logger = self.logger
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+        router.post("/mutate") { request, _ -> Response in
+            let started = ContinuousClock.now
+            let contentType = request.headers[.contentType] ?? ""
+            guard contentType.hasPrefix("application/json") else {
+                metrics.requests(outcome: "invalid").increment()
+                return Self.plain(.unsupportedMediaType, "netwatch webhook: Content-Type must be application/json, not \(contentType.isEmpty ? "none" : contentType)\n")
+            }
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: Self.maximumBody)
+            } catch {
+                metrics.requests(outcome: "invalid").increment()
+                return Self.plain(.contentTooLarge, "netwatch webhook: the body is larger than \(Self.maximumBody) bytes\n")
+            }
+            let reply = handler().handle(Array(buffer.readableBytesView))
+            metrics.requests(outcome: reply.outcome).increment()
+            metrics.duration.record(ContinuousClock.now - started)
+            if reply.outcome == "invalid" {
+                logger.warning("malformed AdmissionReview", metadata: ["webhook.problem": "\(reply.detail)"])
+            } else {
+                logger.debug("admission", metadata: ["webhook.outcome": "\(reply.outcome)", "webhook.detail": "\(reply.detail)"])
+            }
+            return Response(status: .init(code: reply.status), headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
+        }
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let application = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: certificate.serverConfiguration()),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "netwatch-webhook"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: quiet)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await application.runService(gracefulShutdownSignals: []) }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: certificateCheckInterval)
+                    certificate.reload(logger: logger)
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// The webhook's metrics, in Istio's manner (`sidecar_injection_*`).
+public final class WebhookMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let duration: DurationHistogram
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        duration = registry.makeDurationHistogram(
+            descriptor: OperatorMetrics.name("webhook_duration", unit: "seconds", "Time to answer an AdmissionReview."),
+            buckets: [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(100)])
+    }
+
+    func requests(outcome: String) -> Counter {
+        registry.makeCounter(descriptor: OperatorMetrics.name("webhook_requests", unit: "total", "AdmissionReviews answered, by outcome: injected, skipped, unchanged, ignored (not a pod), invalid."),
+                             labels: [("outcome", outcome)])
+    }
+}
+
+extension WebhookServer: Service {
+    /// Serves until a graceful shutdown (SIGTERM) or cancellation.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.run(onRunning: { _ in }) }
+    }
+}
