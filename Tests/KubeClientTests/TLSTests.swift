@@ -6,31 +6,6 @@ import KubeTesting
 import Logging
 import Testing
 
-/// A CA, a server certificate for 127.0.0.1 and a client certificate, made by the real `openssl`.
-struct TestPKI {
-    let directory: URL
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-    static func make() throws -> TestPKI {
-        let directory = try temporaryDirectory()
-        let pki = TestPKI(directory: directory)
-        func openssl(_ arguments: [String]) throws {
-            let result = try run("/usr/bin/openssl", arguments)
-            guard result.status == 0 else { throw TestAPIServerError(message: "openssl \(arguments.joined(separator: " ")): \(result.stderr)") }
-        }
-        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + curve + ["-keyout", pki.path("ca.key"), "-out", pki.path("ca.crt"), "-days", "2", "-subj", "/CN=netwatch-test-ca"])
-        for (name, subject, usage) in [("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"), ("client", "/CN=netwatch/O=netwatch-operators", "extendedKeyUsage=clientAuth")] {
-            try openssl(["req"] + curve + ["-keyout", pki.path("\(name).key"), "-out", pki.path("\(name).csr"), "-subj", subject])
-            try usage.write(toFile: pki.path("\(name).ext"), atomically: true, encoding: .utf8)
-            try openssl(["x509", "-req", "-in", pki.path("\(name).csr"), "-CA", pki.path("ca.crt"), "-CAkey", pki.path("ca.key"), "-CAcreateserial", "-out", pki.path("\(name).crt"), "-days", "2", "-extfile", pki.path("\(name).ext")])
-        }
-        // A second CA that signed nothing here: trusting only it must fail verification.
-        try openssl(["req", "-x509"] + curve + ["-keyout", pki.path("other-ca.key"), "-out", pki.path("other-ca.crt"), "-days", "2", "-subj", "/CN=other-ca"])
-        return pki
-    }
-}
-
 @Suite("TLS with client certificates against the test API server")
 struct TLSTests {
     @Test("verified TLS with client certificates from files and from inline data; no certificate or the wrong CA fails")

@@ -3,6 +3,8 @@ public import Logging
 import NIOCore
 public import NIOSSL
 import Synchronization
+import SwiftASN1
+import X509
 
 /// A TLS serving certificate read from PEM files and re-read when they change, so a rotated
 /// certificate (cert-manager, or netwatch's own rotation of a mounted Secret) is served from
@@ -21,6 +23,8 @@ public final class ServingCertificate: Sendable {
         var key: NIOSSLPrivateKey
     }
     private let current: Mutex<Loaded>
+    /// The last pair that did not load, so it is reported once, not at every check.
+    private let rejected = Mutex<[UInt8]?>(nil)
 
     /// Loads the pair; throws when it cannot be read or parsed.
     public init(certificateFile: String, keyFile: String) throws {
@@ -40,6 +44,16 @@ public final class ServingCertificate: Sendable {
             let chain = try NIOSSLCertificate.fromPEMBytes([UInt8](certificate))
             guard !chain.isEmpty else { throw ServingCertificateError(message: "\(certificateFile) holds no PEM certificate") }
             let privateKey = try NIOSSLPrivateKey(bytes: [UInt8](key), format: .pem)
+            // A key that does not belong to the certificate would fail every handshake (a
+            // rotation caught between writing the two files): refuse the pair.
+            let text = String(decoding: certificate, as: UTF8.self)
+            if let end = text.range(of: "-----END CERTIFICATE-----") {
+                let leaf = try Certificate(pemEncoded: String(text[..<end.upperBound]))
+                let signer = try Certificate.PrivateKey(pemEncoded: String(decoding: key, as: UTF8.self))
+                guard leaf.publicKey == signer.publicKey else {
+                    throw ServingCertificateError(message: "\(keyFile) is not the key of the certificate in \(certificateFile)")
+                }
+            }
             return Loaded(certificatePEM: [UInt8](certificate), keyPEM: [UInt8](key), chain: chain, key: privateKey)
         } catch let error as ServingCertificateError {
             throw error
@@ -55,12 +69,15 @@ public final class ServingCertificate: Sendable {
         let key = FileManager.default.contents(atPath: keyFile).map { [UInt8]($0) }
         let unchanged = current.withLock { $0.certificatePEM == certificate && $0.keyPEM == key }
         if unchanged { return false }
+        let attempt = (certificate ?? []) + [0] + (key ?? [])
+        if rejected.withLock({ $0 == attempt }) { return false }
         do {
             let loaded = try Self.load(certificateFile: certificateFile, keyFile: keyFile)
             current.withLock { $0 = loaded }
             logger.info("serving a new TLS certificate", metadata: ["tls.certificate": "\(certificateFile)"])
             return true
         } catch {
+            rejected.withLock { $0 = attempt }
             logger.warning("the TLS certificate changed but does not load; still serving the previous one", metadata: ["error": "\(error)"])
             return false
         }

@@ -1,0 +1,107 @@
+import ConfigGen
+import DataTree
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KubeModel
+import KubeTesting
+import Logging
+import Operator
+import Synchronization
+import Testing
+import YAML
+
+/// The webhook as the API server reaches it: HTTPS with a verified certificate, driven by curl.
+@Suite("Admission webhook over HTTPS")
+struct WebhookServerTests {
+    static let review = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"e911857d-c318-11e8-bbad-025000000001","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"shop","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"web-","labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}"#
+
+    /// curl's exit status, HTTP status and body. Waits without blocking a thread of the
+    /// cooperative pool: the in-process server needs those threads to answer.
+    static func curl(_ arguments: [String]) async throws -> (status: Int32, http: Int, body: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sS", "--max-time", "5", "-w", "\n%{http_code}"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = arguments.first == "-v" ? out : FileHandle.nullDevice
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (process.terminationStatus, Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    static func post(_ url: String, ca: String, body: String, contentType: String = "application/json") async throws -> (status: Int32, http: Int, body: String) {
+        try await curl(["--cacert", ca, "-X", "POST", "-H", "Content-Type: \(contentType)", "--data-binary", body, url])
+    }
+
+    @Test("curl posts AdmissionReviews: a verified certificate, the patch for a pod, 400 for a malformed review, 415 for another content type; a rotated certificate is served without a restart and without a failed request")
+    func servesAndRotates() async throws {
+        let pki = try TestPKI.make(serverNames: ["netwatch-webhook.netwatch-system.svc"])
+        let live = pki.directory.appendingPathComponent("live")
+        try FileManager.default.createDirectory(at: live, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: pki.path("server.crt"), toPath: live.path + "/tls.crt")
+        try FileManager.default.copyItem(atPath: pki.path("server.key"), toPath: live.path + "/tls.key")
+        let certificate = try ServingCertificate(certificateFile: live.path + "/tls.crt", keyFile: live.path + "/tls.key")
+        let handler = AdmissionHandler(
+            injectors: [SidecarInjection.Injector(name: "network", namespaceSelector: LabelSelector(matchLabels: ["netwatch.dev/inject": "enabled"]))],
+            capabilities: .init(nativeSidecars: true), operatorNamespace: "netwatch-system",
+            namespaceLabels: { $0 == "shop" ? ["netwatch.dev/inject": "enabled"] : nil })
+        let port = Mutex(0)
+        let server = WebhookServer(host: "127.0.0.1", port: 0, certificate: certificate, certificateCheckInterval: .milliseconds(100), logger: Logger(label: "webhook")) { handler }
+        let running = Task { try await server.run { bound in port.withLock { $0 = bound } } }
+        defer { running.cancel() }
+        let bound = try await eventually { port.withLock { $0 } != 0 }
+        #expect(bound)
+        let url = "https://127.0.0.1:\(port.withLock { $0 })"
+
+        let reply = try await Self.post(url + "/mutate", ca: pki.path("ca.crt"), body: Self.review)
+        #expect(reply.status == 0 && reply.http == 200, "\(reply)")
+        let response = try #require(try YAMLParser().parse(reply.body, file: "reply").first?.node)
+        #expect(response["response"]?["uid"] == "e911857d-c318-11e8-bbad-025000000001")
+        #expect(response["response"]?["patchType"] == "JSONPatch")
+        let patch = try #require(Data(base64Encoded: response["response"]?["patch"]?.string ?? ""))
+        #expect(String(decoding: patch, as: UTF8.self).contains("netwatch-network-exporter"))
+
+        #expect(try await Self.post(url + "/mutate", ca: pki.path("ca.crt"), body: #"{"kind":"AdmissionReview""#).http == 400)
+        let wrongType = try await Self.post(url + "/mutate", ca: pki.path("ca.crt"), body: Self.review, contentType: "text/plain")
+        #expect(wrongType.http == 415 && wrongType.body.contains("application/json"))
+        #expect(try await Self.curl(["--cacert", pki.path("ca.crt"), url + "/healthz"]).http == 200)
+        // TLS is verified: a client trusting another CA refuses the server.
+        #expect(try await Self.curl(["--cacert", pki.path("other-ca.crt"), url + "/healthz"]).status != 0)
+
+        // Rotation: a new CA and serving certificate replace the files (as a Secret volume update
+        // does); clients trusting both CAs keep working throughout, and the new CA alone soon does.
+        try pki.makeCA("ca2", subject: "/CN=netwatch-test-ca-2")
+        try pki.issue("server2", by: "ca2", subject: "/CN=127.0.0.1", extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth")
+        let bundle = pki.path("bundle.crt")
+        try (String(contentsOfFile: pki.path("ca.crt"), encoding: .utf8) + String(contentsOfFile: pki.path("ca2.crt"), encoding: .utf8)).write(toFile: bundle, atomically: true, encoding: .utf8)
+        let failures = Mutex(0), served = Mutex(0)
+        let load = Task {
+            while !Task.isCancelled {
+                let result = try await Self.post(url + "/mutate", ca: bundle, body: Self.review)
+                if result.http == 200 { served.withLock { $0 += 1 } } else { failures.withLock { $0 += 1 } }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        // Key first, then certificate, each by rename: a half-updated pair must not be served.
+        try FileManager.default.copyItem(atPath: pki.path("server2.key"), toPath: live.path + "/tls.key.new")
+        try FileManager.default.copyItem(atPath: pki.path("server2.crt"), toPath: live.path + "/tls.crt.new")
+        #expect(rename(live.path + "/tls.key.new", live.path + "/tls.key") == 0)
+        try await Task.sleep(for: .milliseconds(250))
+        #expect(rename(live.path + "/tls.crt.new", live.path + "/tls.crt") == 0)
+        let rotated = try await eventually(timeout: .seconds(5)) { try await Self.curl(["--cacert", pki.path("ca2.crt"), url + "/healthz"]).http == 200 }
+        #expect(rotated)
+        try await Task.sleep(for: .milliseconds(300))
+        load.cancel()
+        _ = try? await load.value
+        #expect(failures.withLock { $0 } == 0)
+        #expect(served.withLock { $0 } > 3)
+        #expect(try await Self.curl(["--cacert", pki.path("ca.crt"), url + "/healthz"]).status != 0, "the old certificate is still served")
+    }
+}
