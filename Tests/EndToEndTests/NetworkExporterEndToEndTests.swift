@@ -13,16 +13,8 @@ import Testing
 /// Prometheus in the same namespace scrape it.
 @Suite("Per-pod network exporter in a network namespace", .serialized)
 struct NetworkExporterEndToEndTests {
-    static let manifests = """
-        apiVersion: v1
-        kind: Namespace
-        metadata: {name: shop, labels: {netwatch.dev/inject: enabled}}
-        ---
-        apiVersion: netwatch.dev/v1alpha1
-        kind: SidecarInjector
-        metadata: {name: network-exporter}
-        spec:
-          namespaceSelector: {matchLabels: {netwatch.dev/inject: enabled}}
+    static let manifests = KustomizeInjectionTests.cluster + """
+
         ---
         apiVersion: v1
         kind: Pod
