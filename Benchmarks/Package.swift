@@ -23,6 +23,15 @@ let package = Package(
             name: "AlertsBenchmark",
             dependencies: [.product(name: "ConfigGen", package: "main")]
         ),
+        .executableTarget(
+            name: "InjectionBenchmark",
+            dependencies: [
+                .product(name: "ConfigGen", package: "main"),
+                .product(name: "Operator", package: "main"),
+                .product(name: "KubeClient", package: "main"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "ClientBenchmark",
