@@ -148,3 +148,33 @@ struct InjectionTests {
         #expect(JSONPatch.diff(from: ["m": ["k/1": "v"]], to: ["m": ["k/1": "w"]]) == [["op": "replace", "path": "/m/k~11", "value": "w"]])
     }
 }
+
+@Suite("MutatingWebhookConfiguration")
+struct WebhookConfigurationTests {
+    @Test("one entry per injector with its namespace selector and failure policy; system and netwatch's namespaces never match; golden, checked by kubernetes-validate in make test")
+    func entries() throws {
+        let injectors = [
+            SidecarInjector(metadata: ObjectMeta(name: "network-exporter"), spec: SidecarInjectorSpec(namespaceSelector: LabelSelector(matchLabels: ["netwatch.dev/inject": "enabled"]))),
+            SidecarInjector(metadata: ObjectMeta(name: "audit"), spec: SidecarInjectorSpec(
+                namespaceSelector: LabelSelector(matchExpressions: [.init(key: "team", operator: .in, values: ["payments", "ledger"])]), failurePolicy: .fail)),
+        ]
+        let object = WebhookConfiguration.object(name: "netwatch-sidecar-injector", injectors: injectors,
+                                                 service: .init(name: "netwatch-webhook", namespace: "netwatch-system"), caBundle: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        let webhooks = try #require(object["webhooks"]?.sequence)
+        #expect(webhooks.map { $0["name"]?.string } == ["audit.inject.netwatch.dev", "network-exporter.inject.netwatch.dev"])
+        #expect(webhooks.map { $0["failurePolicy"]?.string } == ["Fail", "Ignore"])
+        for webhook in webhooks {
+            let terms = webhook["namespaceSelector"]?["matchExpressions"]?.sequence ?? []
+            #expect(terms.first == ["key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-node-lease", "kube-public", "kube-system", "netwatch-system"]])
+            #expect(webhook["timeoutSeconds"] == 5 && webhook["reinvocationPolicy"] == "IfNeeded" && webhook["sideEffects"] == "None")
+            #expect(webhook["clientConfig"]?["caBundle"] == "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=")
+        }
+        #expect(webhooks[0]["namespaceSelector"]?["matchExpressions"]?.sequence?.last == ["key": "team", "operator": "In", "values": ["payments", "ledger"]])
+        #expect(webhooks[1]["namespaceSelector"]?["matchLabels"] == ["netwatch.dev/inject": "enabled"])
+
+        let file = repositoryRoot.appendingPathComponent("Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml")
+        let bytes = try YAMLEmitter().emit(object)
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" { try Data(bytes).write(to: file) }
+        #expect(FileManager.default.contents(atPath: file.path).map { [UInt8]($0) } == bytes, "run `make golden` after an intended change")
+    }
+}
