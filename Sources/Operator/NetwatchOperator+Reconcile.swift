@@ -22,6 +22,8 @@ extension NetwatchOperator {
         case reload
         /// Report status (target counts) after pod churn; coalesced, at most one per delay.
         case status
+        /// Keep the webhook's certificates, Secret, configuration and injector status.
+        case webhook
     }
 
     /// In a cluster the webhook injects sidecars, so no injection patches are rendered; all
@@ -83,6 +85,11 @@ extension NetwatchOperator {
             return .requeue(after: .milliseconds(200))
         }
         guard await pods.snapshot().isReady else { return .requeue(after: .milliseconds(200)) }
+        if work == .webhook {
+            guard let settings = options.webhook else { return .awaitChange }
+            let leading = if let lease { await lease.isLeader } else { true }
+            return try await reconcileWebhook(settings, leading: leading)
+        }
         if let lease, !(await lease.isLeader) {
             live.withLock { $0 = nil }  // a standby keeps its caches warm and writes nothing
             return .requeue(after: .seconds(2))
@@ -103,6 +110,8 @@ extension NetwatchOperator {
             guard let result = live.withLock({ $0?.result }) else { return try await renderEverything() }
             try await reportStatus(await monitoringStacks(), result: result)
             return .awaitChange
+        case .webhook:
+            return .awaitChange  // handled above, for standbys too
         }
     }
 

@@ -77,8 +77,8 @@ extension NetwatchOperator {
     /// Applies `make(basis)` as the object's status unless it equals what is stored or was last
     /// written. `basis` carries the status last written (transition times are kept from it: the
     /// store may not show our write yet).
-    func writeStatus(_ resource: APIResource, namespace: String, name: String, stored: Node, make: (Node) -> Node) async throws {
-        let key = "\(resource.kind):\(namespace)/\(name)"
+    func writeStatus(_ resource: APIResource, namespace: String?, name: String, stored: Node, make: (Node) -> Node) async throws {
+        let key = "\(resource.kind):\(namespace ?? "")/\(name)"
         let written = writtenStatus.withLock { $0[key] }
         var basis = stored
         if let written, case .mapping(var map) = basis {
@@ -87,7 +87,10 @@ extension NetwatchOperator {
         }
         let status = make(basis)
         if written == status || stored["status"] == status { return }
-        let object: Node = ["apiVersion": .string(resource.apiVersion), "kind": .string(resource.kind), "metadata": ["name": .string(name), "namespace": .string(namespace)], "status": status]
+        var metadata = Mapping()
+        metadata["name"] = .string(name)
+        if let namespace { metadata["namespace"] = .string(namespace) }
+        let object: Node = ["apiVersion": .string(resource.apiVersion), "kind": .string(resource.kind), "metadata": .mapping(metadata), "status": status]
         do {
             let _: Node = try await client.apply(Node.self, resource, namespace: namespace, name: name, object: object, fieldManager: ClusterApplier.fieldManager, force: true, subresource: "status")
             writtenStatus.withLock { $0[key] = status }

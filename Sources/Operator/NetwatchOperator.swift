@@ -33,8 +33,12 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         public var watchTimeoutSeconds: Int
         /// Serve /healthz, /readyz and /metrics here (host, port); nil serves nothing.
         public var healthAddress: (host: String, port: Int)?
+        /// Serve the sidecar-injection webhook and keep its certificates and configuration; nil: no webhook.
+        public var webhook: WebhookSettings?
 
-        public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300, healthAddress: (host: String, port: Int)? = nil) {
+        public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300,
+                    healthAddress: (host: String, port: Int)? = nil, webhook: WebhookSettings? = nil) {
+            self.webhook = webhook
             self.healthAddress = healthAddress
             self.outputDirectory = outputDirectory
             self.leaseNamespace = leaseNamespace
@@ -54,6 +58,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true),
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkalerts", kind: "NetworkAlerts", namespaced: true),
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkdashboards", kind: "NetworkDashboard", namespaced: true),
+        sidecarInjectors,
     ]
 
     /// prometheus-operator's kinds, watched only when their CRDs are served (checked at start).
@@ -83,6 +88,10 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     let live = Mutex<IncrementalRender?>(nil)
     /// Pod changes not yet applied to `live`, latest per pod ("namespace/name").
     let pendingPods = Mutex<[String: IncrementalRender.PodChange]>([:])
+    /// The valid SidecarInjectors, for the webhook.
+    let webhookInjectors = Mutex<[SidecarInjection.Injector]>([])
+    /// Namespace labels from the watch, for the webhook's namespace selectors.
+    let namespaceLabels = Mutex<[String: [String: String]]>([:])
     /// MonitoringStack "namespace/name" → uid, from the last full render (owner references).
     let stackUIDs = Mutex<[String: String]>([:])
     let events: EventRecorder
@@ -137,6 +146,11 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
                         }
                         reflectors.addTask {
                             for await batch in reflector.changes {
+                                if resource == .namespaces { self.trackNamespaceLabels(batch) }
+                                if resource == Self.sidecarInjectors {
+                                    if self.options.webhook != nil, batch.contains(where: Self.isSignificant) { await self.controller.enqueue(.webhook) }
+                                    continue
+                                }
                                 guard let change = batch.first(where: Self.isSignificant) else { continue }
                                 self.logger.debug("change enqueues a full render", metadata: ["reconcile.trigger": "\(Self.describe(change))"])
                                 await self.controller.enqueue(.render)
@@ -159,6 +173,10 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
             }
             if let lease {
                 group.addTask { await lease.run() }
+            }
+            if let settings = options.webhook {
+                group.addTask { await self.controller.enqueue(.webhook) }
+                group.addTask { await self.serveWebhook(settings) }
             }
             if let address = options.healthAddress {
                 group.addTask {
@@ -311,5 +329,20 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
             if !outcome.succeeded { failed = true }
         }
         return failed
+    }
+}
+
+extension NetwatchOperator {
+    func trackNamespaceLabels(_ batch: [StoreChange<Node>]) {
+        namespaceLabels.withLock { labels in
+            for change in batch {
+                switch change {
+                case .added(let node), .updated(_, let node):
+                    if let name = node["metadata"]?["name"]?.string { labels[name] = SidecarInjection.stringMap(node["metadata"]?["labels"]) }
+                case .deleted(let node):
+                    if let name = node["metadata"]?["name"]?.string { labels[name] = nil }
+                }
+            }
+        }
     }
 }

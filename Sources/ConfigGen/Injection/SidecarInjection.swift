@@ -143,7 +143,8 @@ public enum SidecarInjection {
         return .injected(pod: mutated, patch: JSONPatch.diff(from: pod, to: mutated), injector: injector.name)
     }
 
-    static func stringMap(_ node: Node?) -> [String: String] {
+    /// The string values of a mapping (labels, annotations); anything else is left out.
+    public static func stringMap(_ node: Node?) -> [String: String] {
         guard case .mapping(let map)? = node else { return [:] }
         var out: [String: String] = [:]
         for entry in map { if let value = entry.value.string { out[entry.key] = value } }
