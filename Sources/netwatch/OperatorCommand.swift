@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConfigGen
 import CurlTransport
 import Foundation
 import KubeClient
@@ -14,6 +15,9 @@ struct OperatorCommand: AsyncParsableCommand {
             ConfigMaps and Secrets `netwatch render` would write, with server-side apply, owned by \
             their MonitoringStack; with --output-dir writes the same files as `netwatch render` \
             there instead. Writes only what changed. \
+            With --webhook-listen it also serves the sidecar-injection webhook: it keeps a CA and a \
+            serving certificate for the webhook Service in a Secret (renewed at two thirds of its \
+            lifetime), the MutatingWebhookConfiguration with its caBundle, and SidecarInjector status. \
             Stops cleanly on SIGTERM or SIGINT (and releases its lease).
             """
     )
@@ -39,6 +43,24 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "json (one object per line, for log pipelines) or text.")
     var logFormat: String = "json"
 
+    @Option(name: .customLong("webhook-listen"), help: "Serve the sidecar-injection webhook (HTTPS) on HOST:PORT (\"off\" to disable).")
+    var webhookListen: String = "off"
+
+    @Option(name: .customLong("webhook-service"), help: "The Service in front of the webhook, NAMESPACE/NAME (its DNS names go into the certificate).")
+    var webhookService: String = "netwatch-system/netwatch-webhook"
+
+    @Option(name: .customLong("webhook-secret"), help: "The Secret (in the Service's namespace) that holds the webhook's CA and certificate.")
+    var webhookSecret: String = "netwatch-webhook-tls"
+
+    @Option(name: .customLong("webhook-configuration"), help: "The MutatingWebhookConfiguration netwatch keeps.")
+    var webhookConfiguration: String = "netwatch-sidecar-injector"
+
+    @Option(name: .customLong("webhook-cert-dir"), help: "Where the serving certificate is written for the webhook server.")
+    var webhookCertificateDirectory: String = NSTemporaryDirectory() + "netwatch-webhook"
+
+    @Option(name: .customLong("kubernetes-version"), help: "The cluster's version for injection; from 1.29 sidecars are native.")
+    var kubernetesVersion: String = "1.29"
+
     func run() async throws {
         try bootstrapLogging(logFormat)
         var logger = Logger(label: "netwatch")
@@ -53,8 +75,19 @@ struct OperatorCommand: AsyncParsableCommand {
         logger.info("starting", metadata: ["kube.server": "\(configuration.server)", "kube.origin": "\(configuration.origin)", "output.directory": "\(outputDirectory ?? "(apply to the cluster)")"])
         let health = try parseListenAddress(healthAddress, option: "--health-address")
         let client = try KubeClient(configuration: configuration, logger: logger)
+        var webhook: NetwatchOperator.WebhookSettings?
+        if let listen = try parseListenAddress(webhookListen, option: "--webhook-listen") {
+            let parts = webhookService.split(separator: "/")
+            guard parts.count == 2, let capabilities = SidecarInjection.Capabilities(kubernetesVersion: kubernetesVersion) else {
+                printError("error: --webhook-service must be NAMESPACE/NAME and --kubernetes-version MAJOR.MINOR")
+                throw ExitCodes.unusableInput
+            }
+            webhook = .init(host: listen.host, port: listen.port, service: .init(name: String(parts[1]), namespace: String(parts[0])),
+                            secretName: webhookSecret, configurationName: webhookConfiguration, certificateDirectory: webhookCertificateDirectory,
+                            capabilities: capabilities)
+        }
         let netwatch = NetwatchOperator(
-            client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health), logger: logger,
+            client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health, webhook: webhook), logger: logger,
             transport: try CurlTransport(logger: logger))
         try await runUntilSignalled(netwatch, logger: logger)
     }
