@@ -121,7 +121,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        .testTarget(name: "DataTreeTests", dependencies: ["DataTree"], swiftSettings: strictSettings),
+        .testTarget(name: "DataTreeTests", dependencies: ["DataTree", "YAML"], swiftSettings: strictSettings),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "DataTree", "KubeTesting"], swiftSettings: strictSettings),
         .testTarget(name: "CCurlTests", dependencies: ["CCurl"], swiftSettings: strictSettings),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "DataTree", "YAML"], swiftSettings: strictSettings),

@@ -99,7 +99,7 @@ struct AdmissionHandlerTests {
             }
             let reply = Self.handler.handle(bytes)
             #expect(reply.status == 200 || reply.status == 400)
-            #expect(throws: Never.self) { _ = try YAMLParser().parse(reply.body, file: "reply") }
+            #expect(throws: Never.self) { _ = try JSONReader().read(reply.body) }
         }
     }
 }

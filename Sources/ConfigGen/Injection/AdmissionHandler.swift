@@ -1,7 +1,6 @@
 import DataTree
 import KubeModel
 import NetWatchAPI
-import YAML
 
 /// The mutating admission webhook's logic, without the server: an AdmissionReview
 /// (`admission.k8s.io/v1`) in, the HTTP status and AdmissionReview response out.
@@ -43,14 +42,10 @@ public struct AdmissionHandler: Sendable {
 
     public func handle(_ body: [UInt8]) -> Reply {
         let review: Node
-        do throws(YAMLError) {
-            let documents = try YAMLParser().parse(body, file: "AdmissionReview")
-            guard documents.count == 1, let node = documents.first?.node else {
-                return invalid("the body must be one JSON AdmissionReview object")
-            }
-            review = node
+        do throws(JSONReaderError) {
+            review = try JSONReader().read(body)
         } catch {
-            return invalid("the body is not JSON: \(error.message) at line \(error.line), column \(error.column)")
+            return invalid(body.isEmpty ? "the body must be one JSON AdmissionReview object" : "the body is not JSON: \(error.message) at line \(error.line), column \(error.column)")
         }
         guard case .mapping = review else { return invalid("the body must be a JSON object (an AdmissionReview)") }
         guard review["kind"]?.string == "AdmissionReview" else { return invalid("kind must be AdmissionReview") }
