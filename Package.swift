@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "KubeModel", dependencies: ["DataTree"], swiftSettings: strictSettings),
         .target(name: "NetWatchAPI", dependencies: ["DataTree", "KubeModel"], swiftSettings: strictSettings),
         .target(name: "ConfigGen", dependencies: ["DataTree", "YAML", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),
+        // Flow records: IPFIX/NetFlow v9 decoding, connections, aggregation (pure: bytes in).
+        .target(name: "Flows", dependencies: ["DataTree", "KubeModel"], swiftSettings: strictSettings),
 
         // Adapters.
         .target(name: "YAML", dependencies: ["CYAML", "DataTree"], swiftSettings: strictSettings),
@@ -122,6 +124,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DataTreeTests", dependencies: ["DataTree", "YAML"], swiftSettings: strictSettings),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "DataTree"], swiftSettings: strictSettings),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "DataTree", "KubeTesting"], swiftSettings: strictSettings),
         .testTarget(name: "CCurlTests", dependencies: ["CCurl"], swiftSettings: strictSettings),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "DataTree", "YAML"], swiftSettings: strictSettings),
