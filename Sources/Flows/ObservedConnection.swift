@@ -1,0 +1,154 @@
+/// One observed connection between two addresses, the unit every flow source is reduced to:
+/// who initiated (client), who accepted (server), on which server port and transport, when,
+/// and how much. Both halves of a conversation and repeated reports merge into one.
+public struct ObservedConnection: Sendable, Hashable {
+    public enum Transport: String, Sendable, Hashable, Comparable, CaseIterable {
+        case tcp = "TCP", udp = "UDP", sctp = "SCTP"
+
+        public init?(protocolNumber: UInt8) {
+            switch protocolNumber {
+            case 6: self = .tcp
+            case 17: self = .udp
+            case 132: self = .sctp
+            default: return nil
+            }
+        }
+
+        public static func < (lhs: Transport, rhs: Transport) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// What identifies a connection: both ends, the server port and the transport.
+    public struct Key: Sendable, Hashable, Comparable {
+        public var client: IPAddress
+        public var server: IPAddress
+        public var serverPort: UInt16
+        public var transport: Transport
+
+        public init(client: IPAddress, server: IPAddress, serverPort: UInt16, transport: Transport) {
+            self.client = client
+            self.server = server
+            self.serverPort = serverPort
+            self.transport = transport
+        }
+
+        public static func < (lhs: Key, rhs: Key) -> Bool {
+            (lhs.client, lhs.server, lhs.serverPort, lhs.transport) < (rhs.client, rhs.server, rhs.serverPort, rhs.transport)
+        }
+    }
+
+    public var key: Key
+    /// Epoch milliseconds.
+    public var firstSeen: Int64
+    public var lastSeen: Int64
+    /// Flow reports merged into this connection (both directions).
+    public var flows: Int
+    public var packets: UInt64
+    public var bytes: UInt64
+    /// Where it was observed: ipfix, netflow9, hubble, istio.
+    public var source: String
+
+    public init(key: Key, firstSeen: Int64, lastSeen: Int64, flows: Int = 1, packets: UInt64 = 0, bytes: UInt64 = 0, source: String) {
+        self.key = key
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.flows = flows
+        self.packets = packets
+        self.bytes = bytes
+        self.source = source
+    }
+}
+
+/// Folds flow records into connections.
+///
+/// Which end is the server, in order: a flow whose TCP flags show SYN without ACK came from the
+/// client; else a port known to listen (a container port or Service port the caller knows) is the
+/// server's; else, when both halves were seen, the half that started first is the client's;
+/// else the lower port is the server's (ephemeral ports are high), the destination on a tie.
+/// The decision is made per conversation (both endpoints and ports) once all its halves are in,
+/// so the order in which halves arrive does not matter. ICMP and other transports without ports
+/// are not connections a NetworkPolicy can name: they are counted, not kept.
+public struct ConnectionAggregator: Sendable {
+    /// Whether `port` on `address` is known to accept connections.
+    public var isListening: @Sendable (IPAddress, UInt16) -> Bool
+    public private(set) var skippedRecords = 0
+    var conversations: [Conversation: Halves] = [:]
+
+    /// Unordered endpoints and transport: both halves of a conversation share it.
+    struct Conversation: Hashable {
+        var low: IPAddress, lowPort: UInt16, high: IPAddress, highPort: UInt16, transport: ObservedConnection.Transport
+    }
+
+    struct Half {
+        var first: Int64 = .max, last: Int64 = .min, flows = 0, packets: UInt64 = 0, bytes: UInt64 = 0, source = ""
+        /// A flow of this half showed SYN without ACK: it is the client's.
+        var opened = false
+    }
+
+    struct Halves {
+        var lowToHigh = Half()
+        var highToLow = Half()
+    }
+
+    public init(isListening: @escaping @Sendable (IPAddress, UInt16) -> Bool = { _, _ in false }) {
+        self.isListening = isListening
+    }
+
+    public mutating func add(_ record: FlowRecord, source: String) {
+        guard let transport = ObservedConnection.Transport(protocolNumber: record.protocolNumber) else {
+            skippedRecords += 1
+            return
+        }
+        let forward = (record.source, record.sourcePort) <= (record.destination, record.destinationPort)
+        let conversation = forward
+            ? Conversation(low: record.source, lowPort: record.sourcePort, high: record.destination, highPort: record.destinationPort, transport: transport)
+            : Conversation(low: record.destination, lowPort: record.destinationPort, high: record.source, highPort: record.sourcePort, transport: transport)
+        func fold(_ half: inout Half) {
+            half.first = min(half.first, record.start)
+            half.last = max(half.last, record.end)
+            half.flows += 1
+            half.packets &+= record.packets
+            half.bytes &+= record.bytes
+            if half.source.isEmpty { half.source = source }
+            if transport == .tcp, record.tcpFlags & 0x02 != 0, record.tcpFlags & 0x10 == 0 { half.opened = true }
+        }
+        if forward { fold(&conversations[conversation, default: Halves()].lowToHigh) } else { fold(&conversations[conversation, default: Halves()].highToLow) }
+    }
+
+    /// Whether the low end of a conversation is its client.
+    func lowIsClient(_ conversation: Conversation, _ halves: Halves) -> Bool {
+        if halves.lowToHigh.opened != halves.highToLow.opened { return halves.lowToHigh.opened }
+        let lowListens = isListening(conversation.low, conversation.lowPort), highListens = isListening(conversation.high, conversation.highPort)
+        if lowListens != highListens { return highListens }
+        if halves.lowToHigh.flows > 0, halves.highToLow.flows > 0, halves.lowToHigh.first != halves.highToLow.first {
+            return halves.lowToHigh.first < halves.highToLow.first
+        }
+        if conversation.lowPort != conversation.highPort { return conversation.highPort < conversation.lowPort }
+        // Same ports: the half seen is the client's (its source sent first), the low end if both.
+        return halves.lowToHigh.flows > 0
+    }
+
+    /// The connections, merged over conversations and sorted by key.
+    public var connections: [ObservedConnection] {
+        var merged: [ObservedConnection.Key: ObservedConnection] = [:]
+        for (conversation, halves) in conversations {
+            let lowClient = lowIsClient(conversation, halves)
+            let key = lowClient
+                ? ObservedConnection.Key(client: conversation.low, server: conversation.high, serverPort: conversation.highPort, transport: conversation.transport)
+                : ObservedConnection.Key(client: conversation.high, server: conversation.low, serverPort: conversation.lowPort, transport: conversation.transport)
+            for half in [halves.lowToHigh, halves.highToLow] where half.flows > 0 {
+                if var existing = merged[key] {
+                    existing.firstSeen = min(existing.firstSeen, half.first)
+                    existing.lastSeen = max(existing.lastSeen, half.last)
+                    existing.flows += half.flows
+                    existing.packets &+= half.packets
+                    existing.bytes &+= half.bytes
+                    existing.source = min(existing.source, half.source)
+                    merged[key] = existing
+                } else {
+                    merged[key] = ObservedConnection(key: key, firstSeen: half.first, lastSeen: half.last, flows: half.flows, packets: half.packets, bytes: half.bytes, source: half.source)
+                }
+            }
+        }
+        return merged.values.sorted { $0.key < $1.key }
+    }
+}
