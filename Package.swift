@@ -87,12 +87,13 @@ let package = Package(
         .target(
             name: "Operator",
             dependencies: [
-                "CAllocator", "KubeRuntime", "NetWatchAPI", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", "YAML",
+                "CAllocator", "KubeRuntime", "NetWatchAPI", "KubeClient", "KubeModel", "DataTree", "ConfigGen", "RenderIO", "YAML", "Flows",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -116,9 +117,10 @@ let package = Package(
         .executableTarget(
             name: "netwatch",
             dependencies: [
-                "RenderIO", "ConfigGen", "NetWatchAPI", "KubeModel", "Operator", "KubeClient", "CurlTransport", "DataTree", "YAML",
+                "RenderIO", "ConfigGen", "NetWatchAPI", "KubeModel", "Operator", "KubeClient", "CurlTransport", "DataTree", "YAML", "Flows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -150,6 +152,6 @@ let package = Package(
             dependencies: ["Operator", "KubeRuntime", "KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML", "RenderIO", "ConfigGen", .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI", "KubeTesting", "DataTree"], swiftSettings: strictSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI", "KubeTesting", "DataTree", "Flows"], swiftSettings: strictSettings),
     ]
 )

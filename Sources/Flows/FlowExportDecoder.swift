@@ -97,7 +97,8 @@ public struct FlowExportDecoder: Sendable {
                 statistics.malformedPackets += 1
                 return
             }
-            let clock = Clock(exportMilliseconds: Int64(seconds) * 1000, uptimeMilliseconds: Int64(uptime))
+            let export = Int64(seconds) * 1000
+            let clock = Clock(exportMilliseconds: export, bootMilliseconds: export - Int64(uptime))
             readSets(packet, from: 20, end: packet.count, version: 9, exporter: exporter, domain: domain, clock: clock, into: &records)
         case 10:
             guard let length = packet.u16(at: 2), let seconds = packet.u32(at: 4), let domain = packet.u32(at: 12),
@@ -105,7 +106,7 @@ public struct FlowExportDecoder: Sendable {
                 statistics.malformedPackets += 1
                 return
             }
-            let clock = Clock(exportMilliseconds: Int64(seconds) * 1000, uptimeMilliseconds: nil)
+            let clock = Clock(exportMilliseconds: Int64(seconds) * 1000, bootMilliseconds: bootTimes[DomainKey(exporter: exporter, domain: domain)])
             readSets(packet, from: 16, end: Int(length), version: 10, exporter: exporter, domain: domain, clock: clock, into: &records)
         default:
             statistics.malformedPackets += 1
@@ -115,13 +116,28 @@ public struct FlowExportDecoder: Sendable {
     /// Converts the exporter's times to epoch milliseconds.
     struct Clock {
         var exportMilliseconds: Int64
-        /// NetFlow v9's sysUptime at export: FIRST/LAST_SWITCHED are relative to it.
-        var uptimeMilliseconds: Int64?
+        /// When the exporter's uptime counter was 0 (v9: export time minus sysUptime; IPFIX:
+        /// systemInitTimeMilliseconds from its options data); nil when unknown.
+        var bootMilliseconds: Int64?
 
-        func fromUptime(_ value: Int64) -> Int64 {
-            guard let uptime = uptimeMilliseconds else { return exportMilliseconds }
-            return exportMilliseconds - uptime + value
+        /// An uptime-relative 32-bit time (FIRST/LAST_SWITCHED, flowStart/EndSysUpTime). The
+        /// counter wraps every 49.7 days, and some exporters (softflowd reading a capture) send
+        /// times before their boot as negative numbers: of the readings as unsigned, as signed
+        /// and across one wrap, the one closest to the export time is taken.
+        func fromUptime(_ raw: UInt64) -> Int64 {
+            guard let boot = bootMilliseconds else { return exportMilliseconds }
+            let value = UInt32(truncatingIfNeeded: raw)
+            let candidates = [boot + Int64(value), boot + Int64(Int32(bitPattern: value)), boot + Int64(value) + (1 << 32)]
+            return candidates.min { abs($0 - exportMilliseconds) < abs($1 - exportMilliseconds) } ?? exportMilliseconds
         }
+    }
+
+    /// systemInitTimeMilliseconds per exporter and observation domain (IPFIX options data).
+    var bootTimes: [DomainKey: Int64] = [:]
+
+    struct DomainKey: Hashable, Sendable {
+        var exporter: String
+        var domain: UInt32
     }
 
     mutating func readSets(_ packet: ByteReader, from start: Int, end: Int, version: UInt16, exporter: String, domain: UInt32, clock: Clock, into records: inout [FlowRecord]) {
@@ -140,7 +156,10 @@ public struct FlowExportDecoder: Sendable {
             case 256...:
                 let key = TemplateKey(exporter: exporter, domain: domain, id: setID, version: version)
                 if let template = templates[key] {
-                    readData(packet, body, template: template, clock: clock, into: &records)
+                    var current = clock
+                    // An options record in this message may carry the boot time the data sets after it need.
+                    if version == 10, current.bootMilliseconds == nil { current.bootMilliseconds = bootTimes[DomainKey(exporter: exporter, domain: domain)] }
+                    readData(packet, body, template: template, clock: current, domain: DomainKey(exporter: exporter, domain: domain), into: &records)
                 } else {
                     statistics.unknownTemplateRecords += 1
                 }
@@ -203,7 +222,7 @@ public struct FlowExportDecoder: Sendable {
         }
     }
 
-    mutating func readData(_ packet: ByteReader, _ body: Range<Int>, template: Template, clock: Clock, into records: inout [FlowRecord]) {
+    mutating func readData(_ packet: ByteReader, _ body: Range<Int>, template: Template, clock: Clock, domain: DomainKey, into records: inout [FlowRecord]) {
         let fixed = template.fields.allSatisfy { $0.length != 65535 }
         let minimum = template.fields.reduce(0) { $0 + ($1.length == 65535 ? 1 : Int($1.length)) }
         guard minimum > 0 else { return }
@@ -228,7 +247,15 @@ public struct FlowExportDecoder: Sendable {
                     statistics.malformedPackets += 1
                     return
                 }
-                if field.enterprise == 0, !template.isOptions { record.set(field.id, packet, offset, length, clock: clock) }
+                if field.enterprise == 0 {
+                    if !template.isOptions {
+                        record.set(field.id, packet, offset, length, clock: clock)
+                    } else if field.id == 160 {
+                        // systemInitTimeMilliseconds: what flowStart/EndSysUpTime are relative to.
+                        if bootTimes[domain] == nil, bootTimes.count >= maximumTemplates { bootTimes.removeAll() }
+                        bootTimes[domain] = Int64(truncatingIfNeeded: packet.unsigned(at: offset, length: length))
+                    }
+                }
                 offset += length
             }
             if template.isOptions { continue }
@@ -266,8 +293,8 @@ public struct FlowExportDecoder: Sendable {
             case 6: tcpFlags = UInt8(truncatingIfNeeded: packet.unsigned(at: offset, length: length))  // flags live in the low byte
             case 1, 85: bytes = packet.unsigned(at: offset, length: length)
             case 2, 86: packets = packet.unsigned(at: offset, length: length)
-            case 22: start = clock.fromUptime(Int64(truncatingIfNeeded: packet.unsigned(at: offset, length: length)))
-            case 21: end = clock.fromUptime(Int64(truncatingIfNeeded: packet.unsigned(at: offset, length: length)))
+            case 22: start = clock.fromUptime(packet.unsigned(at: offset, length: length))
+            case 21: end = clock.fromUptime(packet.unsigned(at: offset, length: length))
             case 150: start = Int64(truncatingIfNeeded: packet.unsigned(at: offset, length: length)) * 1000
             case 151: end = Int64(truncatingIfNeeded: packet.unsigned(at: offset, length: length)) * 1000
             case 152: start = Int64(truncatingIfNeeded: packet.unsigned(at: offset, length: length))

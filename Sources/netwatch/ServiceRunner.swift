@@ -21,3 +21,9 @@ func parseListenAddress(_ value: String, option: String) throws -> (host: String
     }
     return (String(value[..<colon]), port)
 }
+
+/// Returns when SIGTERM or SIGINT arrives.
+func waitForSignal() async {
+    let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+    for await _ in signals { return }
+}
