@@ -45,7 +45,7 @@ golden: setup
 	UPDATE_GOLDEN=1 swift test --filter ConfigGenTests
 
 bench: setup
-	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark
+	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark && .build/release/FlowsBenchmark
 
 clean:
 	rm -rf .build $(OUT)

@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "KubeTesting", targets: ["KubeTesting"]),
         .library(name: "Operator", targets: ["Operator", "KubeRuntime"]),
         .library(name: "CAllocator", targets: ["CAllocator"]),
+        .library(name: "Flows", targets: ["Flows"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

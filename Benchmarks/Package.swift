@@ -32,6 +32,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "FlowsBenchmark",
+            dependencies: [.product(name: "Flows", package: "main")]
+        ),
         .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "ClientBenchmark",

@@ -67,13 +67,13 @@ struct FlowCollectionEndToEndTests {
 
         // 1. Capture the traffic in a namespace of its own: nothing else is on its loopback.
         let namespace = DashboardEndToEndTests.Namespace(name: "nw-flows-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
-        try DashboardEndToEndTests.run(["/usr/sbin/ip", "netns", "add", namespace.name])
+        try await offPool { try DashboardEndToEndTests.run(["/usr/sbin/ip", "netns", "add", namespace.name]) }
         defer { _ = try? DashboardEndToEndTests.run(["/usr/sbin/ip", "netns", "del", namespace.name]) }
-        try DashboardEndToEndTests.run(namespace.exec(["/usr/sbin/ip", "link", "set", "lo", "up"]))
+        try await offPool { try DashboardEndToEndTests.run(namespace.exec(["/usr/sbin/ip", "link", "set", "lo", "up"])) }
         var capture = ProcessGroup()
         try capture.start(Self.env, Self.defaultSignals + namespace.exec(["/usr/bin/tcpdump", "-i", "lo", "-w", work + "/traffic.pcap", "-U", "-Z", "root", "not", "port", "22"]))
         try await Task.sleep(for: .seconds(1.5))  // tcpdump is listening
-        try DashboardEndToEndTests.run(namespace.exec(["/usr/bin/python3", work + "/traffic.py"]))
+        try await offPool { try DashboardEndToEndTests.run(namespace.exec(["/usr/bin/python3", work + "/traffic.py"])) }
         try await Task.sleep(for: .milliseconds(500))
         // tcpdump writes each packet as it comes (-U); SIGKILL cannot be blocked or ignored.
         capture.stopAll()
@@ -86,9 +86,10 @@ struct FlowCollectionEndToEndTests {
             var collector = ProcessGroup()
             try collector.start(CommandLineTests.binary, ["flows", "collect", "--listen", "127.0.0.1:\(port)", "--output", output, "--duration", "4s"])
             try await Task.sleep(for: .seconds(1))
-            try DashboardEndToEndTests.run([Self.env] + Self.defaultSignals + ["/usr/sbin/softflowd", "-r", work + "/traffic.pcap", "-n", "127.0.0.1:\(port)", "-v", String(version), "-6", "-d",
-                                            "-p", "\(work)/softflowd-\(version).pid", "-c", Self.controlSocket()])
-            for process in collector.processes { process.waitUntilExit() }
+            try await offPool { try DashboardEndToEndTests.run([Self.env] + Self.defaultSignals + ["/usr/sbin/softflowd", "-r", work + "/traffic.pcap", "-n", "127.0.0.1:\(port)", "-v", String(version), "-6", "-d",
+                                            "-p", "\(work)/softflowd-\(version).pid", "-c", Self.controlSocket()]) }
+            let processes = collector.processes
+            _ = try await offPool { for process in processes { process.waitUntilExit() } }
             let (connections, problems) = ConnectionLines.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: output))))
             #expect(problems.isEmpty)
             results[version] = connections
@@ -98,8 +99,8 @@ struct FlowCollectionEndToEndTests {
         var nfcapd = ProcessGroup()
         try nfcapd.start(Self.env, Self.defaultSignals + ["/usr/bin/nfcapd","-p", String(nfcapdPort), "-w", work + "/nfcapd", "-t", "60"])
         try await Task.sleep(for: .seconds(1))
-        try DashboardEndToEndTests.run([Self.env] + Self.defaultSignals + ["/usr/sbin/softflowd", "-r", work + "/traffic.pcap", "-n", "127.0.0.1:\(nfcapdPort)", "-v", "10", "-6", "-d",
-                                        "-p", "\(work)/softflowd-nf.pid", "-c", Self.controlSocket()])
+        try await offPool { try DashboardEndToEndTests.run([Self.env] + Self.defaultSignals + ["/usr/sbin/softflowd", "-r", work + "/traffic.pcap", "-n", "127.0.0.1:\(nfcapdPort)", "-v", "10", "-6", "-d",
+                                        "-p", "\(work)/softflowd-nf.pid", "-c", Self.controlSocket()]) }
         try await Task.sleep(for: .seconds(1))
         nfcapd.stopAll()  // SIGTERM: nfcapd flushes its file
 
@@ -113,7 +114,7 @@ struct FlowCollectionEndToEndTests {
                 "::1->::1:18081/TCP flows=4",
             ], "NetFlow v\(version): \(summary)")
             // Times are those of the capture (within v9's one-second header precision), not the replay's.
-            let captured = try DashboardEndToEndTests.run(["/usr/bin/tcpdump", "-r", work + "/traffic.pcap", "-tt", "-c", "1"]).split(separator: " ").first.flatMap { Double($0) }
+            let captured = try await offPool { try DashboardEndToEndTests.run(["/usr/bin/tcpdump", "-r", work + "/traffic.pcap", "-tt", "-c", "1"]) }.split(separator: " ").first.flatMap { Double($0) }
             let first = connections.map(\.firstSeen).min() ?? 0
             #expect(captured.map { abs(Double(first) / 1000 - $0) < 1.5 } == true, "first seen \(first), captured \(String(describing: captured))")
         }
@@ -123,7 +124,7 @@ struct FlowCollectionEndToEndTests {
         #expect(!files.isEmpty)
         var nfdumpTotals: [String: (records: Int, packets: Int, bytes: Int)] = [:]
         for file in files {
-            let listing = try DashboardEndToEndTests.run(["/usr/bin/nfdump", "-r", file, "-q", "-o", "fmt:%sa|%da|%sp|%dp|%pr|%pkt|%byt"])
+            let listing = try await offPool { try DashboardEndToEndTests.run(["/usr/bin/nfdump", "-r", file, "-q", "-o", "fmt:%sa|%da|%sp|%dp|%pr|%pkt|%byt"]) }
             for line in listing.split(separator: "\n") {
                 let fields = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
                 guard fields.count == 7, let sourcePort = Int(fields[2]), let destinationPort = Int(fields[3]), let packets = Int(fields[5]), let bytes = Int(fields[6]) else { continue }

@@ -99,7 +99,7 @@ struct KustomizeInjectionTests {
     }
 
     @Test("kustomize applying render's injection Component gives what netwatch inject gives, for every workload kind")
-    func kustomizeMatchesInject() throws {
+    func kustomizeMatchesInject() async throws {
         let kubectl = CommandLineTests.root.appendingPathComponent(".venv/bin/kubectl").path
         guard FileManager.default.isExecutableFile(atPath: kubectl) else { throw TestFailure("\(kubectl) is missing; run hack/setup (make test does)") }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-kz-\(UUID().uuidString)").path
@@ -109,7 +109,7 @@ struct KustomizeInjectionTests {
         try Self.workloads.write(toFile: work + "/app/workloads.yaml", atomically: true, encoding: .utf8)
         try Self.cluster.write(toFile: work + "/cluster/cluster.yaml", atomically: true, encoding: .utf8)
 
-        _ = try DashboardEndToEndTests.run([CommandLineTests.binary, "render", "--input", work + "/app", work + "/cluster", "--output", work + "/out"])
+        _ = try await offPool { try DashboardEndToEndTests.run([CommandLineTests.binary, "render", "--input", work + "/app", work + "/cluster", "--output", work + "/out"]) }
         let component = try String(contentsOfFile: work + "/out/injection/kustomization.yaml", encoding: .utf8)
         #expect(component.contains("kind: Component"))
         #expect(!component.contains("opted-out"), "an opted-out workload got a patch")
@@ -119,9 +119,9 @@ struct KustomizeInjectionTests {
             resources: [workloads.yaml]
             components: [../out/injection]
             """.write(toFile: work + "/app/kustomization.yaml", atomically: true, encoding: .utf8)
-        let kustomized = try Self.objects(in: try DashboardEndToEndTests.run([kubectl, "kustomize", work + "/app"]))
+        let kustomized = try Self.objects(in: try await offPool { try DashboardEndToEndTests.run([kubectl, "kustomize", work + "/app"]) })
 
-        let injected = try DashboardEndToEndTests.run([CommandLineTests.binary, "inject", "--input", work + "/app/workloads.yaml", "--injectors", work + "/cluster"])
+        let injected = try await offPool { try DashboardEndToEndTests.run([CommandLineTests.binary, "inject", "--input", work + "/app/workloads.yaml", "--injectors", work + "/cluster"]) }
         let expected = try Self.objects(in: injected)
         #expect(Set(kustomized.keys) == Set(expected.keys))
         #expect(kustomized.count == 7)

@@ -68,7 +68,7 @@ struct NetworkExporterEndToEndTests {
         try Self.monitoring.write(toFile: work + "/monitoring.yaml", atomically: true, encoding: .utf8)
 
         // 1. netwatch inject, as a user runs it; the sidecar's command line comes from its output.
-        _ = try DashboardEndToEndTests.run([CommandLineTests.binary, "inject", "--input", work + "/in", "--output", work + "/injected"])
+        _ = try await offPool { try DashboardEndToEndTests.run([CommandLineTests.binary, "inject", "--input", work + "/in", "--output", work + "/injected"]) }
         let injected = ManifestLoader().load(paths: [work + "/injected"])
         let pod = try #require(injected.objects.first { $0.type.kind == "Pod" }?.document)
         let sidecar = try #require(pod["spec"]?["initContainers"]?.sequence?.first { $0["name"] == "netwatch-network-exporter" })
@@ -77,11 +77,11 @@ struct NetworkExporterEndToEndTests {
 
         // 2. The pod's network namespace: loopback and a veth pair, nothing else.
         let namespace = DashboardEndToEndTests.Namespace(name: "nw-pod-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
-        try DashboardEndToEndTests.run(["/usr/sbin/ip", "netns", "add", namespace.name])
+        try await offPool { try DashboardEndToEndTests.run(["/usr/sbin/ip", "netns", "add", namespace.name]) }
         defer { _ = try? DashboardEndToEndTests.run(["/usr/sbin/ip", "netns", "del", namespace.name]) }
         for command in [["link", "set", "lo", "up"], ["link", "add", "eth0", "type", "veth", "peer", "name", "peer0"],
                         ["link", "set", "eth0", "up"], ["link", "set", "peer0", "up"]] {
-            try DashboardEndToEndTests.run(namespace.exec(["/usr/sbin/ip"] + command))
+            try await offPool { try DashboardEndToEndTests.run(namespace.exec(["/usr/sbin/ip"] + command)) }
         }
         var processes = ProcessGroup()
         defer { processes.stopAll() }
@@ -103,7 +103,7 @@ struct NetworkExporterEndToEndTests {
         let hostDevices = Set((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? [])
         #expect(devices.isDisjoint(with: hostDevices.subtracting(["lo", "eth0", "peer0"])))
         // Sockets: the namespace's own /proc/net/sockstat, not the host's.
-        let sockstat = try DashboardEndToEndTests.run(namespace.exec(["/bin/cat", "/proc/net/sockstat"]))
+        let sockstat = try await offPool { try DashboardEndToEndTests.run(namespace.exec(["/bin/cat", "/proc/net/sockstat"])) }
         let inUse = sockstat.split(separator: "\n").first { $0.hasPrefix("TCP:") }.flatMap { line -> Double? in
             let fields = line.split(separator: " ")
             return fields.firstIndex(of: "inuse").flatMap { Double(fields[$0 + 1]) }
@@ -115,7 +115,7 @@ struct NetworkExporterEndToEndTests {
         #expect(collectors == ["netdev", "netstat", "sockstat", "conntrack"], "\(collectors)")
 
         // 3. netwatch render of the injected pod and the monitor; Prometheus in the namespace loads it.
-        _ = try DashboardEndToEndTests.run([CommandLineTests.binary, "render", "--input", work + "/injected", work + "/monitoring.yaml", "--output", work + "/out"])
+        _ = try await offPool { try DashboardEndToEndTests.run([CommandLineTests.binary, "render", "--input", work + "/injected", work + "/monitoring.yaml", "--output", work + "/out"]) }
         let config = work + "/out/shop/pods/prometheus/prometheus.yml"
         #expect(FileManager.default.fileExists(atPath: config))
         try processes.start("/usr/sbin/ip", Array(namespace.exec(["/usr/bin/prometheus", "--config.file=\(config)",

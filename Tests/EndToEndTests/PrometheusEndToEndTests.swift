@@ -198,3 +198,13 @@ struct PrometheusAPI {
         return try #require((body["data"] as? [String: Any])?["lastConfigTime"] as? String)
     }
 }
+
+/// Runs blocking work (a child process to its end) on a thread of its own: the cooperative pool
+/// has only as many threads as cores (two here), and the in-process servers of other suites
+/// running in parallel (the test API server, webhooks) need them.
+@discardableResult
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
