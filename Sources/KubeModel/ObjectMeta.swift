@@ -11,6 +11,8 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
     public var ownerReferences: [OwnerReference]
     /// Set once deletion started (finalizers pending); the object is on its way out.
     public var deletionTimestamp: String?
+    /// RFC 3339; when flows are attributed, a pod owns its IP only from here on.
+    public var creationTimestamp: String?
 
     public init(
         name: String, namespace: String? = nil, labels: [String: String] = [:], annotations: [String: String] = [:],
@@ -25,10 +27,11 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
         self.generation = generation
         ownerReferences = []
         deletionTimestamp = nil
+        creationTimestamp = nil
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, namespace, uid, resourceVersion, generation, labels, annotations, ownerReferences, deletionTimestamp
+        case name, namespace, uid, resourceVersion, generation, labels, annotations, ownerReferences, deletionTimestamp, creationTimestamp
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +45,7 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
         annotations = decoder.interned(try container.decodeIfPresent([String: String].self, forKey: .annotations) ?? [:])
         ownerReferences = try container.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences) ?? []
         deletionTimestamp = try container.decodeIfPresent(String.self, forKey: .deletionTimestamp)
+        creationTimestamp = try container.decodeIfPresent(String.self, forKey: .creationTimestamp)
     }
 }
 

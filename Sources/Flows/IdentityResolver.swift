@@ -1,0 +1,100 @@
+public import KubeModel
+
+/// A workload as flows name it: its controller at the root of the owner chain
+/// (ReplicaSet → Deployment, Job → CronJob), or the pod itself when it has no owner.
+public struct WorkloadReference: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var namespace: String
+    public var kind: String
+    public var name: String
+
+    public init(namespace: String, kind: String, name: String) {
+        self.namespace = namespace
+        self.kind = kind
+        self.name = name
+    }
+
+    public var description: String { "\(kind) \(namespace)/\(name)" }
+
+    public static func < (lhs: WorkloadReference, rhs: WorkloadReference) -> Bool {
+        (lhs.namespace, lhs.kind, lhs.name) < (rhs.namespace, rhs.kind, rhs.name)
+    }
+}
+
+/// What an address was, at a time.
+public enum Peer: Sendable, Hashable, Comparable {
+    case workload(WorkloadReference)
+    /// A Service's cluster IP (traffic seen before DNAT): resolved to its backends by the caller.
+    case service(namespace: String, name: String)
+    /// A node's address (host-network pods share it).
+    case node(String)
+    case apiServer
+    /// Anything else: outside the cluster, or not known to the snapshot.
+    case external(IPAddress)
+}
+
+/// Resolves flow addresses to what they were when the flow happened.
+///
+/// Guarantees: a pod owns its IP only between its creation and its deletion, so a reused IP
+/// never attributes traffic to the wrong workload (of pods whose lifetimes overlap a time, the
+/// latest-created wins); host-network pods are not workloads here (their address is the node's);
+/// owners are walked through the workloads the snapshot holds: ReplicaSet → Deployment,
+/// Job → CronJob, else the first controller owner, else the pod itself.
+public struct IdentityResolver: Sendable {
+    struct Lease: Sendable {
+        var start: Int64
+        var end: Int64
+        var workload: WorkloadReference
+    }
+
+    var pods: [IPAddress: [Lease]] = [:]
+    var services: [IPAddress: (namespace: String, name: String)] = [:]
+    var nodes: [IPAddress: String] = [:]
+    var apiServer: Set<IPAddress>
+
+    public init(pods: [Pod], workloads: [Workload], services: [Service], apiServerAddresses: [IPAddress] = []) {
+        apiServer = Set(apiServerAddresses)
+        var owners: [String: [OwnerReference]] = [:]
+        for workload in workloads {
+            owners["\(workload.metadata.namespace ?? "default")/\(workload.kind)/\(workload.metadata.name)"] = workload.metadata.ownerReferences
+        }
+        for pod in pods {
+            let namespace = pod.metadata.namespace ?? "default"
+            if let host = pod.status.hostIP.flatMap({ IPAddress($0) }), let node = pod.spec.nodeName { nodes[host] = node }
+            guard !pod.spec.hostNetwork else { continue }
+            let workload = Self.root(of: pod, namespace: namespace, owners: owners)
+            let start = pod.metadata.creationTimestamp.flatMap(Timestamp.parse) ?? .min
+            let end = pod.metadata.deletionTimestamp.flatMap(Timestamp.parse) ?? .max
+            let addresses = Set(([pod.status.podIP] + pod.status.podIPs.map(\.ip)).compactMap { $0.flatMap { IPAddress($0) } })
+            for address in addresses { self.pods[address, default: []].append(Lease(start: start, end: end, workload: workload)) }
+        }
+        for service in services {
+            guard let clusterIP = service.spec.clusterIP, let address = IPAddress(clusterIP) else { continue }
+            self.services[address] = (service.metadata.namespace ?? "default", service.metadata.name)
+        }
+    }
+
+    static func root(of pod: Pod, namespace: String, owners: [String: [OwnerReference]]) -> WorkloadReference {
+        func controller(_ references: [OwnerReference]) -> OwnerReference? { references.first { $0.controller == true } ?? references.first }
+        guard var owner = controller(pod.metadata.ownerReferences) else {
+            return WorkloadReference(namespace: namespace, kind: "Pod", name: pod.metadata.name)
+        }
+        // At most a few hops: ReplicaSet → Deployment, Job → CronJob (and guard against cycles).
+        for _ in 0..<4 {
+            guard ["ReplicaSet", "Job"].contains(owner.kind), let parents = owners["\(namespace)/\(owner.kind)/\(owner.name)"], let parent = controller(parents) else { break }
+            owner = parent
+        }
+        return WorkloadReference(namespace: namespace, kind: owner.kind, name: owner.name)
+    }
+
+    /// What `address` was at `time` (epoch milliseconds).
+    public func resolve(_ address: IPAddress, at time: Int64) -> Peer {
+        if apiServer.contains(address) { return .apiServer }
+        if let leases = pods[address] {
+            let live = leases.filter { $0.start <= time && time < $0.end }
+            if let newest = live.max(by: { ($0.start, $0.workload) < ($1.start, $1.workload) }) { return .workload(newest.workload) }
+        }
+        if let service = services[address] { return .service(namespace: service.namespace, name: service.name) }
+        if let node = nodes[address] { return .node(node) }
+        return .external(address)
+    }
+}
