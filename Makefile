@@ -23,7 +23,7 @@ test: setup
 	cd Tests/RuleTests && promtool test rules *_test.yml
 	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
 	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
-	.venv/bin/kubernetes-validate --strict --quiet -k 1.33.0 manifests/crds/*.yaml Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml $$(find Tests/ConfigGenTests/Golden -path '*/kubernetes/*.yaml' | sort)
+	.venv/bin/kubernetes-validate --strict --quiet -k 1.33.0 manifests/crds/*.yaml Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml Tests/FlowsTests/Golden/networkpolicies.yaml $$(find Tests/ConfigGenTests/Golden -path '*/kubernetes/*.yaml' | sort)
 
 # Fails when committed generated files (CRDs) are out of date.
 check-generated: build
@@ -42,7 +42,7 @@ demo: build
 
 # Rewrite golden files after an intended change in generated output.
 golden: setup
-	UPDATE_GOLDEN=1 swift test --filter ConfigGenTests
+	UPDATE_GOLDEN=1 swift test --filter "ConfigGenTests|FlowsTests"
 
 bench: setup
 	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark && .build/release/FlowsBenchmark

@@ -25,9 +25,10 @@ public enum Peer: Sendable, Hashable, Comparable {
     case workload(WorkloadReference)
     /// A Service's cluster IP (traffic seen before DNAT): resolved to its backends by the caller.
     case service(namespace: String, name: String)
-    /// A node's address (host-network pods share it).
-    case node(String)
-    case apiServer
+    /// A node (by name) at one of its addresses (host-network pods share it).
+    case node(String, IPAddress)
+    /// The Kubernetes API server at one of its addresses.
+    case apiServer(IPAddress)
     /// Anything else: outside the cluster, or not known to the snapshot.
     case external(IPAddress)
 }
@@ -50,10 +51,12 @@ public struct IdentityResolver: Sendable {
     var services: [IPAddress: (namespace: String, name: String)] = [:]
     var nodes: [IPAddress: String] = [:]
     var apiServer: Set<IPAddress>
+    var owners: [String: [OwnerReference]] = [:]
 
     public init(pods: [Pod], workloads: [Workload], services: [Service], apiServerAddresses: [IPAddress] = []) {
         apiServer = Set(apiServerAddresses)
         var owners: [String: [OwnerReference]] = [:]
+        defer { self.owners = owners }
         for workload in workloads {
             owners["\(workload.metadata.namespace ?? "default")/\(workload.kind)/\(workload.metadata.name)"] = workload.metadata.ownerReferences
         }
@@ -86,15 +89,20 @@ public struct IdentityResolver: Sendable {
         return WorkloadReference(namespace: namespace, kind: owner.kind, name: owner.name)
     }
 
+    /// The workload a pod belongs to (the root of its owner chain).
+    public func workload(of pod: Pod) -> WorkloadReference {
+        Self.root(of: pod, namespace: pod.metadata.namespace ?? "default", owners: owners)
+    }
+
     /// What `address` was at `time` (epoch milliseconds).
     public func resolve(_ address: IPAddress, at time: Int64) -> Peer {
-        if apiServer.contains(address) { return .apiServer }
+        if apiServer.contains(address) { return .apiServer(address) }
         if let leases = pods[address] {
             let live = leases.filter { $0.start <= time && time < $0.end }
             if let newest = live.max(by: { ($0.start, $0.workload) < ($1.start, $1.workload) }) { return .workload(newest.workload) }
         }
         if let service = services[address] { return .service(namespace: service.namespace, name: service.name) }
-        if let node = nodes[address] { return .node(node) }
+        if let node = nodes[address] { return .node(node, address) }
         return .external(address)
     }
 }

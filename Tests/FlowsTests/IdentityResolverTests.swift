@@ -42,10 +42,10 @@ struct IdentityResolverTests {
         #expect(resolver.resolve(address, at: t("2026-11-22T11:30:00Z")) == .workload(.init(namespace: "shop", kind: "CronJob", name: "report")))
         #expect(resolver.resolve(address, at: t("2026-11-22T11:00:02Z")) == .external(address), "between the two pods the IP belonged to no one")
         #expect(resolver.resolve(IPAddress("10.42.0.9")!, at: 0) == .workload(.init(namespace: "shop", kind: "Pod", name: "loner")))
-        #expect(resolver.resolve(IPAddress("192.168.0.11")!, at: 0) == .node("node-b"), "a host-network pod is its node")
-        #expect(resolver.resolve(IPAddress("192.168.0.10")!, at: 0) == .node("node-a"))
+        #expect(resolver.resolve(IPAddress("192.168.0.11")!, at: 0) == .node("node-b", IPAddress("192.168.0.11")!), "a host-network pod is its node")
+        #expect(resolver.resolve(IPAddress("192.168.0.10")!, at: 0) == .node("node-a", IPAddress("192.168.0.10")!))
         #expect(resolver.resolve(IPAddress("10.96.0.20")!, at: 0) == .service(namespace: "shop", name: "web"))
-        #expect(resolver.resolve(IPAddress("10.0.0.1")!, at: 0) == .apiServer)
+        #expect(resolver.resolve(IPAddress("10.0.0.1")!, at: 0) == .apiServer(IPAddress("10.0.0.1")!))
         #expect(resolver.resolve(IPAddress("203.0.113.7")!, at: 0) == .external(IPAddress("203.0.113.7")!))
     }
 }

@@ -1,0 +1,51 @@
+public import KubeModel
+
+/// Turns observed connections into workload edges: each end resolved at the time the
+/// connection was first seen; a connection to a Service's cluster IP becomes one edge per
+/// backend workload on the Service's `targetPort` (by name when it is named), because
+/// NetworkPolicies are enforced after DNAT, on the pod's port.
+public struct EdgeBuilder: Sendable {
+    public var resolver: IdentityResolver
+    public var services: [Service]
+    public var pods: [Pod]
+
+    public init(resolver: IdentityResolver, services: [Service], pods: [Pod]) {
+        self.resolver = resolver
+        self.services = services
+        self.pods = pods
+    }
+
+    public func edges(_ connections: [ObservedConnection]) -> [ResolvedEdge] {
+        var merged: [ResolvedEdge: Int] = [:]
+        func add(_ client: Peer, _ server: Peer, _ port: IntOrString, _ transport: ObservedConnection.Transport, _ flows: Int) {
+            merged[ResolvedEdge(client: client, server: server, port: port, transport: transport, flows: 0), default: 0] += flows
+        }
+        for connection in connections {
+            let time = connection.firstSeen
+            let client = resolver.resolve(connection.key.client, at: time)
+            let server = resolver.resolve(connection.key.server, at: time)
+            guard case .service(let namespace, let name) = server else {
+                add(client, server, .int(Int(connection.key.serverPort)), connection.key.transport, connection.flows)
+                continue
+            }
+            guard let service = services.first(where: { ($0.metadata.namespace ?? "default") == namespace && $0.metadata.name == name }),
+                  let selector = service.spec.selector, !selector.isEmpty else {
+                add(client, server, .int(Int(connection.key.serverPort)), connection.key.transport, connection.flows)
+                continue
+            }
+            let servicePort = (service.spec.ports ?? []).first {
+                $0.port == Int(connection.key.serverPort) && ($0.protocol ?? "TCP") == connection.key.transport.rawValue
+            }
+            let target = servicePort?.targetPort ?? .int(Int(connection.key.serverPort))
+            let backends = Set(pods.filter { pod in
+                (pod.metadata.namespace ?? "default") == namespace && !pod.spec.hostNetwork && selector.allSatisfy { pod.metadata.labels[$0.key] == $0.value }
+            }.map { resolver.workload(of: $0) })
+            for backend in backends.sorted() { add(client, .workload(backend), target, connection.key.transport, connection.flows) }
+        }
+        return merged.map { edge, flows in
+            var edge = edge
+            edge.flows = flows
+            return edge
+        }.sorted()
+    }
+}
