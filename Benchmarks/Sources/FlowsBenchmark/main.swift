@@ -1,5 +1,7 @@
+import DataTree
 import Flows
 import Foundation
+import KubeModel
 
 /// Issue 8's decode benchmark: IPFIX messages as softflowd sends them (its 16-field IPv4
 /// template: addresses, uptime-relative times, octets, packets, interfaces, direction, end
@@ -66,3 +68,53 @@ for _ in 0..<5 {
 let sorted = timings.sorted()
 print("IPFIX decode + aggregate: \(summary) (\(recordLength) bytes per record, softflowd's template)")
 print(String(format: "  wall s: min %.3f median %.3f max %.3f (5 runs); median %.0f records/s; target >= 1,000,000 records/s", sorted[0], sorted[2], sorted[4], Double(totalRecords) / sorted[2]))
+
+// 2. Records -> policies: the same 1,000,000 records, identities resolved against 10,000
+//    workloads (a Deployment, its ReplicaSet and one pod each, in 100 namespaces), edges built,
+//    one NetworkPolicy per workload. Target: <= 2 s and <= 1 GB.
+var pods: [Pod] = []
+var workloadObjects: [Workload] = []
+for index in 0..<workloads {
+    let namespace = "team-\(index % 100)", name = "svc-\(index)"
+    var metadata = ObjectMeta(name: "\(name)-abc-\(index)", namespace: namespace, labels: ["app": name, "pod-template-hash": "abc"])
+    metadata.ownerReferences = [OwnerReference(kind: "ReplicaSet", name: "\(name)-abc", controller: true)]
+    metadata.creationTimestamp = "2026-01-01T00:00:00Z"
+    let address = UInt32(0x0A2A_0000) + UInt32(index)
+    let status = PodStatus(phase: "Running", podIP: IPAddress.v4(address).description)
+    pods.append(Pod(metadata: metadata, spec: PodSpec(containers: [Container(name: "c", ports: [ContainerPort(name: "http", containerPort: 8080)])]), status: status))
+    var replicaSet = ObjectMeta(name: "\(name)-abc", namespace: namespace)
+    replicaSet.ownerReferences = [OwnerReference(kind: "Deployment", name: name, controller: true)]
+    workloadObjects.append(Workload(kind: "ReplicaSet", metadata: replicaSet, template: PodTemplateSpec(metadata: ObjectMeta(name: ""), spec: PodSpec())))
+    workloadObjects.append(Workload(kind: "Deployment", metadata: ObjectMeta(name: name, namespace: namespace),
+                                    template: PodTemplateSpec(metadata: ObjectMeta(name: ""), spec: PodSpec()),
+                                    document: ["spec": ["selector": ["matchLabels": ["app": .string(name)]]]]))
+}
+func residentPeakMB() -> Double {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+    return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+}
+var policyTimings: [Double] = []
+var policyCount = 0
+for _ in 0..<3 {
+    let started = ContinuousClock.now
+    var decoder = FlowExportDecoder()
+    var aggregator = ConnectionAggregator()
+    var scratch: [FlowRecord] = []
+    for packet in messages {
+        scratch.removeAll(keepingCapacity: true)
+        decoder.decode(packet, exporter: "10.0.0.1:4739", into: &scratch)
+        for record in scratch { aggregator.add(record, source: "ipfix") }
+    }
+    let connections = aggregator.connections
+    let resolver = IdentityResolver(pods: pods, workloads: workloadObjects, services: [])
+    let edges = EdgeBuilder(resolver: resolver, services: [], pods: pods).edges(connections)
+    let selectors = PolicyGenerator.selectors(pods: pods, workloads: workloadObjects, resolver: resolver.workload(of:))
+    let policies = PolicyGenerator(selectors: selectors).policies(edges)
+    let elapsed = ContinuousClock.now - started
+    policyTimings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    policyCount = policies.count
+}
+let policySorted = policyTimings.sorted()
+print("records -> policies: \(totalRecords) records, \(workloads) workloads in 100 namespaces -> \(policyCount) NetworkPolicies")
+print(String(format: "  wall s: min %.3f median %.3f max %.3f (3 runs); peak resident %.0f MB (VmHWM, whole process); target <= 2 s and <= 1 GB", policySorted[0], policySorted[1], policySorted[2], residentPeakMB()))
