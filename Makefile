@@ -23,7 +23,7 @@ test: setup
 	cd Tests/RuleTests && promtool test rules *_test.yml
 	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
 	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
-	.venv/bin/kubernetes-validate --strict --quiet -k 1.33.0 manifests/crds/*.yaml Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml Tests/FlowsTests/Golden/networkpolicies.yaml $$(find Tests/ConfigGenTests/Golden -path '*/kubernetes/*.yaml' | sort)
+	.venv/bin/kubernetes-validate --strict --quiet -k 1.33.0 manifests/crds/*.yaml Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml Tests/FlowsTests/Golden/networkpolicies.yaml $$(find Tests/ConfigGenTests/Golden -path '*/kubernetes/*.yaml' -o -path '*/networkpolicies/*.yaml' | sort)
 
 # Fails when committed generated files (CRDs) are out of date.
 check-generated: build

@@ -46,13 +46,13 @@ let package = Package(
         .target(name: "DataTree", swiftSettings: strictSettings),
         .target(name: "KubeModel", dependencies: ["DataTree"], swiftSettings: strictSettings),
         .target(name: "NetWatchAPI", dependencies: ["DataTree", "KubeModel"], swiftSettings: strictSettings),
-        .target(name: "ConfigGen", dependencies: ["DataTree", "YAML", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),
-        // Flow records: IPFIX/NetFlow v9 decoding, connections, aggregation (pure: bytes in).
+        // Flow records: IPFIX/NetFlow v9 decoding, connections, identities, policies (pure: bytes in).
         .target(name: "Flows", dependencies: ["DataTree", "KubeModel"], swiftSettings: strictSettings),
+        .target(name: "ConfigGen", dependencies: ["DataTree", "YAML", "KubeModel", "NetWatchAPI", "Flows"], swiftSettings: strictSettings),
 
         // Adapters.
         .target(name: "YAML", dependencies: ["CYAML", "DataTree"], swiftSettings: strictSettings),
-        .target(name: "RenderIO", dependencies: ["ConfigGen", "YAML", "DataTree", "KubeModel", "NetWatchAPI"], swiftSettings: strictSettings),
+        .target(name: "RenderIO", dependencies: ["ConfigGen", "YAML", "DataTree", "KubeModel", "NetWatchAPI", "Flows"], swiftSettings: strictSettings),
         .target(
             name: "KubeClient",
             dependencies: ["KubeModel", "DataTree", "YAML", .product(name: "Logging", package: "swift-log")],

@@ -32,8 +32,11 @@ public struct IncrementalRender: Sendable {
         knownNamespaces = Set(renderer.planner.namespaceLabels.keys)
         // Injection patches depend on workloads, never on pods: pod changes leave them alone.
         let injection = InjectionPatches(snapshot: snapshot, options: options).artifacts()
+        // Policies are proposed from flow files only (the operator's snapshots carry none), so
+        // pod changes never touch them.
+        let policies = FlowPolicies(snapshot: snapshot).artifacts()
         result = RenderResult(
-            artifacts: stacks.flatMap(\.artifacts) + injection.artifacts,
+            artifacts: stacks.flatMap(\.artifacts) + injection.artifacts + policies,
             diagnostics: diagnostics + stacks.flatMap(\.packagingDiagnostics) + injection.diagnostics)
     }
 

@@ -15,6 +15,8 @@ public struct Artifact: Sendable, Hashable, Comparable {
         case kubernetesManifest
         /// A JSON 6902 patch injecting sidecars into a workload, or the kustomize Component applying them.
         case injectionPatch
+        /// A NetworkPolicy proposed from observed connections.
+        case networkPolicy
     }
 
     /// Relative path with `/` separators, e.g. `shop/main/prometheus/prometheus.yml`.

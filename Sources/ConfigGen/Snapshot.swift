@@ -1,3 +1,4 @@
+public import Flows
 public import KubeModel
 public import NetWatchAPI
 
@@ -15,6 +16,8 @@ public struct Snapshot: Sendable, Hashable {
     public var networkAlerts: [NetworkAlerts]
     public var networkDashboards: [NetworkDashboard] = []
     public var sidecarInjectors: [SidecarInjector] = []
+    /// Connections read from flow files (`netwatch render` inputs); policies are proposed from them.
+    public var observedConnections: [ObservedConnection] = []
     /// prometheus-operator PrometheusRules, as NetworkAlerts with custom groups only.
     public var prometheusRules: [NetworkAlerts]
     /// prometheus-operator PodMonitors, read as NetworkMonitors (jobs named `podMonitor/…`).

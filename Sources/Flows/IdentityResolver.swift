@@ -1,3 +1,4 @@
+import DataTree
 public import KubeModel
 
 /// A workload as flows name it: its controller at the root of the owner chain
@@ -51,20 +52,31 @@ public struct IdentityResolver: Sendable {
     var services: [IPAddress: (namespace: String, name: String)] = [:]
     var nodes: [IPAddress: String] = [:]
     var apiServer: Set<IPAddress>
+    /// Top-level workloads (no owner) with their `spec.selector.matchLabels`, per namespace:
+    /// a pod without ownerReferences (as in manifests on disk, where controllers have not set
+    /// them) belongs to the one that selects it.
+    var selecting: [String: [(workload: WorkloadReference, selector: [String: String])]] = [:]
     var owners: [String: [OwnerReference]] = [:]
 
     public init(pods: [Pod], workloads: [Workload], services: [Service], apiServerAddresses: [IPAddress] = []) {
         apiServer = Set(apiServerAddresses)
         var owners: [String: [OwnerReference]] = [:]
         defer { self.owners = owners }
+        var selecting: [String: [(workload: WorkloadReference, selector: [String: String])]] = [:]
+        defer { self.selecting = selecting }
         for workload in workloads {
-            owners["\(workload.metadata.namespace ?? "default")/\(workload.kind)/\(workload.metadata.name)"] = workload.metadata.ownerReferences
+            let namespace = workload.metadata.namespace ?? "default"
+            owners["\(namespace)/\(workload.kind)/\(workload.metadata.name)"] = workload.metadata.ownerReferences
+            guard workload.metadata.ownerReferences.isEmpty, let labels = workload.document?["spec"]?["selector"]?["matchLabels"]?.mapping, !labels.isEmpty else { continue }
+            var selector: [String: String] = [:]
+            for entry in labels { if let value = entry.value.string { selector[entry.key] = value } }
+            selecting[namespace, default: []].append((WorkloadReference(namespace: namespace, kind: workload.kind, name: workload.metadata.name), selector))
         }
         for pod in pods {
             let namespace = pod.metadata.namespace ?? "default"
             if let host = pod.status.hostIP.flatMap({ IPAddress($0) }), let node = pod.spec.nodeName { nodes[host] = node }
             guard !pod.spec.hostNetwork else { continue }
-            let workload = Self.root(of: pod, namespace: namespace, owners: owners)
+            let workload = Self.root(of: pod, namespace: namespace, owners: owners, selecting: selecting[namespace] ?? [])
             let start = pod.metadata.creationTimestamp.flatMap(Timestamp.parse) ?? .min
             let end = pod.metadata.deletionTimestamp.flatMap(Timestamp.parse) ?? .max
             let addresses = Set(([pod.status.podIP] + pod.status.podIPs.map(\.ip)).compactMap { $0.flatMap { IPAddress($0) } })
@@ -76,10 +88,12 @@ public struct IdentityResolver: Sendable {
         }
     }
 
-    static func root(of pod: Pod, namespace: String, owners: [String: [OwnerReference]]) -> WorkloadReference {
+    static func root(of pod: Pod, namespace: String, owners: [String: [OwnerReference]],
+                     selecting: [(workload: WorkloadReference, selector: [String: String])]) -> WorkloadReference {
         func controller(_ references: [OwnerReference]) -> OwnerReference? { references.first { $0.controller == true } ?? references.first }
         guard var owner = controller(pod.metadata.ownerReferences) else {
-            return WorkloadReference(namespace: namespace, kind: "Pod", name: pod.metadata.name)
+            let candidates = selecting.filter { candidate in candidate.selector.allSatisfy { pod.metadata.labels[$0.key] == $0.value } }
+            return candidates.map(\.workload).min() ?? WorkloadReference(namespace: namespace, kind: "Pod", name: pod.metadata.name)
         }
         // At most a few hops: ReplicaSet → Deployment, Job → CronJob (and guard against cycles).
         for _ in 0..<4 {
@@ -91,7 +105,7 @@ public struct IdentityResolver: Sendable {
 
     /// The workload a pod belongs to (the root of its owner chain).
     public func workload(of pod: Pod) -> WorkloadReference {
-        Self.root(of: pod, namespace: pod.metadata.namespace ?? "default", owners: owners)
+        Self.root(of: pod, namespace: pod.metadata.namespace ?? "default", owners: owners, selecting: selecting[pod.metadata.namespace ?? "default"] ?? [])
     }
 
     /// What `address` was at `time` (epoch milliseconds).

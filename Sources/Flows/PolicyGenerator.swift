@@ -51,11 +51,17 @@ public struct PolicyGenerator: Sendable {
     public var selectors: [WorkloadReference: [String: String]]
     public var dnsResolvers: [IPAddress]
     public var groupingThreshold: Int
+    /// Namespaces whose workloads never get a policy (they still appear as peers): isolating
+    /// the control plane or netwatch itself from what a learning window happened to see is
+    /// how outages start.
+    public var excludedNamespaces: Set<String>
 
-    public init(selectors: [WorkloadReference: [String: String]], dnsResolvers: [IPAddress] = [], groupingThreshold: Int = 50) {
+    public init(selectors: [WorkloadReference: [String: String]], dnsResolvers: [IPAddress] = [], groupingThreshold: Int = 50,
+                excludedNamespaces: Set<String> = ["kube-system", "kube-public", "kube-node-lease"]) {
         self.selectors = selectors
         self.dnsResolvers = dnsResolvers
         self.groupingThreshold = groupingThreshold
+        self.excludedNamespaces = excludedNamespaces
     }
 
     /// Labels never used to select pods: they change with every rollout or identify one pod.
@@ -102,7 +108,7 @@ public struct PolicyGenerator: Sendable {
                 counts[client, default: 0] += edge.flows
             }
         }
-        let subjects = Set(ingress.keys).union(egress.keys).sorted()
+        let subjects = Set(ingress.keys).union(egress.keys).filter { !excludedNamespaces.contains($0.namespace) }.sorted()
         return subjects.map { subject in
             policy(for: subject, ingress: ingress[subject] ?? [:], egress: egress[subject] ?? [:], flows: counts[subject] ?? 0)
         }
@@ -133,7 +139,7 @@ public struct PolicyGenerator: Sendable {
                     entry["namespaceSelector"] = ["matchLabels": ["kubernetes.io/metadata.name": .string(workload.namespace)]]
                 }
                 entry["podSelector"] = ["matchLabels": Self.labelMap(selector)]
-                entries.append(.mapping(entry))
+                if !entries.contains(.mapping(entry)) { entries.append(.mapping(entry)) }
             case .external(let address): addresses.append(address)
             case .node(_, let address), .apiServer(let address): hosts.append(address)
             case .service: break  // resolved to backends before policies are made

@@ -1,17 +1,28 @@
-import ConfigGen
+public import ConfigGen
 import DataTree
+public import Flows
 import Foundation
 public import KubeModel
 import YAML
 
 /// Reads manifests from disk for `netwatch render` and `netwatch validate`: every `.yaml`,
-/// `.yml` and `.json` file under the given paths (recursively, in sorted order).
+/// `.yml` and `.json` file under the given paths (recursively, in sorted order), and observed
+/// connections from `.jsonl` flow files (`netwatch flows collect` output).
 public struct ManifestLoader: Sendable {
     /// The outcome of loading: raw objects, problems with individual objects, and files that
     /// could not be read or parsed at all.
     public struct Loaded: Sendable {
         public var objects: [RawObject]
         public var diagnostics: [Diagnostic]
+        /// Connections from `.jsonl` flow files; a bad line is a diagnostic with its file and line.
+        public var connections: [ObservedConnection] = []
+
+        /// The snapshot `render` reads: the decoded objects and the connections.
+        public func snapshot() -> (Snapshot, [Diagnostic]) {
+            var (snapshot, problems) = Snapshot.decode(objects)
+            snapshot.observedConnections = connections
+            return (snapshot, problems)
+        }
         /// Unusable files (unreadable, malformed YAML/JSON). Any of these makes the input unusable.
         public var fileErrors: [String]
     }
@@ -23,6 +34,14 @@ public struct ManifestLoader: Sendable {
         for file in files(under: paths, errors: &loaded.fileErrors) {
             guard let data = FileManager.default.contents(atPath: file) else {
                 loaded.fileErrors.append("\(file): cannot be read; check that it exists and is readable")
+                continue
+            }
+            if file.hasSuffix(".jsonl") {
+                let (connections, problems) = ConnectionLines.decode([UInt8](data))
+                loaded.connections += connections
+                loaded.diagnostics += problems.map {
+                    Diagnostic(.error, source: SourceLocation(file: file, line: $0.line), message: "\($0.message); the line is skipped")
+                }
                 continue
             }
             do {
@@ -64,6 +83,6 @@ public struct ManifestLoader: Sendable {
     }
 
     static func isManifest(_ name: String) -> Bool {
-        name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json")
+        name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json") || name.hasSuffix(".jsonl")
     }
 }

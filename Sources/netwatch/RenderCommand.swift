@@ -13,7 +13,7 @@ func loadAndRender(_ inputs: [String]) throws -> RenderResult {
         printError("netwatch: \(loaded.fileErrors.count) input file(s) could not be read; nothing was written")
         throw ExitCodes.unusableInput
     }
-    let (snapshot, decodeProblems) = Snapshot.decode(loaded.objects)
+    let (snapshot, decodeProblems) = loaded.snapshot()
     var result = render(snapshot)
     result.diagnostics = (loaded.diagnostics + decodeProblems + result.diagnostics).sorted()
     for diagnostic in result.diagnostics { printError(diagnostic.description) }
@@ -28,7 +28,7 @@ struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Render configuration from manifests on disk into an output directory (GitOps).",
-        discussion: "Reads every .yaml, .yml and .json file under the inputs (multi-document files and List kinds included)."
+        discussion: "Reads every .yaml, .yml and .json file under the inputs (multi-document files and List kinds included), and .jsonl flow files (netwatch flows collect), from which it proposes NetworkPolicies under OUT/networkpolicies/<namespace>/."
     )
 
     @Option(name: .long, parsing: .upToNextOption, help: "Files or directories of manifests.")

@@ -10,7 +10,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 func renderManifests(_ path: String) -> (RenderResult, [Diagnostic]) {
     let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent(path).path])
     precondition(loaded.fileErrors.isEmpty, "\(loaded.fileErrors)")
-    let (snapshot, problems) = Snapshot.decode(loaded.objects)
+    let (snapshot, problems) = loaded.snapshot()
     return (render(snapshot), loaded.diagnostics + problems)
 }
 
