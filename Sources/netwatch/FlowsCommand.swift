@@ -1,15 +1,18 @@
 import ArgumentParser
+import ConfigGen
 import Flows
 import Foundation
 import Logging
 import NetWatchAPI
 import Operator
+import KubeModel
+import RenderIO
 
 struct FlowsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flows",
         abstract: "Collect observed connections.",
-        subcommands: [Collect.self]
+        subcommands: [Collect.self, Graph.self]
     )
 
     struct Collect: AsyncParsableCommand {
@@ -96,6 +99,85 @@ struct FlowsCommand: AsyncParsableCommand {
             let (connections, statistics) = collector.snapshot
             printError("netwatch: \(connections.count) connection(s) from \(statistics.records) record(s) in \(statistics.packets) packet(s) written to \(output); " +
                        "\(statistics.malformedPackets) malformed packet(s), \(statistics.unknownTemplateRecords) data set(s) before their template")
+        }
+    }
+
+    struct Graph: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "graph",
+            abstract: "Draw the observed service graph (Graphviz DOT, and SVG through Graphviz's dot).",
+            discussion: """
+                Reads manifests and .jsonl flow files like `netwatch render`. Workloads are grouped by \
+                namespace; edges carry port/protocol and flows per minute. NetworkPolicies among the \
+                inputs are evaluated: an observed connection they would deny is drawn red and dashed.
+                """
+        )
+
+        @Option(name: .long, parsing: .upToNextOption, help: "Files or directories of manifests and flow files.")
+        var input: [String]
+
+        @Option(help: "The DOT file to write.")
+        var output: String
+
+        @Option(help: "Also write an SVG here (runs Graphviz's dot).")
+        var svg: String?
+
+        func run() throws {
+            let loaded = ManifestLoader().load(paths: input)
+            if !loaded.fileErrors.isEmpty {
+                for error in loaded.fileErrors { printError("error: \(error)") }
+                throw ExitCodes.unusableInput
+            }
+            let (snapshot, problems) = loaded.snapshot()
+            for diagnostic in (loaded.diagnostics + problems).sorted() { printError(diagnostic.description) }
+            let resolver = IdentityResolver(pods: snapshot.pods, workloads: snapshot.workloads, services: snapshot.services)
+            let edges = EdgeBuilder(resolver: resolver, services: snapshot.services, pods: snapshot.pods).edges(snapshot.observedConnections)
+            let policies = loaded.objects.filter { $0.type.group == "networking.k8s.io" && $0.type.kind == "NetworkPolicy" }.map(\.document)
+            let evaluator = PolicyEvaluator(policies: policies)
+            var representative: [WorkloadReference: Pod] = [:]
+            for pod in snapshot.pods where !pod.spec.hostNetwork {
+                let workload = resolver.workload(of: pod)
+                if representative[workload] == nil { representative[workload] = pod }
+            }
+            func endpoint(_ peer: Peer) -> PolicyEvaluator.Endpoint? {
+                switch peer {
+                case .workload(let workload):
+                    guard let pod = representative[workload], let address = pod.status.primaryIP.flatMap({ IPAddress($0) }) else { return nil }
+                    var named: [String: Int] = [:]
+                    for port in (pod.spec.containers + pod.spec.initContainers).flatMap(\.ports) { if let name = port.name { named[name] = port.containerPort } }
+                    let labels = snapshot.namespaces.first { $0.metadata.name == workload.namespace }?.metadata.labels ?? [:]
+                    return .init(namespace: workload.namespace, labels: pod.metadata.labels, namespaceLabels: labels, address: address, namedPorts: named)
+                case .external(let address), .node(_, let address), .apiServer(let address): return .init(namespace: nil, address: address)
+                case .service: return nil
+                }
+            }
+            let first = snapshot.observedConnections.map(\.firstSeen).min() ?? 0
+            let last = snapshot.observedConnections.map(\.lastSeen).max() ?? 0
+            let dot = ServiceGraph.dot(edges, windowMinutes: Double(max(0, last - first)) / 60_000) { edge in
+                guard !policies.isEmpty, let client = endpoint(edge.client), let server = endpoint(edge.server) else { return false }
+                let port: Int? = switch edge.port {
+                case .int(let number): number
+                case .string(let name): server.namedPorts[name]
+                }
+                guard let port else { return false }
+                return !evaluator.allows(from: client, to: server, port: port, transport: edge.transport)
+            }
+            try Data(dot.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            if let svg {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
+                process.arguments = ["-Tsvg", output, "-o", svg]
+                do { try process.run() } catch {
+                    printError("error: cannot run Graphviz's dot (/usr/bin/dot): \(error); install graphviz")
+                    throw ExitCodes.unusableInput
+                }
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else {
+                    printError("error: dot exited with status \(process.terminationStatus)")
+                    throw ExitCodes.diagnostics
+                }
+            }
+            printError("netwatch: \(edges.count) edge(s) drawn to \(output)\(svg.map { " and \($0)" } ?? "")")
         }
     }
 }
