@@ -125,6 +125,15 @@ extension Node {
         return .mapping(mapping)
     }
 
+    /// The string entries of a mapping (labels, annotations, matchLabels); empty for anything
+    /// else. Entries whose values are not strings are left out.
+    public var stringValues: [String: String] {
+        guard case .mapping(let map) = self else { return [:] }
+        var out: [String: String] = [:]
+        for entry in map { if let value = entry.value.string { out[entry.key] = value } }
+        return out
+    }
+
     /// A sequence of strings.
     public static func strings(_ values: [String]) -> Node {
         .sequence(values.map(Node.string))

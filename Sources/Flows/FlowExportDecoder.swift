@@ -218,7 +218,6 @@ public struct FlowExportDecoder: Sendable {
             if templates[key] == nil, templates.count >= maximumTemplates { continue }  // bounded: new templates beyond the limit are ignored
             templates[key] = Template(fields: fields, isOptions: options)
             if options { statistics.optionsTemplates += 1 } else { statistics.templates += 1 }
-            // v9 template sets may end with padding shorter than a template header.
         }
     }
 

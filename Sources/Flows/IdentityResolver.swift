@@ -67,9 +67,7 @@ public struct IdentityResolver: Sendable {
         for workload in workloads {
             let namespace = workload.metadata.namespace ?? "default"
             owners["\(namespace)/\(workload.kind)/\(workload.metadata.name)"] = workload.metadata.ownerReferences
-            guard workload.metadata.ownerReferences.isEmpty, let labels = workload.document?["spec"]?["selector"]?["matchLabels"]?.mapping, !labels.isEmpty else { continue }
-            var selector: [String: String] = [:]
-            for entry in labels { if let value = entry.value.string { selector[entry.key] = value } }
+            guard workload.metadata.ownerReferences.isEmpty, let selector = workload.matchLabels else { continue }
             selecting[namespace, default: []].append((WorkloadReference(namespace: namespace, kind: workload.kind, name: workload.metadata.name), selector))
         }
         for pod in pods {

@@ -77,13 +77,7 @@ public struct PolicyGenerator: Sendable {
         var result: [WorkloadReference: [String: String]] = [:]
         for workload in workloads {
             let reference = WorkloadReference(namespace: workload.metadata.namespace ?? "default", kind: workload.kind, name: workload.metadata.name)
-            if case .mapping(let labels)? = workload.document?["spec"]?["selector"]?["matchLabels"], !labels.isEmpty {
-                var selector: [String: String] = [:]
-                for entry in labels { if let value = entry.value.string { selector[entry.key] = value } }
-                result[reference] = selector
-            } else {
-                result[reference] = workload.template.metadata.labels.filter { !volatileLabels.contains($0.key) }
-            }
+            result[reference] = workload.matchLabels ?? workload.template.metadata.labels.filter { !volatileLabels.contains($0.key) }
         }
         for pod in pods {
             let reference = resolver(pod)

@@ -90,10 +90,10 @@ public enum ObjectReader {
             case ("", "Service"):
                 return .success(.service(try decoder.decode(Service.self, from: raw.document)))
             case ("apps", let kind) where Workload.kinds.contains(kind), ("batch", let kind) where Workload.kinds.contains(kind):
-                let path = kind == "CronJob" ? "spec.jobTemplate.spec.template" : "spec.template"
+                let path = Workload.templatePath(kind: kind)
                 var node = raw.document
-                for key in path.split(separator: ".") { node = node[String(key)] ?? .null }
-                let template = try decoder.decode(PodTemplateSpec.self, from: node, at: FieldPath(dotted: path))
+                for key in path { node = node[key] ?? .null }
+                let template = try decoder.decode(PodTemplateSpec.self, from: node, at: FieldPath(dotted: path.joined(separator: ".")))
                 return .success(.workload(Workload(kind: kind, metadata: raw.metadata, template: template, document: raw.document)))
             default:
                 return .success(.other(type: raw.type, metadata: raw.metadata, document: raw.document))

@@ -68,4 +68,15 @@ public struct Workload: Sendable, Hashable {
         self.template = template
         self.document = document
     }
+
+    /// Where the pod template sits in an object of `kind`.
+    public static func templatePath(kind: String) -> [String] {
+        kind == "CronJob" ? ["spec", "jobTemplate", "spec", "template"] : ["spec", "template"]
+    }
+
+    /// `spec.selector.matchLabels` of the object as read; nil when absent or empty.
+    public var matchLabels: [String: String]? {
+        let labels = document?["spec"]?["selector"]?["matchLabels"]?.stringValues ?? [:]
+        return labels.isEmpty ? nil : labels
+    }
 }

@@ -338,7 +338,7 @@ extension NetwatchOperator {
             for change in batch {
                 switch change {
                 case .added(let node), .updated(_, let node):
-                    if let name = node["metadata"]?["name"]?.string { labels[name] = SidecarInjection.stringMap(node["metadata"]?["labels"]) }
+                    if let name = node["metadata"]?["name"]?.string { labels[name] = node["metadata"]?["labels"]?.stringValues ?? [:] }
                 case .deleted(let node):
                     if let name = node["metadata"]?["name"]?.string { labels[name] = nil }
                 }

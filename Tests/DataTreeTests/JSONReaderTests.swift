@@ -1,5 +1,6 @@
 import DataTree
 import Foundation
+import KubeTesting
 import Testing
 import YAML
 
@@ -67,14 +68,8 @@ struct JSONReaderTests {
 
     @Test("fuzz: mutated, truncated and random inputs never trap; what it accepts, libyaml reads the same way")
     func fuzz() throws {
-        var state: UInt64 = 0x0DDB_A11
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(seed: 0x0DDB_A11)
+        func next() -> UInt64 { generator.next() }
         let seed = Array(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","labels":{"x":"y"}},"spec":{"containers":[{"name":"c","ports":[{"containerPort":80}]}]},"n":[1,2.5,-3e2,true,null,"\u00e9"]}"#.utf8)
         let alphabet = Array(#"{}[],:"\ 0123456789.eE-+truefalsn"#.utf8)
         var accepted = 0

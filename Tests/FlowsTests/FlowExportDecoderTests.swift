@@ -1,4 +1,5 @@
 import Flows
+import KubeTesting
 import Testing
 
 /// Builds NetFlow v9 / IPFIX packets for tests, big-endian.
@@ -133,14 +134,8 @@ struct FlowExportDecoderTests {
 
     @Test("fuzz: truncated packets, lying lengths and random bytes never trap; templates stay bounded")
     func fuzz() {
-        var state: UInt64 = 42
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(seed: 42)
+        func next() -> UInt64 { generator.next() }
         let valid = PacketBuilder.ipfix { sets in
             sets.set(2) { ipv4Template(&$0) }
             sets.set(256) { ipv4Record(&$0, source: 1, destination: 2, sourcePort: 3, destinationPort: 4) }

@@ -98,7 +98,7 @@ public enum SidecarInjection {
         let annotations = pod["metadata"]?["annotations"]
         let optIn = annotations?[injectAnnotation]?.string
         if optIn == "false" { return .skipped("the pod says \(injectAnnotation): \"false\"") }
-        let labels = stringMap(pod["metadata"]?["labels"])
+        let labels = pod["metadata"]?["labels"]?.stringValues ?? [:]
         let candidates = injectors.sorted { $0.name < $1.name }.filter { injector in
             let namespaceMatches = optIn == "true" || (injector.namespaceSelector?.matches(namespaceLabels) ?? false)
             return namespaceMatches && (injector.podSelector?.matches(labels) ?? true)
@@ -143,21 +143,16 @@ public enum SidecarInjection {
         return .injected(pod: mutated, patch: JSONPatch.diff(from: pod, to: mutated), injector: injector.name)
     }
 
-    /// The string values of a mapping (labels, annotations); anything else is left out.
-    public static func stringMap(_ node: Node?) -> [String: String] {
-        guard case .mapping(let map)? = node else { return [:] }
-        var out: [String: String] = [:]
-        for entry in map { if let value = entry.value.string { out[entry.key] = value } }
-        return out
-    }
-
     /// Everything one injector adds to a pod.
     struct Added {
         var initContainers: [Node]
         var sidecars: [Node]
         var volumes: [Node]
+        /// Sidecars are native (init containers with restartPolicy Always), not regular containers.
+        var native: Bool
 
         init(injector: Injector, native: Bool) {
+            self.native = native
             initContainers = injector.initContainers
             var sidecars = injector.exporterImage.map { [SidecarInjection.exporter(image: $0)] } ?? []
             sidecars += injector.containers
@@ -179,7 +174,6 @@ public enum SidecarInjection {
         }
 
         var status: Status {
-            let native = sidecars.contains { $0["restartPolicy"] == "Always" }
             func names(_ list: [Node]) -> Set<String> { Set(list.compactMap { $0["name"]?.string }) }
             return Status(initContainers: names(initContainers).union(native ? names(sidecars) : []),
                           containers: native ? [] : names(sidecars), volumes: names(volumes))

@@ -11,8 +11,7 @@ public enum WorkloadInjection {
     public static func templatePath(group: String, kind: String) -> [String]? {
         switch (group, kind) {
         case ("", "Pod"): []
-        case ("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("apps", "ReplicaSet"), ("batch", "Job"): ["spec", "template"]
-        case ("batch", "CronJob"): ["spec", "jobTemplate", "spec", "template"]
+        case ("apps", let kind) where Workload.kinds.contains(kind), ("batch", let kind) where Workload.kinds.contains(kind): Workload.templatePath(kind: kind)
         default: nil
         }
     }
