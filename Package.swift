@@ -127,7 +127,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DataTreeTests", dependencies: ["DataTree", "YAML", "KubeTesting"], swiftSettings: strictSettings),
-        .testTarget(name: "FlowsTests", dependencies: ["Flows", "DataTree", "KubeModel", "YAML", "KubeTesting"], exclude: ["Golden"], swiftSettings: strictSettings),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "DataTree", "KubeModel", "YAML", "KubeTesting"], exclude: ["Golden", "Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "DataTree", "KubeTesting"], swiftSettings: strictSettings),
         .testTarget(name: "CCurlTests", dependencies: ["CCurl"], swiftSettings: strictSettings),
         .testTarget(name: "KubeModelTests", dependencies: ["KubeModel", "DataTree", "YAML"], swiftSettings: strictSettings),

@@ -11,19 +11,24 @@ public enum ConnectionLines {
     public static func encode(_ connections: [ObservedConnection]) -> [UInt8] {
         var out: [UInt8] = []
         for connection in connections {
-            let line: Node = [
-                "client": .string(connection.key.client.description),
-                "server": .string(connection.key.server.description),
-                "port": .int(Int(connection.key.serverPort)),
-                "protocol": .string(connection.key.transport.rawValue),
-                "firstSeen": .string(Timestamp.format(milliseconds: connection.firstSeen)),
-                "lastSeen": .string(Timestamp.format(milliseconds: connection.lastSeen)),
-                "flows": .int(connection.flows),
-                "packets": .int(Int(clamping: connection.packets)),
-                "bytes": .int(Int(clamping: connection.bytes)),
-                "source": .string(connection.source),
-            ]
-            out += JSONEmitter(style: .compact).emit(line)
+            var line = Mapping()
+            if connection.clientIdentity == nil || connection.key.client != ObservedConnection.Key.unknownAddress {
+                line["client"] = .string(connection.key.client.description)
+            }
+            if connection.serverIdentity == nil || connection.key.server != ObservedConnection.Key.unknownAddress {
+                line["server"] = .string(connection.key.server.description)
+            }
+            line["port"] = .int(Int(connection.key.serverPort))
+            line["protocol"] = .string(connection.key.transport.rawValue)
+            line["firstSeen"] = .string(Timestamp.format(milliseconds: connection.firstSeen))
+            line["lastSeen"] = .string(Timestamp.format(milliseconds: connection.lastSeen))
+            line["flows"] = .int(connection.flows)
+            line["packets"] = .int(Int(clamping: connection.packets))
+            line["bytes"] = .int(Int(clamping: connection.bytes))
+            line["source"] = .string(connection.source)
+            if let identity = connection.clientIdentity { line["clientIdentity"] = node(identity) }
+            if let identity = connection.serverIdentity { line["serverIdentity"] = node(identity) }
+            out += JSONEmitter(style: .compact).emit(.mapping(line))
             if out.last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }
         }
         return out
@@ -59,6 +64,32 @@ public enum ConnectionLines {
 
     struct FieldProblem: Error { var message: String }
 
+    static func node(_ identity: ReportedIdentity) -> Node {
+        switch identity {
+        case .workload(let workload, let labels):
+            ["kind": .string(workload.kind), "namespace": .string(workload.namespace), "name": .string(workload.name), "labels": .sortedStringMap(labels)]
+        case .service(let namespace, let name): ["kind": "Service", "namespace": .string(namespace), "name": .string(name)]
+        case .node, .apiServer, .world: ["kind": .string(identity.kindName)]
+        }
+    }
+
+    static func identity(_ node: Node, field: String) -> Result<ReportedIdentity, FieldProblem> {
+        guard node.mapping != nil, let kind = node["kind"]?.string else {
+            return .failure(FieldProblem(message: "\(field) must be an object with a kind (a workload kind, Service, Node, APIServer or World)"))
+        }
+        switch kind {
+        case "Node": return .success(.node)
+        case "APIServer": return .success(.apiServer)
+        case "World": return .success(.world)
+        default:
+            guard let namespace = node["namespace"]?.string, !namespace.isEmpty, let name = node["name"]?.string, !name.isEmpty else {
+                return .failure(FieldProblem(message: "\(field).namespace and \(field).name are required for kind \(kind)"))
+            }
+            if kind == "Service" { return .success(.service(namespace: namespace, name: name)) }
+            return .success(.workload(WorkloadReference(namespace: namespace, kind: kind, name: name), labels: node["labels"]?.stringValues ?? [:]))
+        }
+    }
+
     static func connection(from node: Node) -> Result<ObservedConnection, FieldProblem> {
         func address(_ field: String) -> Result<IPAddress, FieldProblem> {
             guard let text = node[field]?.string else { return .failure(FieldProblem(message: "\(field) is missing; expected an IP address")) }
@@ -77,7 +108,12 @@ public enum ConnectionLines {
             return .success(number)
         }
         do throws(FieldProblem) {
-            let client = try address("client").get(), server = try address("server").get()
+            var clientIdentity: ReportedIdentity?, serverIdentity: ReportedIdentity?
+            if let reported = node["clientIdentity"] { clientIdentity = try identity(reported, field: "clientIdentity").get() }
+            if let reported = node["serverIdentity"] { serverIdentity = try identity(reported, field: "serverIdentity").get() }
+            // An end a source reported by identity alone has no address.
+            let client = clientIdentity != nil && node["client"] == nil ? ObservedConnection.Key.unknownAddress : try address("client").get()
+            let server = serverIdentity != nil && node["server"] == nil ? ObservedConnection.Key.unknownAddress : try address("server").get()
             guard case .int(let port)? = node["port"], (1...65535).contains(port) else { throw FieldProblem(message: "port must be 1-65535") }
             guard let transport = node["protocol"]?.string.flatMap(ObservedConnection.Transport.init(rawValue:)) else {
                 throw FieldProblem(message: "protocol must be TCP, UDP or SCTP")
@@ -88,7 +124,7 @@ public enum ConnectionLines {
                 key: .init(client: client, server: server, serverPort: UInt16(port), transport: transport),
                 firstSeen: first, lastSeen: max(first, last), flows: max(1, try count("flows").get()),
                 packets: UInt64(try count("packets").get()), bytes: UInt64(try count("bytes").get()),
-                source: node["source"]?.string ?? "file"))
+                source: node["source"]?.string ?? "file", clientIdentity: clientIdentity, serverIdentity: serverIdentity))
         } catch {
             return .failure(error)
         }

@@ -1,7 +1,7 @@
 public import KubeModel
 
-/// Turns observed connections into workload edges: each end resolved at the time the
-/// connection was first seen; a connection to a Service's cluster IP becomes one edge per
+/// Turns observed connections into workload edges: each end is what its source reported, else
+/// what the snapshot says its address was when the connection was first seen; a connection to a Service's cluster IP becomes one edge per
 /// backend workload on the Service's `targetPort` (by name when it is named), because
 /// NetworkPolicies are enforced after DNAT, on the pod's port.
 public struct EdgeBuilder: Sendable {
@@ -22,8 +22,8 @@ public struct EdgeBuilder: Sendable {
         }
         for connection in connections {
             let time = connection.firstSeen
-            let client = resolver.resolve(connection.key.client, at: time)
-            let server = resolver.resolve(connection.key.server, at: time)
+            let client = resolver.resolve(connection.key.client, reported: connection.clientIdentity, at: time)
+            let server = resolver.resolve(connection.key.server, reported: connection.serverIdentity, at: time)
             guard case .service(let namespace, let name) = server else {
                 add(client, server, .int(Int(connection.key.serverPort)), connection.key.transport, connection.flows)
                 continue

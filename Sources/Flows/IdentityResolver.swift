@@ -57,6 +57,9 @@ public struct IdentityResolver: Sendable {
     /// them) belongs to the one that selects it.
     var selecting: [String: [(workload: WorkloadReference, selector: [String: String])]] = [:]
     var owners: [String: [OwnerReference]] = [:]
+    /// Kinds of the top-level workloads by "namespace/name", for sources that name a workload
+    /// without its kind (Istio's `source_workload`).
+    var kindsByName: [String: [String]] = [:]
 
     public init(pods: [Pod], workloads: [Workload], services: [Service], apiServerAddresses: [IPAddress] = []) {
         apiServer = Set(apiServerAddresses)
@@ -67,6 +70,7 @@ public struct IdentityResolver: Sendable {
         for workload in workloads {
             let namespace = workload.metadata.namespace ?? "default"
             owners["\(namespace)/\(workload.kind)/\(workload.metadata.name)"] = workload.metadata.ownerReferences
+            if workload.metadata.ownerReferences.isEmpty { kindsByName["\(namespace)/\(workload.metadata.name)", default: []].append(workload.kind) }
             guard workload.metadata.ownerReferences.isEmpty, let selector = workload.matchLabels else { continue }
             selecting[namespace, default: []].append((WorkloadReference(namespace: namespace, kind: workload.kind, name: workload.metadata.name), selector))
         }
@@ -104,6 +108,30 @@ public struct IdentityResolver: Sendable {
     /// The workload a pod belongs to (the root of its owner chain).
     public func workload(of pod: Pod) -> WorkloadReference {
         Self.root(of: pod, namespace: pod.metadata.namespace ?? "default", owners: owners, selecting: selecting[pod.metadata.namespace ?? "default"] ?? [])
+    }
+
+    /// The top-level workload called `name` in `namespace`: a Deployment if there is one, else
+    /// the first kind in name order; a Deployment when the snapshot has none (Istio names
+    /// Deployments by far most often, and a guess keeps the edge visible in the graph).
+    public func workload(named name: String, namespace: String) -> WorkloadReference {
+        let kinds = kindsByName["\(namespace)/\(name)"] ?? []
+        let kind = kinds.contains("Deployment") ? "Deployment" : kinds.min() ?? "Deployment"
+        return WorkloadReference(namespace: namespace, kind: kind, name: name)
+    }
+
+    /// What an end was: what its source reported when that names a workload, Service, node or
+    /// the API server; otherwise what the snapshot says `address` was at `time`.
+    public func resolve(_ address: IPAddress, reported: ReportedIdentity?, at time: Int64) -> Peer {
+        switch reported {
+        case .workload(let workload, _)?:
+            return .workload(workload.kind.isEmpty ? self.workload(named: workload.name, namespace: workload.namespace) : workload)
+        case .service(let namespace, let name)?: return .service(namespace: namespace, name: name)
+        case .apiServer?: return .apiServer(address)
+        case .node?:
+            if case .node(let name, _) = resolve(address, at: time) { return .node(name, address) }
+            return .node("", address)
+        case .world?, nil: return resolve(address, at: time)
+        }
     }
 
     /// What `address` was at `time` (epoch milliseconds).

@@ -46,8 +46,13 @@ public struct ObservedConnection: Sendable, Hashable {
     public var bytes: UInt64
     /// Where it was observed: ipfix, netflow9, hubble, istio.
     public var source: String
+    /// What the source itself said each end was, when it says (Hubble endpoints, Istio's
+    /// workload labels). Packet exporters know only addresses: nil.
+    public var clientIdentity: ReportedIdentity?
+    public var serverIdentity: ReportedIdentity?
 
-    public init(key: Key, firstSeen: Int64, lastSeen: Int64, flows: Int = 1, packets: UInt64 = 0, bytes: UInt64 = 0, source: String) {
+    public init(key: Key, firstSeen: Int64, lastSeen: Int64, flows: Int = 1, packets: UInt64 = 0, bytes: UInt64 = 0, source: String,
+                clientIdentity: ReportedIdentity? = nil, serverIdentity: ReportedIdentity? = nil) {
         self.key = key
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
@@ -55,7 +60,43 @@ public struct ObservedConnection: Sendable, Hashable {
         self.packets = packets
         self.bytes = bytes
         self.source = source
+        self.clientIdentity = clientIdentity
+        self.serverIdentity = serverIdentity
     }
+}
+
+/// One end of a connection as a flow source named it at the time of the flow.
+///
+/// Sources that know identities (Hubble, Istio) report them because the pod may be gone by the
+/// time policies are made, or absent altogether from manifests on disk. A reported workload
+/// wins over what the snapshot says about the address; its `labels` (volatile ones removed)
+/// select its pods only when the snapshot does not know the workload's `spec.selector`.
+public enum ReportedIdentity: Sendable, Hashable {
+    /// A pod's workload; `kind` is empty when the source does not say (Istio), and is then
+    /// looked up among the snapshot's workloads of that name.
+    case workload(WorkloadReference, labels: [String: String])
+    case service(namespace: String, name: String)
+    case node
+    case apiServer
+    /// Outside the cluster.
+    case world
+
+    /// The JSON-lines form: `{"kind":"Deployment","namespace":"shop","name":"frontend","labels":{…}}`,
+    /// `{"kind":"Service",…}`, or `{"kind":"Node"}`, `{"kind":"APIServer"}`, `{"kind":"World"}`.
+    public var kindName: String {
+        switch self {
+        case .workload(let workload, _): workload.kind
+        case .service: "Service"
+        case .node: "Node"
+        case .apiServer: "APIServer"
+        case .world: "World"
+        }
+    }
+}
+
+extension ObservedConnection.Key {
+    /// The address of an end a source did not report (Istio knows workloads, not addresses).
+    public static let unknownAddress = IPAddress.v4(0)
 }
 
 /// Folds flow records into connections.

@@ -86,6 +86,19 @@ public struct PolicyGenerator: Sendable {
         return result
     }
 
+    /// Adds selectors for workloads the snapshot does not know, from the pod labels their flow
+    /// source reported (Hubble), volatile labels removed. A known `spec.selector` always wins.
+    public static func addingReported(_ connections: [ObservedConnection], to selectors: [WorkloadReference: [String: String]]) -> [WorkloadReference: [String: String]] {
+        var result = selectors
+        for connection in connections {
+            for case .workload(let workload, let labels)? in [connection.clientIdentity, connection.serverIdentity] where result[workload] == nil && !workload.kind.isEmpty {
+                let stable = labels.filter { !volatileLabels.contains($0.key) }
+                if !stable.isEmpty { result[workload] = stable }
+            }
+        }
+        return result
+    }
+
     /// One NetworkPolicy per workload that appears in `edges`, sorted by namespace and name.
     public func policies(_ edges: [ResolvedEdge]) -> [Node] {
         var ingress: [WorkloadReference: [Peer: Set<PortKey>]] = [:]

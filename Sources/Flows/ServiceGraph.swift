@@ -15,7 +15,10 @@ public enum ServiceGraph {
                 namespaces[workload.namespace, default: []].insert(workload)
                 return "\(workload.namespace)/\(workload.kind)/\(workload.name)"
             case .service(let namespace, let service): others.insert("service \(namespace)/\(service)"); return "service \(namespace)/\(service)"
-            case .node(let node, _): others.insert("node \(node)"); return "node \(node)"
+            case .node(let node, let address):
+                let label = node.isEmpty ? "node \(address)" : "node \(node)"
+                others.insert(label)
+                return label
             case .apiServer: others.insert("kube-apiserver"); return "kube-apiserver"
             case .external(let address): others.insert("\(address)"); return "\(address)"
             }

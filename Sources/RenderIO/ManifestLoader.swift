@@ -7,7 +7,8 @@ import YAML
 
 /// Reads manifests from disk for `netwatch render` and `netwatch validate`: every `.yaml`,
 /// `.yml` and `.json` file under the given paths (recursively, in sorted order), and observed
-/// connections from `.jsonl` flow files (`netwatch flows collect` output).
+/// connections from `.jsonl` flow files (`netwatch flows collect` output) and from Hubble
+/// records (`hubble observe -o json`, `.json` or `.jsonl`, recognised by their `flow` objects).
 public struct ManifestLoader: Sendable {
     /// The outcome of loading: raw objects, problems with individual objects, and files that
     /// could not be read or parsed at all.
@@ -34,6 +35,14 @@ public struct ManifestLoader: Sendable {
         for file in files(under: paths, errors: &loaded.fileErrors) {
             guard let data = FileManager.default.contents(atPath: file) else {
                 loaded.fileErrors.append("\(file): cannot be read; check that it exists and is readable")
+                continue
+            }
+            if file.hasSuffix(".json") || file.hasSuffix(".jsonl"), HubbleFlows.looksLikeHubble([UInt8](data)) {
+                let decoded = HubbleFlows.decode([UInt8](data))
+                loaded.connections += decoded.connections
+                loaded.diagnostics += decoded.problems.map {
+                    Diagnostic(.error, source: SourceLocation(file: file, line: $0.line), message: "\($0.message); the record is skipped")
+                }
                 continue
             }
             if file.hasSuffix(".jsonl") {
