@@ -18,7 +18,7 @@ public enum ConnectionLines {
             if connection.serverIdentity == nil || connection.key.server != ObservedConnection.Key.unknownAddress {
                 line["server"] = .string(connection.key.server.description)
             }
-            line["port"] = .int(Int(connection.key.serverPort))
+            if connection.key.serverPort != 0 { line["port"] = .int(Int(connection.key.serverPort)) }
             line["protocol"] = .string(connection.key.transport.rawValue)
             line["firstSeen"] = .string(Timestamp.format(milliseconds: connection.firstSeen))
             line["lastSeen"] = .string(Timestamp.format(milliseconds: connection.lastSeen))
@@ -63,6 +63,15 @@ public enum ConnectionLines {
     }
 
     struct FieldProblem: Error { var message: String }
+
+    /// A total order on identities, for deterministic output.
+    static func sortKey(_ identity: ReportedIdentity) -> String {
+        switch identity {
+        case .workload(let workload, _): "\(workload.namespace)/\(workload.kind)/\(workload.name)"
+        case .service(let namespace, let name): "\(namespace)/Service/\(name)"
+        default: identity.kindName
+        }
+    }
 
     static func node(_ identity: ReportedIdentity) -> Node {
         switch identity {
@@ -114,7 +123,16 @@ public enum ConnectionLines {
             // An end a source reported by identity alone has no address.
             let client = clientIdentity != nil && node["client"] == nil ? ObservedConnection.Key.unknownAddress : try address("client").get()
             let server = serverIdentity != nil && node["server"] == nil ? ObservedConnection.Key.unknownAddress : try address("server").get()
-            guard case .int(let port)? = node["port"], (1...65535).contains(port) else { throw FieldProblem(message: "port must be 1-65535") }
+            // Without a port, a connection to a Service means all its ports (Istio reports none).
+            let port: Int
+            if node["port"] == nil, case .service? = serverIdentity {
+                port = 0
+            } else {
+                guard case .int(let number)? = node["port"], (1...65535).contains(number) else {
+                    throw FieldProblem(message: "port must be 1-65535 (it may be left out only when serverIdentity is a Service)")
+                }
+                port = number
+            }
             guard let transport = node["protocol"]?.string.flatMap(ObservedConnection.Transport.init(rawValue:)) else {
                 throw FieldProblem(message: "protocol must be TCP, UDP or SCTP")
             }

@@ -60,6 +60,9 @@ public struct IdentityResolver: Sendable {
     /// Kinds of the top-level workloads by "namespace/name", for sources that name a workload
     /// without its kind (Istio's `source_workload`).
     var kindsByName: [String: [String]] = [:]
+    /// Top-level workloads with their pod template's labels, per namespace: the backends of a
+    /// Service when the snapshot has no pods (manifests on disk).
+    var templates: [String: [(workload: WorkloadReference, labels: [String: String])]] = [:]
 
     public init(pods: [Pod], workloads: [Workload], services: [Service], apiServerAddresses: [IPAddress] = []) {
         apiServer = Set(apiServerAddresses)
@@ -70,7 +73,10 @@ public struct IdentityResolver: Sendable {
         for workload in workloads {
             let namespace = workload.metadata.namespace ?? "default"
             owners["\(namespace)/\(workload.kind)/\(workload.metadata.name)"] = workload.metadata.ownerReferences
-            if workload.metadata.ownerReferences.isEmpty { kindsByName["\(namespace)/\(workload.metadata.name)", default: []].append(workload.kind) }
+            if workload.metadata.ownerReferences.isEmpty {
+                kindsByName["\(namespace)/\(workload.metadata.name)", default: []].append(workload.kind)
+                templates[namespace, default: []].append((WorkloadReference(namespace: namespace, kind: workload.kind, name: workload.metadata.name), workload.template.metadata.labels))
+            }
             guard workload.metadata.ownerReferences.isEmpty, let selector = workload.matchLabels else { continue }
             selecting[namespace, default: []].append((WorkloadReference(namespace: namespace, kind: workload.kind, name: workload.metadata.name), selector))
         }
@@ -117,6 +123,11 @@ public struct IdentityResolver: Sendable {
         let kinds = kindsByName["\(namespace)/\(name)"] ?? []
         let kind = kinds.contains("Deployment") ? "Deployment" : kinds.min() ?? "Deployment"
         return WorkloadReference(namespace: namespace, kind: kind, name: name)
+    }
+
+    /// The top-level workloads in `namespace` whose pod template `selector` matches.
+    public func workloads(selectedBy selector: [String: String], in namespace: String) -> [WorkloadReference] {
+        (templates[namespace] ?? []).filter { candidate in selector.allSatisfy { candidate.labels[$0.key] == $0.value } }.map(\.workload)
     }
 
     /// What an end was: what its source reported when that names a workload, Service, node or

@@ -5,6 +5,7 @@ import DataTree
 import Foundation
 import KubeClient
 import Logging
+import Operator
 import YAML
 
 struct DashboardsCommand: AsyncParsableCommand {
@@ -62,13 +63,8 @@ struct DashboardsCommand: AsyncParsableCommand {
             }
             query = query.replacingOccurrences(of: #"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?"#, with: ".+", options: .regularExpression)
             let end = Int(Date().timeIntervalSince1970)
-            var components = URLComponents(string: base + "/api/v1/query_range")
-            components?.queryItems = [.init(name: "query", value: query), .init(name: "start", value: String(end - 900)),
-                                      .init(name: "end", value: String(end)), .init(name: "step", value: "5")]
-            // URLComponents leaves "+" alone, which a server decodes as a space.
-            let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-            components?.percentEncodedQuery = encoded
-            guard let url = components?.url?.absoluteString,
+            let parameters = [("query", query), ("start", String(end - 900)), ("end", String(end)), ("step", "5")]
+            guard let url = PrometheusQueryClient.url(base, path: "/api/v1/query_range", parameters: parameters),
                   let response = try? await transport.send(HTTPRequest(method: "GET", url: url, timeout: .seconds(10))), response.head.status == 200,
                   let body = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
                   let result = (body["data"] as? [String: Any])?["result"] as? [[String: Any]],

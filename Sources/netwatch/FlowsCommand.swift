@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConfigGen
+import CurlTransport
 import Flows
 import Foundation
 import Logging
@@ -18,13 +19,20 @@ struct FlowsCommand: AsyncParsableCommand {
     struct Collect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "collect",
-            abstract: "Receive NetFlow v9 and IPFIX over UDP and write the observed connections as JSON lines.",
+            abstract: "Receive NetFlow v9 and IPFIX over UDP, or read Istio's service graph, and write the observed connections as JSON lines.",
             discussion: """
                 Point softflowd, pmacct, nProbe or a router at --listen. Both halves of each \
                 conversation are merged into one connection with its client, server and server port. \
                 The output file (canonical JSON lines, one connection per line) is rewritten \
                 atomically every --write-interval and at the end; `netwatch render` reads it. Stops \
                 after --duration, or on SIGTERM or SIGINT.
+
+                With --istio-prometheus, netwatch instead asks that Prometheus once for the workloads \
+                that opened connections or sent requests over --window (istio_tcp_connections_opened_total \
+                and istio_requests_total, reported by the client's sidecar) and writes them; a \
+                connection to a Service stands for all its ports until `netwatch render` resolves \
+                them through the Service. Hubble needs no collection: `netwatch render` reads \
+                `hubble observe -o json` output directly.
                 """
         )
 
@@ -43,8 +51,15 @@ struct FlowsCommand: AsyncParsableCommand {
         @Option(name: .customLong("log-format"), help: "json (one object per line, for log pipelines) or text.")
         var logFormat: String = "text"
 
+        @Option(name: .customLong("istio-prometheus"), help: "Read Istio's service graph from this Prometheus (e.g. http://prometheus.istio-system:9090) instead of listening.")
+        var istioPrometheus: String?
+
+        @Option(help: "With --istio-prometheus: the window to look back over (Prometheus duration).")
+        var window: String = "24h"
+
         func run() async throws {
             try bootstrapLogging(logFormat)
+            if let istioPrometheus { return try await collectIstio(from: istioPrometheus) }
             let logger = {
                 var logger = Logger(label: "netwatch-flows")
                 logger.logLevel = .info
@@ -99,6 +114,29 @@ struct FlowsCommand: AsyncParsableCommand {
             let (connections, statistics) = collector.snapshot
             printError("netwatch: \(connections.count) connection(s) from \(statistics.records) record(s) in \(statistics.packets) packet(s) written to \(output); " +
                        "\(statistics.malformedPackets) malformed packet(s), \(statistics.unknownTemplateRecords) data set(s) before their template")
+        }
+
+        func collectIstio(from base: String) async throws {
+            let windowMilliseconds: Int64
+            do {
+                windowMilliseconds = Int64(try PrometheusDuration(parsing: window).milliseconds)
+            } catch {
+                printError("error: --window \(error)")
+                throw ExitCodes.unusableInput
+            }
+            var logger = Logger(label: "netwatch-flows")
+            logger.logLevel = .warning
+            let client = PrometheusQueryClient(transport: try CurlTransport(logger: logger), baseURL: base)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            switch await client.istioConnections(window: window, windowMilliseconds: windowMilliseconds, at: now) {
+            case .failure(let failure):
+                printError("error: \(failure); check the URL and that Prometheus scrapes Istio's sidecars")
+                throw ExitCodes.diagnostics
+            case .success(let decoded):
+                try Data(ConnectionLines.encode(decoded.connections)).write(to: URL(fileURLWithPath: output), options: .atomic)
+                printError("netwatch: \(decoded.connections.count) connection(s) from Istio's metrics over \(window) written to \(output); " +
+                           "\(decoded.skipped) series skipped (unknown client, passthrough or black-hole cluster, no increase)")
+            }
         }
     }
 
