@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "NetWatchAPITests", dependencies: ["NetWatchAPI", "KubeModel", "DataTree", "YAML"], swiftSettings: strictSettings),
         .testTarget(
             name: "ConfigGenTests",
-            dependencies: ["ConfigGen", "RenderIO", "NetWatchAPI", "KubeModel", "DataTree", "YAML", "KubeTesting"],
+            dependencies: ["ConfigGen", "RenderIO", "NetWatchAPI", "KubeModel", "DataTree", "YAML", "KubeTesting", "Flows"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

@@ -36,8 +36,8 @@ public struct IncrementalRender: Sendable {
         // pod changes never touch them.
         let policies = FlowPolicies(snapshot: snapshot).artifacts()
         result = RenderResult(
-            artifacts: stacks.flatMap(\.artifacts) + injection.artifacts + policies,
-            diagnostics: diagnostics + stacks.flatMap(\.packagingDiagnostics) + injection.diagnostics)
+            artifacts: stacks.flatMap(\.artifacts) + injection.artifacts + policies.artifacts,
+            diagnostics: diagnostics + stacks.flatMap(\.packagingDiagnostics) + injection.diagnostics + policies.diagnostics)
     }
 
     /// Targets of a static-discovery stack ("namespace/name") across its file_sd files; nil for

@@ -16,6 +16,7 @@ public struct Snapshot: Sendable, Hashable {
     public var networkAlerts: [NetworkAlerts]
     public var networkDashboards: [NetworkDashboard] = []
     public var sidecarInjectors: [SidecarInjector] = []
+    public var flowPolicies: [FlowPolicy] = []
     /// Connections read from flow files (`netwatch render` inputs); policies are proposed from them.
     public var observedConnections: [ObservedConnection] = []
     /// prometheus-operator PrometheusRules, as NetworkAlerts with custom groups only.
@@ -73,6 +74,7 @@ extension Snapshot {
                 case .networkAlerts(let alerts)?: snapshot.networkAlerts.append(alerts)
                 case .networkDashboard(let dashboard)?: snapshot.networkDashboards.append(dashboard)
                 case .sidecarInjector(let injector)?: snapshot.sidecarInjectors.append(injector)
+                case .flowPolicy(let policy)?: snapshot.flowPolicies.append(policy)
                 case nil: break
                 }
                 continue

@@ -20,11 +20,20 @@ public struct EdgeBuilder: Sendable {
     }
 
     public func edges(_ connections: [ObservedConnection]) -> [ResolvedEdge] {
-        var merged: [ResolvedEdge: Int] = [:]
-        func add(_ client: Peer, _ server: Peer, _ port: IntOrString, _ transport: ObservedConnection.Transport, _ flows: Int) {
-            merged[ResolvedEdge(client: client, server: server, port: port, transport: transport, flows: 0), default: 0] += flows
-        }
+        var merged: [ResolvedEdge: ResolvedEdge] = [:]
         for connection in connections {
+            func add(_ client: Peer, _ server: Peer, _ port: IntOrString, _ transport: ObservedConnection.Transport, _ flows: Int) {
+                let key = ResolvedEdge(client: client, server: server, port: port, transport: transport, flows: 0)
+                if var edge = merged[key] {
+                    edge.flows += flows
+                    edge.firstSeen = min(edge.firstSeen, connection.firstSeen)
+                    edge.lastSeen = max(edge.lastSeen, connection.lastSeen)
+                    merged[key] = edge
+                } else {
+                    merged[key] = ResolvedEdge(client: client, server: server, port: port, transport: transport, flows: flows,
+                                               firstSeen: connection.firstSeen, lastSeen: connection.lastSeen)
+                }
+            }
             let time = connection.firstSeen
             let client = resolver.resolve(connection.key.client, reported: connection.clientIdentity, at: time)
             let server = resolver.resolve(connection.key.server, reported: connection.serverIdentity, at: time)
@@ -49,10 +58,6 @@ public struct EdgeBuilder: Sendable {
                 for target in targets { add(client, .workload(backend), target, connection.key.transport, connection.flows) }
             }
         }
-        return merged.map { edge, flows in
-            var edge = edge
-            edge.flows = flows
-            return edge
-        }.sorted()
+        return merged.values.sorted()
     }
 }

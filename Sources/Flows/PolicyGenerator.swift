@@ -9,13 +9,23 @@ public struct ResolvedEdge: Sendable, Hashable, Comparable {
     public var port: IntOrString
     public var transport: ObservedConnection.Transport
     public var flows: Int
+    /// When the first and last connection of this edge were seen (epoch milliseconds).
+    public var firstSeen: Int64
+    public var lastSeen: Int64
 
-    public init(client: Peer, server: Peer, port: IntOrString, transport: ObservedConnection.Transport, flows: Int) {
+    public init(client: Peer, server: Peer, port: IntOrString, transport: ObservedConnection.Transport, flows: Int, firstSeen: Int64 = 0, lastSeen: Int64 = 0) {
         self.client = client
         self.server = server
         self.port = port
         self.transport = transport
         self.flows = flows
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+    }
+
+    /// The same edge whatever its counts and times.
+    public var identity: ResolvedEdge {
+        ResolvedEdge(client: client, server: server, port: port, transport: transport, flows: 0)
     }
 
     public static func < (lhs: ResolvedEdge, rhs: ResolvedEdge) -> Bool {
@@ -24,14 +34,15 @@ public struct ResolvedEdge: Sendable, Hashable, Comparable {
 }
 
 extension IntOrString {
-    var sortKey: String {
+    /// Numbers before names, numbers in numeric order.
+    public var sortKey: String {
         switch self {
         case .int(let value): "0:" + String(repeating: "0", count: max(0, 5 - String(value).count)) + String(value)
         case .string(let name): "1:" + name
         }
     }
 
-    var node: Node {
+    public var node: Node {
         switch self {
         case .int(let value): .int(value)
         case .string(let name): .string(name)
@@ -55,13 +66,30 @@ public struct PolicyGenerator: Sendable {
     /// the control plane or netwatch itself from what a learning window happened to see is
     /// how outages start.
     public var excludedNamespaces: Set<String>
+    /// Allow DNS egress whether observed or not.
+    public var allowsDNS: Bool
 
     public init(selectors: [WorkloadReference: [String: String]], dnsResolvers: [IPAddress] = [], groupingThreshold: Int = 50,
-                excludedNamespaces: Set<String> = ["kube-system", "kube-public", "kube-node-lease"]) {
+                excludedNamespaces: Set<String> = ["kube-system", "kube-public", "kube-node-lease"], allowsDNS: Bool = true) {
         self.selectors = selectors
         self.dnsResolvers = dnsResolvers
         self.groupingThreshold = groupingThreshold
         self.excludedNamespaces = excludedNamespaces
+        self.allowsDNS = allowsDNS
+    }
+
+    /// What a chosen subject gets besides its observed traffic.
+    public struct Subject: Sendable, Hashable {
+        /// Ingress rules allowed whatever was observed (netwatch's own companions: Prometheus
+        /// scraping, the injected exporter, the API server calling a webhook).
+        public var companions: [Node]
+        /// Annotations added to its policy (learning window, phase).
+        public var annotations: [String: String]
+
+        public init(companions: [Node] = [], annotations: [String: String] = [:]) {
+            self.companions = companions
+            self.annotations = annotations
+        }
     }
 
     /// Labels never used to select pods: they change with every rollout or identify one pod.
@@ -99,8 +127,10 @@ public struct PolicyGenerator: Sendable {
         return result
     }
 
-    /// One NetworkPolicy per workload that appears in `edges`, sorted by namespace and name.
-    public func policies(_ edges: [ResolvedEdge]) -> [Node] {
+    /// One NetworkPolicy per workload that appears in `edges`, sorted by namespace and name;
+    /// with `subjects`, one per subject instead (observed or not: a workload nothing talked to
+    /// gets its companions and DNS only), each with its companions and annotations.
+    public func policies(_ edges: [ResolvedEdge], subjects chosen: [WorkloadReference: Subject]? = nil) -> [Node] {
         var ingress: [WorkloadReference: [Peer: Set<PortKey>]] = [:]
         var egress: [WorkloadReference: [Peer: Set<PortKey>]] = [:]
         var counts: [WorkloadReference: Int] = [:]
@@ -115,9 +145,10 @@ public struct PolicyGenerator: Sendable {
                 counts[client, default: 0] += edge.flows
             }
         }
-        let subjects = Set(ingress.keys).union(egress.keys).filter { !excludedNamespaces.contains($0.namespace) }.sorted()
+        let subjects = (chosen.map { Set($0.keys.filter { selectors[$0] != nil }) } ?? Set(ingress.keys).union(egress.keys))
+            .filter { !excludedNamespaces.contains($0.namespace) }.sorted()
         return subjects.map { subject in
-            policy(for: subject, ingress: ingress[subject] ?? [:], egress: egress[subject] ?? [:], flows: counts[subject] ?? 0)
+            policy(for: subject, ingress: ingress[subject] ?? [:], egress: egress[subject] ?? [:], flows: counts[subject] ?? 0, extras: chosen?[subject] ?? Subject())
         }
     }
 
@@ -188,13 +219,17 @@ public struct PolicyGenerator: Sendable {
         return name.count <= 253 ? name : String(name.prefix(253))
     }
 
-    func policy(for subject: WorkloadReference, ingress: [Peer: Set<PortKey>], egress: [Peer: Set<PortKey>], flows: Int) -> Node {
+    func policy(for subject: WorkloadReference, ingress: [Peer: Set<PortKey>], egress: [Peer: Set<PortKey>], flows: Int, extras: Subject) -> Node {
         let selector = selectors[subject] ?? [:]
         var spec = Mapping()
         spec["podSelector"] = ["matchLabels": Self.labelMap(selector)]
         spec["policyTypes"] = ["Ingress", "Egress"]
-        spec["ingress"] = .sequence(rules(ingress, namespace: subject.namespace, direction: "from"))
-        spec["egress"] = .sequence(rules(egress, namespace: subject.namespace, direction: "to") + [dnsRule])
+        var companions: [Node] = []
+        for rule in extras.companions where !companions.contains(rule) { companions.append(rule) }
+        spec["ingress"] = .sequence(rules(ingress, namespace: subject.namespace, direction: "from") + companions)
+        spec["egress"] = .sequence(rules(egress, namespace: subject.namespace, direction: "to") + (allowsDNS ? [dnsRule] : []))
+        var annotations = Mapping([("netwatch.dev/workload", .string(subject.description)), ("netwatch.dev/observed-flows", .string(String(flows)))])
+        for (key, value) in extras.annotations.sorted(by: { $0.key < $1.key }) { annotations[key] = .string(value) }
         return [
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
@@ -202,7 +237,7 @@ public struct PolicyGenerator: Sendable {
                 "name": .string(Self.name(for: subject)),
                 "namespace": .string(subject.namespace),
                 "labels": ["app.kubernetes.io/managed-by": "netwatch"],
-                "annotations": ["netwatch.dev/workload": .string(subject.description), "netwatch.dev/observed-flows": .string(String(flows))],
+                "annotations": .mapping(annotations),
             ],
             "spec": .mapping(spec),
         ]

@@ -28,6 +28,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
     case networkAlerts = "NetworkAlerts"
     case networkDashboard = "NetworkDashboard"
     case sidecarInjector = "SidecarInjector"
+    case flowPolicy = "FlowPolicy"
 
     public static let group = "netwatch.dev"
     public static let version = "v1alpha1"
@@ -40,6 +41,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkAlerts: "networkalerts"
         case .networkDashboard: "networkdashboards"
         case .sidecarInjector: "sidecarinjectors"
+        case .flowPolicy: "flowpolicies"
         }
     }
 
@@ -53,6 +55,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkAlerts: ["nwalerts"]
         case .networkDashboard: ["nwdash"]
         case .sidecarInjector: ["nwinject"]
+        case .flowPolicy: ["nwflow"]
         }
     }
 
@@ -74,6 +77,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkAlerts: NetWatchSchemas.networkAlertsSpec
         case .networkDashboard: NetWatchSchemas.networkDashboardSpec
         case .sidecarInjector: NetWatchSchemas.sidecarInjectorSpec
+        case .flowPolicy: NetWatchSchemas.flowPolicySpec
         }
     }
 }
@@ -85,6 +89,7 @@ public enum NetWatchResource: Sendable, Hashable {
     case networkAlerts(NetworkAlerts)
     case networkDashboard(NetworkDashboard)
     case sidecarInjector(SidecarInjector)
+    case flowPolicy(FlowPolicy)
 }
 
 extension NetWatchKind {
@@ -132,6 +137,11 @@ extension NetWatchKind {
                 var metadata = raw.metadata
                 metadata.namespace = nil  // cluster-scoped: a namespace in a manifest is ignored, as the API server does
                 return (.sidecarInjector(SidecarInjector(metadata: metadata, spec: spec, source: raw.source)), [])
+            case .flowPolicy:
+                let spec = try NodeDecoder().decode(FlowPolicySpec.self, from: specNode, at: path)
+                let problems = NetWatchValidation.problems(in: spec)
+                guard problems.isEmpty else { return (nil, problems.map { diagnostic($0.0, $0.1) }) }
+                return (.flowPolicy(FlowPolicy(metadata: normalized(raw.metadata), spec: spec, source: raw.source)), [])
             }
         } catch {
             return (nil, [diagnostic(error.path.description, error.message)])

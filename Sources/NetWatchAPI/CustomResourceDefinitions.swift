@@ -28,6 +28,11 @@ public enum CustomResourceDefinitions {
             columns.append(["name": "Sidecar", "type": "string", "jsonPath": ".spec.sidecar"])
             columns.append(["name": "Failure-Policy", "type": "string", "jsonPath": ".spec.failurePolicy"])
             columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])
+        case .flowPolicy:
+            columns.append(["name": "Mode", "type": "string", "jsonPath": ".spec.mode"])
+            columns.append(["name": "Phase", "type": "string", "jsonPath": ".status.phase"])
+            columns.append(["name": "Connections", "type": "integer", "jsonPath": ".status.observedConnections"])
+            columns.append(["name": "Would-Deny", "type": "integer", "jsonPath": ".status.deniedWouldBeCount", "priority": 1])
         case .networkAlerts:
             columns.append(["name": "Rules", "type": "integer", "jsonPath": ".status.rules"])
             columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])

@@ -79,7 +79,11 @@ public struct PrometheusSettings: Sendable, Hashable, Decodable {
     /// nil: a ConfigMap named after the stack (`<stack>-prometheus`).
     public var output: Output?
     public var reload: Reload?
+    /// The labels of this Prometheus's pods (in the stack's namespace), so NetworkPolicies that
+    /// netwatch learns from flows let it scrape what netwatch configured it to scrape.
+    public var podSelector: [String: String]
 
+    public static let defaultPodSelector = ["app.kubernetes.io/name": "prometheus"]
     public static let defaultScrapeInterval = (try? PrometheusDuration(parsing: "30s")) ?? PrometheusDuration.zero
     public static let defaultScrapeTimeout = (try? PrometheusDuration(parsing: "10s")) ?? PrometheusDuration.zero
 
@@ -87,8 +91,9 @@ public struct PrometheusSettings: Sendable, Hashable, Decodable {
         scrapeInterval: PrometheusDuration = defaultScrapeInterval, scrapeTimeout: PrometheusDuration = defaultScrapeTimeout,
         evaluationInterval: PrometheusDuration = defaultScrapeInterval, externalLabels: [String: String] = [:],
         discovery: Discovery = .kubernetes, shards: Int = 1, remoteWrite: [Endpoint] = [], alertmanagers: [Endpoint] = [],
-        output: Output? = nil, reload: Reload? = nil
+        output: Output? = nil, reload: Reload? = nil, podSelector: [String: String] = defaultPodSelector
     ) {
+        self.podSelector = podSelector
         self.scrapeInterval = scrapeInterval
         self.scrapeTimeout = scrapeTimeout
         self.evaluationInterval = evaluationInterval
@@ -102,7 +107,7 @@ public struct PrometheusSettings: Sendable, Hashable, Decodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case scrapeInterval, scrapeTimeout, evaluationInterval, externalLabels, discovery, shards, remoteWrite, alertmanagers, output, reload
+        case scrapeInterval, scrapeTimeout, evaluationInterval, externalLabels, discovery, shards, remoteWrite, alertmanagers, output, reload, podSelector
     }
 
     private enum OutputKeys: String, CodingKey { case configMap, secret, directory }
@@ -118,6 +123,7 @@ public struct PrometheusSettings: Sendable, Hashable, Decodable {
         remoteWrite = try container.decodeIfPresent([Endpoint].self, forKey: .remoteWrite) ?? []
         alertmanagers = try container.decodeIfPresent([Endpoint].self, forKey: .alertmanagers) ?? []
         reload = try container.decodeIfPresent(Reload.self, forKey: .reload)
+        podSelector = try container.decodeIfPresent([String: String].self, forKey: .podSelector) ?? Self.defaultPodSelector
         if container.contains(.output) {
             let output = try container.nestedContainer(keyedBy: OutputKeys.self, forKey: .output)
             if let name = try output.decodeIfPresent(String.self, forKey: .configMap) {

@@ -45,6 +45,7 @@ public enum NetWatchSchemas {
                 .init("reload", .object(properties: [
                     .init("url", .string(description: "Prometheus's /-/reload URL.", pattern: "^https?://")),
                 ], required: ["url"], description: "How to make Prometheus load new configuration; omit when it reloads itself.")),
+                .init("podSelector", .map(values: .string(), description: "Labels of this Prometheus's pods in the stack's namespace (default app.kubernetes.io/name: prometheus); FlowPolicies let them scrape.")),
             ], description: "The Prometheus this stack configures.")),
             .init("monitorSelector", .labelSelector("NetworkMonitors to use: {} selects all, absent selects none.")),
             .init("monitorNamespaceSelector", NamespaceSelector.schema("Namespaces NetworkMonitors are taken from; absent: the stack's own namespace.")),
@@ -166,5 +167,39 @@ public enum NetWatchSchemas {
                                            enumValues: SidecarInjectorSpec.FailurePolicy.allCases.map(\.rawValue))),
         ],
         description: "Which pods get which sidecar: the built-in per-pod network exporter and custom containers."
+    )
+
+    public static let flowPolicySpec: Schema = .object(
+        properties: [
+            .init("podSelector", .labelSelector("Workloads in this namespace (by their pod template's labels) that get policies; {} or absent: all of them.")),
+            .init("sources", .array(items: .object(properties: [
+                .init("ipfix", .object(properties: [
+                    .init("port", .integer(description: "UDP port netwatch receives NetFlow v9 and IPFIX on (default 4739).", minimum: 1, maximum: 65535)),
+                ], description: "NetFlow v9 and IPFIX exporters (softflowd, pmacct, nProbe, routers, cloud exporters).")),
+                .init("hubble", .object(properties: [
+                    .init("path", .string(description: "A file of hubble observe -o json records (the Hubble exporter's), mounted into netwatch.")),
+                ], required: ["path"], description: "Cilium's Hubble flows.")),
+                .init("istio", .object(properties: [
+                    .init("prometheusURL", .string(description: "The Prometheus that scrapes Istio's sidecars.", pattern: "^https?://")),
+                    .init("window", durationField("How far back to query (default: the learning window).")),
+                ], required: ["prometheusURL"], description: "Istio's service graph from istio_requests_total and istio_tcp_connections_opened_total.")),
+            ], description: "One flow source: set exactly one field."), description: "Where observed connections come from.")),
+            .init("learning", .object(properties: [
+                .init("window", durationField("Observation before a proposal can be Stable (default 24h).")),
+                .init("stabilization", durationField("How long a workload's proposal must stay unchanged after the window to be Stable (default 10m).")),
+            ], description: "Learning -> Stabilizing -> Stable, per workload.")),
+            .init("mode", .string(description: "observe: proposals in status and render output; audit: proposals freeze when Stable and connections they would deny are reported; enforce: frozen proposals are applied.",
+                                  enumValues: FlowPolicySpec.Mode.allCases.map(\.rawValue))),
+            .init("dns", .object(properties: [
+                .init("allow", .boolean(description: "Allow DNS to kube-dns/CoreDNS and the resolvers, observed or not (default true).")),
+                .init("resolvers", .array(items: .string(), description: "Extra resolver addresses, e.g. NodeLocal DNS 169.254.20.10.")),
+            ], description: "DNS egress.")),
+            .init("defaultDeny", .object(properties: [
+                .init("ingress", .boolean(description: "Deny ingress not allowed by a policy (default true).")),
+                .init("egress", .boolean(description: "Deny egress not allowed by a policy (default false).")),
+            ], description: "A separate default-deny policy for the selected workloads, written only when all of them are Stable.")),
+            .init("widenOnNewConnections", .boolean(description: "In audit and enforce mode, widen a Stable workload's policy with a new connection instead of only reporting it (default false).")),
+        ],
+        description: "NetworkPolicies learned from observed traffic: proposed, audited, then enforced."
     )
 }

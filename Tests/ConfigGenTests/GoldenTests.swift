@@ -14,6 +14,7 @@ struct GoldenTests {
     static let sets = [
         "samples": "manifests/samples",
         "prometheus-operator": "manifests/examples/prometheus-operator",
+        "flowpolicy": "manifests/examples/flowpolicy",
     ]
     static let diagnosticsFile = "diagnostics.txt"
 

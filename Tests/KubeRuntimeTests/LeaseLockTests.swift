@@ -22,7 +22,9 @@ struct LeaseLockTests {
         let a = candidate("replica-a", client)
         let b = candidate("replica-b", client)
         let runA = Task { await a.run(releaseOnExit: false) }
-        try await Task.sleep(for: .milliseconds(300))
+        // a leads first (under load its first attempt may take longer than a fixed pause).
+        for _ in 0..<100 where !(await a.isLeader) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(await a.isLeader)
         let runB = Task { await b.run() }
         var sawOne = false
         for _ in 0..<15 {

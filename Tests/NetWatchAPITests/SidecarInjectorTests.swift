@@ -67,6 +67,6 @@ struct SidecarInjectorTests {
     func crdScope() {
         let crd = CustomResourceDefinitions.all().first { $0.fileName == "netwatch.dev_sidecarinjectors.yaml" }
         #expect(crd?.document["spec"]?["scope"] == "Cluster")
-        #expect(CustomResourceDefinitions.all().filter { $0.document["spec"]?["scope"] == "Namespaced" }.count == 4)
+        #expect(CustomResourceDefinitions.all().filter { $0.document["spec"]?["scope"] == "Namespaced" }.count == NetWatchKind.allCases.count - 1)
     }
 }
