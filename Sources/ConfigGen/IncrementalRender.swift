@@ -34,7 +34,7 @@ public struct IncrementalRender: Sendable {
         let injection = InjectionPatches(snapshot: snapshot, options: options).artifacts()
         // Policies are proposed from flow files only (the operator's snapshots carry none), so
         // pod changes never touch them.
-        let policies = FlowPolicies(snapshot: snapshot).artifacts()
+        let policies = options.flowPolicies ? FlowPolicies(snapshot: snapshot).artifacts() : (artifacts: [], diagnostics: [])
         result = RenderResult(
             artifacts: stacks.flatMap(\.artifacts) + injection.artifacts + policies.artifacts,
             diagnostics: diagnostics + stacks.flatMap(\.packagingDiagnostics) + injection.diagnostics + policies.diagnostics)

@@ -64,10 +64,14 @@ public struct RenderOptions: Sendable, Hashable {
     public var capabilities: SidecarInjection.Capabilities
     /// netwatch's own namespace, never injected.
     public var operatorNamespace: String
+    /// Whether `render` writes NetworkPolicies from flow files (the operator does not: it
+    /// plans FlowPolicies with its own flow sources and clock).
+    public var flowPolicies: Bool
 
     public init(compressionThreshold: Int = 512 * 1024, configMapBudget: Int = 512 * 1024, ruleConfigMapBudget: Int = 1_000_000,
                 injectionPatches: Bool = true, capabilities: SidecarInjection.Capabilities = .init(nativeSidecars: true),
-                operatorNamespace: String = "netwatch-system") {
+                operatorNamespace: String = "netwatch-system", flowPolicies: Bool = true) {
+        self.flowPolicies = flowPolicies
         self.compressionThreshold = compressionThreshold
         self.configMapBudget = configMapBudget
         self.ruleConfigMapBudget = ruleConfigMapBudget

@@ -28,13 +28,15 @@ final class EventRecorder: Sendable {
 
     /// Records each of `problems` not yet recorded for `object` (a NetworkMonitor or
     /// MonitoringStack as stored).
-    func record(_ problems: [Diagnostic], about object: Node) async {
+    func record(_ problems: [Diagnostic], about object: Node, reason: String? = nil) async {
         let metadata = object["metadata"]
         guard let name = metadata?["name"]?.string, let kind = object["kind"]?.string else { return }
         let namespace = metadata?["namespace"]?.string ?? "default"
         let uid = metadata?["uid"]?.string ?? "\(kind)/\(namespace)/\(name)"
         let current = problems.map { "\($0.severity.rawValue)|\($0.field ?? "")|\($0.message)" }
-        let already = recorded.withLock { $0[uid] ?? [] }
+        // Kept per object and reason, so problems and reports about one object do not evict each other.
+        let bucket = reason.map { "\(uid)|\($0)" } ?? uid
+        let already = recorded.withLock { $0[bucket] ?? [] }
         var kept = already.intersection(current)
         let now = ISO8601DateFormatter().string(from: Date())
         for (problem, key) in zip(problems, current) where !kept.contains(key) {
@@ -51,7 +53,7 @@ final class EventRecorder: Sendable {
                 "apiVersion": "v1", "kind": "Event",
                 "metadata": ["name": .string("\(name).\(hash.hex)"), "namespace": .string(namespace)],
                 "involvedObject": .mapping(involved),
-                "reason": .string(problem.severity == .error ? "InvalidConfiguration" : "ConfigurationWarning"),
+                "reason": .string(reason ?? (problem.severity == .error ? "InvalidConfiguration" : "ConfigurationWarning")),
                 "message": .string(message),
                 "type": "Warning",
                 "source": ["component": "netwatch"],
@@ -65,13 +67,16 @@ final class EventRecorder: Sendable {
                 logger.warning("cannot record an Event; retrying on the next reconcile", metadata: ["event.object": "\(kind) \(namespace)/\(name)", "error": "\(error)"])
             }
         }
-        recorded.withLock { $0[uid] = kept.isEmpty ? nil : kept }
+        recorded.withLock { $0[bucket] = kept.isEmpty ? nil : kept }
     }
 
     /// Drops what was recorded for objects that no longer exist.
     func forget(except uids: Set<String>) {
         recorded.withLock { recorded in
-            for uid in recorded.keys where !uids.contains(uid) && !uid.contains("/") { recorded[uid] = nil }
+            for bucket in recorded.keys where !bucket.contains("/") {
+                let uid = bucket.split(separator: "|").first.map(String.init) ?? bucket
+                if !uids.contains(uid) { recorded[bucket] = nil }
+            }
         }
     }
 }

@@ -24,11 +24,15 @@ extension NetwatchOperator {
         case status
         /// Keep the webhook's certificates, Secret, configuration and injector status.
         case webhook
+        /// Read the flow sources and plan, report and (in enforce mode) apply every FlowPolicy;
+        /// requeued every `flowInterval` while FlowPolicies exist.
+        case flows
     }
 
-    /// In a cluster the webhook injects sidecars, so no injection patches are rendered; all
-    /// else is byte for byte what `netwatch render` writes.
-    public static let renderOptions = RenderOptions(injectionPatches: false)
+    /// In a cluster the webhook injects sidecars, so no injection patches are rendered, and
+    /// FlowPolicies are planned with the operator's own flow sources and clock; all else is
+    /// byte for byte what `netwatch render` writes.
+    public static let renderOptions = RenderOptions(injectionPatches: false, flowPolicies: false)
 
     /// Status after pod churn is written at most this often (a target count per pod event
     /// would be a status write per pod event).
@@ -90,6 +94,7 @@ extension NetwatchOperator {
             let leading = if let lease { await lease.isLeader } else { true }
             return try await reconcileWebhook(settings, leading: leading)
         }
+        if work == .flows { return try await reconcileFlows() }  // every replica runs the sources
         if let lease, !(await lease.isLeader) {
             live.withLock { $0 = nil }  // a standby keeps its caches warm and writes nothing
             return .requeue(after: .seconds(2))
@@ -110,7 +115,7 @@ extension NetwatchOperator {
             guard let result = live.withLock({ $0?.result }) else { return try await renderEverything() }
             try await reportStatus(await monitoringStacks(), result: result)
             return .awaitChange
-        case .webhook:
+        case .webhook, .flows:
             return .awaitChange  // handled above, for standbys too
         }
     }

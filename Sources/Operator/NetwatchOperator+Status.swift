@@ -12,7 +12,7 @@ extension NetwatchOperator {
     static let networkMonitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
     static let networkAlerts = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkalerts", kind: "NetworkAlerts", namespaced: true)
     /// The kinds whose problems become Events (and, for netwatch's own, conditions).
-    static let reportedKinds: Set<String> = ["NetworkMonitor", "MonitoringStack", "NetworkAlerts", "NetworkDashboard"]
+    static let reportedKinds: Set<String> = ["NetworkMonitor", "MonitoringStack", "NetworkAlerts", "NetworkDashboard", "FlowPolicy"]
     static let networkDashboards = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkdashboards", kind: "NetworkDashboard", namespaced: true)
 
     /// Writes each stack's status through the status subresource when it changed.

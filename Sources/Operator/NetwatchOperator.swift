@@ -35,9 +35,16 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         public var healthAddress: (host: String, port: Int)?
         /// Serve the sidecar-injection webhook and keep its certificates and configuration; nil: no webhook.
         public var webhook: WebhookSettings?
+        /// The address FlowPolicies' IPFIX/NetFlow collectors listen on (their ports come from the FlowPolicies).
+        public var flowListenHost: String
+        /// How often FlowPolicies are planned again (their sources are read as often).
+        public var flowInterval: Duration
 
         public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300,
-                    healthAddress: (host: String, port: Int)? = nil, webhook: WebhookSettings? = nil) {
+                    healthAddress: (host: String, port: Int)? = nil, webhook: WebhookSettings? = nil,
+                    flowListenHost: String = "0.0.0.0", flowInterval: Duration = .seconds(10)) {
+            self.flowListenHost = flowListenHost
+            self.flowInterval = flowInterval
             self.webhook = webhook
             self.healthAddress = healthAddress
             self.outputDirectory = outputDirectory
@@ -59,6 +66,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkalerts", kind: "NetworkAlerts", namespaced: true),
         APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkdashboards", kind: "NetworkDashboard", namespaced: true),
         sidecarInjectors,
+        flowPolicies,
     ]
 
     /// prometheus-operator's kinds, watched only when their CRDs are served (checked at start).
@@ -97,6 +105,13 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     let events: EventRecorder
     /// The operator's own metrics.
     public let metrics = OperatorMetrics()
+    /// The flow sources FlowPolicies name, and when this process started observing for each
+    /// FlowPolicy ("namespace/name", epoch milliseconds).
+    let flowSources: FlowSources
+    let flowStarts = Mutex<[String: Int64]>([:])
+    /// Learned NetworkPolicies last applied ("namespace/name" → object), so unchanged ones are not sent.
+    let appliedFlowPolicies = Mutex<[String: Node]>([:])
+    let lastFlowStatistics = Mutex(FlowSources.Statistics())
     /// Stacks whose Prometheus configuration changed and has not been reloaded successfully yet,
     /// and the last reload outcome per stack.
     let reloads = Mutex<(pending: Set<String>, outcomes: [String: ReloadClient.Outcome])>(([], [:]))
@@ -106,6 +121,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         // List bodies and render buffers are large and short-lived: keep them out of the heap.
         callocator_fix_mmap_threshold(256 * 1024)
         reloader = ReloadClient(transport: transport)
+        flowSources = FlowSources(listenHost: options.flowListenHost, transport: transport, logger: logger)
         self.client = client
         self.options = options
         self.logger = logger
@@ -151,6 +167,10 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
                                     if self.options.webhook != nil, batch.contains(where: Self.isSignificant) { await self.controller.enqueue(.webhook) }
                                     continue
                                 }
+                                if resource == Self.flowPolicies {
+                                    if batch.contains(where: Self.isSignificant) { await self.controller.enqueue(.flows) }
+                                    continue
+                                }
                                 guard let change = batch.first(where: Self.isSignificant) else { continue }
                                 self.logger.debug("change enqueues a full render", metadata: ["reconcile.trigger": "\(Self.describe(change))"])
                                 await self.controller.enqueue(.render)
@@ -174,6 +194,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
             if let lease {
                 group.addTask { await lease.run() }
             }
+            group.addTask { await self.controller.enqueue(.flows) }
             if let settings = options.webhook {
                 group.addTask { await self.controller.enqueue(.webhook) }
                 group.addTask { await self.serveWebhook(settings) }

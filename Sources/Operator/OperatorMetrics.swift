@@ -1,3 +1,4 @@
+import ConfigGen
 public import Prometheus
 
 /// The operator's own metrics (swift-prometheus), exposed on `/metrics`.
@@ -13,6 +14,8 @@ public final class OperatorMetrics: Sendable {
     let incrementalRenders: Counter
     let queueDepth: Gauge
     let leading: Gauge
+    let flowRecords: Counter
+    let flowPackets: Counter
 
     static func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "netwatch", metricName: metric, unitName: unit, helpText: help)
@@ -33,6 +36,19 @@ public final class OperatorMetrics: Sendable {
         incrementalRenders = registry.makeCounter(descriptor: renders, labels: [("mode", "incremental")])
         queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", "Keys waiting in the reconcile queue."))
         leading = registry.makeGauge(descriptor: Self.name("leader", "1 while this replica holds the lease (always 1 without leader election)."))
+        flowRecords = registry.makeCounter(descriptor: Self.name("flow_records", unit: "total", "NetFlow v9 and IPFIX flow records decoded by the FlowPolicy collectors."))
+        flowPackets = registry.makeCounter(descriptor: Self.name("flow_export_packets", unit: "total", "NetFlow v9 and IPFIX datagrams received by the FlowPolicy collectors."))
+    }
+
+    /// Flow input that could not be used, by source: malformed export datagrams, unreadable
+    /// Hubble lines, failed Istio queries. Each is skipped; the rest is still used.
+    func flowBadRecords(source: String) -> Counter {
+        registry.makeCounter(descriptor: Self.name("flow_bad_records", unit: "total", "Flow input skipped because it could not be read, by source."), labels: [("source", source)])
+    }
+
+    /// A per-FlowPolicy gauge.
+    func flowPolicyGauge(_ metric: String, _ help: String, _ plan: FlowPolicyPlan) -> Gauge {
+        registry.makeGauge(descriptor: Self.name(metric, help), labels: [("namespace", plan.namespace), ("flowpolicy", plan.name)])
     }
 
     /// Per-kind gauges, set at scrape time from the reflectors.

@@ -4,6 +4,7 @@ import CurlTransport
 import Foundation
 import KubeClient
 import Logging
+import NetWatchAPI
 import Operator
 
 struct OperatorCommand: AsyncParsableCommand {
@@ -61,6 +62,12 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("kubernetes-version"), help: "The cluster's version for injection; from 1.29 sidecars are native.")
     var kubernetesVersion: String = "1.29"
 
+    @Option(name: .customLong("flow-listen-host"), help: "The address FlowPolicies' IPFIX/NetFlow collectors listen on (their ports come from the FlowPolicies).")
+    var flowListenHost: String = "0.0.0.0"
+
+    @Option(name: .customLong("flow-interval"), help: "How often FlowPolicies' sources are read and their policies planned (Prometheus duration).")
+    var flowInterval: String = "10s"
+
     func run() async throws {
         try bootstrapLogging(logFormat)
         var logger = Logger(label: "netwatch")
@@ -86,8 +93,16 @@ struct OperatorCommand: AsyncParsableCommand {
                             secretName: webhookSecret, configurationName: webhookConfiguration, certificateDirectory: webhookCertificateDirectory,
                             capabilities: capabilities)
         }
+        let interval: Duration
+        do {
+            interval = .milliseconds(try PrometheusDuration(parsing: flowInterval).milliseconds)
+        } catch {
+            printError("error: --flow-interval \(error)")
+            throw ExitCodes.unusableInput
+        }
         let netwatch = NetwatchOperator(
-            client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health, webhook: webhook), logger: logger,
+            client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health, webhook: webhook,
+                                           flowListenHost: flowListenHost, flowInterval: max(interval, .milliseconds(100))), logger: logger,
             transport: try CurlTransport(logger: logger))
         try await runUntilSignalled(netwatch, logger: logger)
     }
