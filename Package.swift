@@ -153,6 +153,6 @@ let package = Package(
             dependencies: ["Operator", "KubeRuntime", "KubeClient", "CurlTransport", "KubeTesting", "KubeModel", "DataTree", "YAML", "RenderIO", "ConfigGen", .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI", "KubeTesting", "DataTree", "Flows"], swiftSettings: strictSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["RenderIO", "ConfigGen", "KubeModel", "NetWatchAPI", "KubeTesting", "DataTree", "Flows", "YAML"], swiftSettings: strictSettings),
     ]
 )

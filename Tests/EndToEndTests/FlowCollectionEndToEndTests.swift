@@ -1,7 +1,9 @@
+import DataTree
 import Flows
 import Foundation
 import KubeTesting
 import Testing
+import YAML
 
 /// Flow collection against real exporters: traffic made in a network namespace the test
 /// creates is captured by tcpdump, the capture is replayed through softflowd (Debian) as NetFlow
@@ -142,5 +144,69 @@ struct FlowCollectionEndToEndTests {
                     "\(key): netwatch flows=\(connection.flows) packets=\(connection.packets) bytes=\(connection.bytes); nfdump \(String(describing: expected))")
         }
         #expect(nfdumpTotals.count == 3, "\(nfdumpTotals.keys.sorted())")
+
+        // 5. The policies for a topology whose pods hold the capture's loopback addresses.
+        try FileManager.default.createDirectory(atPath: work + "/render", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: work + "/v10.jsonl", toPath: work + "/render/flows.jsonl")
+        try Self.topology.write(toFile: work + "/render/topology.yaml", atomically: true, encoding: .utf8)
+        try await offPool { try DashboardEndToEndTests.run([CommandLineTests.binary, "render", "--input", work + "/render", "--output", work + "/out"]) }
+        let directory = work + "/out/networkpolicies/e2e"
+        let policyFiles = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(policyFiles == ["resolver-deployment-flows.yaml", "shopper-deployment-flows.yaml", "web-deployment-flows.yaml"])
+        try await offPool {
+            try DashboardEndToEndTests.run([CommandLineTests.root.appendingPathComponent(".venv/bin/kubernetes-validate").path, "--strict", "--quiet", "-k", "1.33.0"] + policyFiles.map { directory + "/" + $0 })
+        }
+        var policies: [Node] = []
+        for file in policyFiles { policies += try YAMLParser().parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/" + file))), file: file).map(\.node) }
+        let evaluator = PolicyEvaluator(policies: policies)
+        func pod(_ app: String, _ address: String, _ ports: [String: Int] = [:]) -> PolicyEvaluator.Endpoint {
+            .init(namespace: "e2e", labels: ["app": app], address: IPAddress(address)!, namedPorts: ports)
+        }
+        let shopper = pod("shopper", "127.0.0.1"), shopper6 = pod("shopper", "::1"), web = pod("web", "127.0.0.2", ["http": 18080]), resolver = pod("resolver", "127.0.0.3")
+        #expect(evaluator.allows(from: shopper, to: web, port: 18080, transport: .tcp))
+        #expect(evaluator.allows(from: shopper, to: resolver, port: 15353, transport: .udp))
+        #expect(evaluator.allows(from: shopper6, to: shopper6, port: 18081, transport: .tcp))
+        #expect(!evaluator.allows(from: web, to: shopper, port: 18080, transport: .tcp), "the reverse direction was never opened")
+        #expect(!evaluator.allows(from: shopper, to: web, port: 18081, transport: .tcp))
+        #expect(!evaluator.allows(from: shopper, to: resolver, port: 15353, transport: .tcp), "UDP was seen, not TCP")
+        #expect(!evaluator.allows(from: resolver, to: web, port: 18080, transport: .tcp))
+        let webPolicy = try String(contentsOfFile: directory + "/web-deployment-flows.yaml", encoding: .utf8)
+        #expect(webPolicy.contains("port: 18080") && webPolicy.contains("app: shopper"), "\(webPolicy)")
     }
+
+    /// Three workloads whose pods hold the capture's addresses: a dual-stack client and two servers.
+    static let topology = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: shopper, namespace: e2e}
+        spec: {selector: {matchLabels: {app: shopper}}, template: {metadata: {labels: {app: shopper}}, spec: {containers: [{name: c, image: c}]}}}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: e2e}
+        spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web, ports: [{name: http, containerPort: 18080}]}]}}}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: resolver, namespace: e2e}
+        spec: {selector: {matchLabels: {app: resolver}}, template: {metadata: {labels: {app: resolver}}, spec: {containers: [{name: r, image: r}]}}}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: shopper-1, namespace: e2e, labels: {app: shopper}}
+        spec: {containers: [{name: c, image: c}]}
+        status: {phase: Running, podIP: 127.0.0.1, podIPs: [{ip: 127.0.0.1}, {ip: "::1"}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web-1, namespace: e2e, labels: {app: web}}
+        spec: {containers: [{name: web, image: web, ports: [{name: http, containerPort: 18080}]}]}
+        status: {phase: Running, podIP: 127.0.0.2}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: resolver-1, namespace: e2e, labels: {app: resolver}}
+        spec: {containers: [{name: r, image: r}]}
+        status: {phase: Running, podIP: 127.0.0.3}
+        """
 }
