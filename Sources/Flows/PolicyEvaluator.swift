@@ -29,10 +29,13 @@ public struct PolicyEvaluator: Sendable {
         }
     }
 
-    public var policies: [Node]
+    public let policies: [Node]
+    /// The policies of each namespace: a connection is judged by its ends' namespaces only.
+    let byNamespace: [String: [Node]]
 
     public init(policies: [Node]) {
         self.policies = policies
+        byNamespace = Dictionary(grouping: policies) { $0["metadata"]?["namespace"]?.string ?? "default" }
     }
 
     public func allows(from client: Endpoint, to server: Endpoint, port: Int, transport: ObservedConnection.Transport) -> Bool {
@@ -42,9 +45,8 @@ public struct PolicyEvaluator: Sendable {
 
     func admits(_ subject: Endpoint, direction: String, peer: Endpoint, port: Int, transport: ObservedConnection.Transport, portOwner: Endpoint) -> Bool {
         guard let namespace = subject.namespace else { return true }  // not a pod: no policy applies
-        let selecting = policies.filter { policy in
-            policy["metadata"]?["namespace"]?.string ?? "default" == namespace
-                && Self.matches(policy["spec"]?["podSelector"], subject.labels)
+        let selecting = (byNamespace[namespace] ?? []).filter { policy in
+            Self.matches(policy["spec"]?["podSelector"], subject.labels)
                 && Self.types(of: policy).contains(direction)
         }
         if selecting.isEmpty { return true }

@@ -2,6 +2,8 @@ import DataTree
 import Flows
 import Foundation
 import KubeModel
+import ConfigGen
+import NetWatchAPI
 
 /// Issue 8's decode benchmark: IPFIX messages as softflowd sends them (its 16-field IPv4
 /// template: addresses, uptime-relative times, octets, packets, interfaces, direction, end
@@ -118,3 +120,71 @@ for _ in 0..<3 {
 let policySorted = policyTimings.sorted()
 print("records -> policies: \(totalRecords) records, \(workloads) workloads in 100 namespaces -> \(policyCount) NetworkPolicies")
 print(String(format: "  wall s: min %.3f median %.3f max %.3f (3 runs); peak resident %.0f MB (VmHWM, whole process); target <= 2 s and <= 1 GB", policySorted[0], policySorted[1], policySorted[2], residentPeakMB()))
+
+// 3. Hubble: `hubble observe -o json` lines (envelope, endpoints with labels and workloads,
+//    TCP with flags) between the same workloads, decoded and merged. Reported as lines/s.
+let hubbleLines = 200_000
+var hubbleBytes: [UInt8] = []
+hubbleBytes.reserveCapacity(hubbleLines * 700)
+for index in 0..<hubbleLines {
+    let client = index % workloads, server = (index * 7 + 13) % workloads
+    func endpoint(_ workload: Int) -> String {
+        #"{"ID":\#(workload),"identity":\#(workload + 10000),"namespace":"team-\#(workload % 100)","labels":["k8s:app=svc-\#(workload)","k8s:io.kubernetes.pod.namespace=team-\#(workload % 100)","k8s:io.cilium.k8s.policy.serviceaccount=default"],"pod_name":"svc-\#(workload)-abc-\#(workload)","workloads":[{"name":"svc-\#(workload)","kind":"Deployment"}]}"#
+    }
+    let line = #"{"flow":{"time":"2026-11-22T10:00:\#(String(format: "%02d", index % 60)).123456789Z","verdict":"FORWARDED","IP":{"source":"\#(IPAddress.v4(0x0A2A_0000 + UInt32(client)))","destination":"\#(IPAddress.v4(0x0A2A_0000 + UInt32(server)))","ipVersion":"IPv4"},"l4":{"TCP":{"source_port":\#(32768 + index % 28000),"destination_port":\#(8080 + index % 4),"flags":{"SYN":true}}},"source":\#(endpoint(client)),"destination":\#(endpoint(server)),"Type":"L3_L4","node_name":"kind-worker","event_type":{"type":4},"traffic_direction":"EGRESS","trace_observation_point":"TO_ENDPOINT","is_reply":false,"Summary":"TCP Flags: SYN"},"node_name":"kind-worker","time":"2026-11-22T10:00:00.123456789Z"}"#
+    hubbleBytes += Array(line.utf8)
+    hubbleBytes.append(UInt8(ascii: "\n"))
+}
+var hubbleTimings: [Double] = []
+var hubbleSummary = ""
+for _ in 0..<3 {
+    let started = ContinuousClock.now
+    let decoded = HubbleFlows.decode(hubbleBytes)
+    let elapsed = ContinuousClock.now - started
+    hubbleTimings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    hubbleSummary = "\(hubbleLines) lines (\(hubbleBytes.count / 1_048_576) MiB) -> \(decoded.connections.count) connections, \(decoded.problems.count) problems"
+}
+let hubbleSorted = hubbleTimings.sorted()
+print("Hubble decode + merge: \(hubbleSummary)")
+print(String(format: "  wall s: min %.3f median %.3f max %.3f (3 runs); median %.0f lines/s", hubbleSorted[0], hubbleSorted[1], hubbleSorted[2], Double(hubbleLines) / hubbleSorted[1]))
+
+// 4. FlowPolicy plans: one audit-mode FlowPolicy per namespace (100) over the 10,000 workloads
+//    and the connections of part 1, first seen over a 2-hour observation so that some arrive
+//    after the workloads froze: subjects, phases, frozen policies, companions, default-denies
+//    and the evaluation of every late edge against the policies in force.
+var decoder = FlowExportDecoder()
+var aggregator = ConnectionAggregator()
+var scratch: [FlowRecord] = []
+for packet in messages {
+    scratch.removeAll(keepingCapacity: true)
+    decoder.decode(packet, exporter: "10.0.0.1:4739", into: &scratch)
+    for record in scratch { aggregator.add(record, source: "ipfix") }
+}
+let start = Timestamp.parse("2026-11-22T08:00:00Z")!
+let spread = aggregator.connections.enumerated().map { index, connection in
+    var connection = connection
+    connection.firstSeen = start + Int64(index % 7_200) * 1_000
+    connection.lastSeen = start + 7_200_000
+    return connection
+}
+var planSnapshot = Snapshot()
+planSnapshot.pods = pods
+planSnapshot.workloads = workloadObjects
+planSnapshot.observedConnections = spread
+let learning = FlowPolicySpec.Learning(window: try PrometheusDuration(parsing: "1h"), stabilization: try PrometheusDuration(parsing: "10m"))
+planSnapshot.flowPolicies = (0..<100).map { index in
+    FlowPolicy(metadata: ObjectMeta(name: "learned", namespace: "team-\(index)"), spec: FlowPolicySpec(learning: learning, mode: .audit))
+}
+var planTimings: [Double] = []
+var planSummary = ""
+for _ in 0..<3 {
+    let started = ContinuousClock.now
+    let (plans, _) = FlowPolicyPlanner(snapshot: planSnapshot).plans()
+    let elapsed = ContinuousClock.now - started
+    planTimings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    planSummary = "\(plans.count) FlowPolicies, \(plans.reduce(0) { $0 + $1.workloads.count }) workloads, \(plans.reduce(0) { $0 + $1.policies.count }) policies, "
+        + "\(plans.filter { $0.defaultDeny != nil }.count) default-denies, \(plans.reduce(0) { $0 + $1.deniedWouldBe.count }) would-be-denied edges"
+}
+let planSorted = planTimings.sorted()
+print("FlowPolicy plans: \(planSummary)")
+print(String(format: "  wall s: min %.3f median %.3f max %.3f (3 runs); peak resident %.0f MB (VmHWM, whole process)", planSorted[0], planSorted[1], planSorted[2], residentPeakMB()))

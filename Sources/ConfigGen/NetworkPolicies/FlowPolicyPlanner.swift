@@ -90,7 +90,13 @@ public struct FlowPolicyPlanner: Sendable {
             let reference = resolver.workload(of: pod)
             if facts[reference] == nil { facts[reference] = Facts(labels: pod.metadata.labels, namedPorts: ports(pod.spec.containers)) }
         }
-        for (reference, selector) in selectors where facts[reference] == nil { facts[reference] = Facts(labels: selector, namedPorts: [:]) }
+        // Owned workloads (a Deployment's ReplicaSets, a CronJob's Jobs) are never subjects: their root is.
+        let owned = Set(snapshot.workloads.filter { !$0.metadata.ownerReferences.isEmpty }.map {
+            WorkloadReference(namespace: $0.metadata.namespace ?? "default", kind: $0.kind, name: $0.metadata.name)
+        })
+        for (reference, selector) in selectors where facts[reference] == nil && !owned.contains(reference) {
+            facts[reference] = Facts(labels: selector, namedPorts: [:])
+        }
 
         var byWorkload: [WorkloadReference: [ResolvedEdge]] = [:]
         for edge in edges {
