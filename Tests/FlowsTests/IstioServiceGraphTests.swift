@@ -1,6 +1,8 @@
 import DataTree
 import Flows
+import Foundation
 import KubeModel
+import KubeTesting
 import Testing
 
 @Suite("Istio service graph")
@@ -37,5 +39,33 @@ struct IstioServiceGraphTests {
         let matrix: Node = ["status": "success", "data": ["resultType": "matrix", "result": []]]
         #expect(throws: IstioServiceGraph.Problem.self) { try IstioServiceGraph.decode(matrix, end: 0, windowMilliseconds: 0).get() }
         #expect(IstioServiceGraph.query(window: "24h").contains(#"istio_requests_total{reporter="source"}[24h]"#))
+    }
+}
+
+@Suite("Istio service graph: fuzz")
+struct IstioServiceGraphFuzzTests {
+    @Test("fuzz: truncated, mutated and mistyped Prometheus answers never trap and never invent connections")
+    func fuzz() {
+        let valid = Array(#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"source_workload":"web","source_workload_namespace":"shop","destination_service_name":"cart","destination_service_namespace":"shop"},"value":[1763800000.0,"12"]},{"metric":{"source_workload":"cart","source_workload_namespace":"shop","destination_workload":"db","destination_workload_namespace":"shop","destination_port":"5432"},"value":[1763800000.0,"3"]}]}}"#.utf8)
+        var generator = SplitMix64(seed: 11)
+        var decodedAny = 0
+        for round in 0..<5_000 {
+            var bytes = valid
+            switch round % 3 {
+            case 0: bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count))))
+            case 1: for _ in 0..<(1 + generator.next() % 6) { bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+            default:  // a value of the wrong type where a string or array belongs
+                let text = String(decoding: bytes, as: UTF8.self)
+                bytes = Array(text.replacingOccurrences(of: ["\"12\"", "[1763800000.0,\"3\"]", "\"vector\"", "{\"source_workload\":\"web\""][Int(generator.next() % 4)],
+                                                        with: ["12", "null", "[]", "{\"x\":1", "\"1e999\""][Int(generator.next() % 5)]).utf8)
+            }
+            guard let node = try? JSONReader().read(bytes) else { continue }
+            if case .success(let decoded) = IstioServiceGraph.decode(node, end: 0, windowMilliseconds: 0) {
+                decodedAny += 1
+                #expect(decoded.connections.count <= 2)
+                #expect(decoded.connections.allSatisfy { $0.flows >= 1 && $0.source == "istio" })
+            }
+        }
+        #expect(decodedAny > 0)
     }
 }
