@@ -137,13 +137,13 @@ struct OperatorHarness {
     }
 
     static func start(objects: [Node], outputDirectory: String?, healthPort: Int? = nil, webhook: NetwatchOperator.WebhookSettings? = nil,
-                      flowInterval: Duration = .seconds(10)) async throws -> OperatorHarness {
+                      flowInterval: Duration = .seconds(10), leaseNamespace: String? = nil) async throws -> OperatorHarness {
         let server = try await TestAPIServer.start()
         #expect(server.state.load(ManifestLoader.crds() + objects).isEmpty)
         var logger = Logger(label: "operator")
         logger.logLevel = ProcessInfo.processInfo.environment["NETWATCH_TEST_LOG"] == nil ? .warning : .debug
         let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
-        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: outputDirectory, healthAddress: healthPort.map { ("127.0.0.1", $0) }, webhook: webhook,
+        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, healthAddress: healthPort.map { ("127.0.0.1", $0) }, webhook: webhook,
                                                                                         flowListenHost: "127.0.0.1", flowInterval: flowInterval), logger: logger, transport: try CurlTransport(logger: logger))
         return OperatorHarness(server: server, client: client, netwatch: netwatch, running: Task { await netwatch.run() })
     }
