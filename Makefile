@@ -23,14 +23,17 @@ test: setup
 	cd Tests/RuleTests && promtool test rules *_test.yml
 	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
 	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
+	$(PY) hack/check-deploy
 	.venv/bin/kubernetes-validate --strict --quiet -k 1.33.0 manifests/crds/*.yaml Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml Tests/FlowsTests/Golden/networkpolicies.yaml $$(find Tests/ConfigGenTests/Golden -path '*/kubernetes/*.yaml' -o -path '*/networkpolicies/*.yaml' | sort)
 
-# Fails when committed generated files (CRDs) are out of date.
+# Fails when committed generated files (CRDs, in manifests/ and in the chart) are out of date.
 check-generated: build
 	.build/debug/netwatch crds --output manifests/crds --check
+	.build/debug/netwatch crds --output charts/netwatch/crds --check
 
 crds: build
 	.build/debug/netwatch crds --output manifests/crds
+	.build/debug/netwatch crds --output charts/netwatch/crds
 
 # Render the sample cluster into ./out, check every Prometheus config and rule file with promtool,
 # and draw SVG previews of the dashboards into ./out-previews.

@@ -33,13 +33,14 @@ public struct SidecarInjectorSpec: Sendable, Hashable, Decodable {
     public var initContainers: [Node]
     public var volumes: [Node]
     public var nativeSidecar: NativeSidecar
-    public var failurePolicy: FailurePolicy
+    /// nil: the webhook's default (`netwatch operator --webhook-failure-policy`, Ignore unless set).
+    public var failurePolicy: FailurePolicy?
 
     public static let defaultImage = "quay.io/prometheus/node-exporter:v1.8.2"
 
     public init(namespaceSelector: LabelSelector? = nil, podSelector: LabelSelector? = nil, sidecar: BuiltInSidecar = .networkExporter,
                 image: String? = nil, containers: [Node] = [], initContainers: [Node] = [], volumes: [Node] = [],
-                nativeSidecar: NativeSidecar = .auto, failurePolicy: FailurePolicy = .ignore) {
+                nativeSidecar: NativeSidecar = .auto, failurePolicy: FailurePolicy? = nil) {
         self.namespaceSelector = namespaceSelector
         self.podSelector = podSelector
         self.sidecar = sidecar
@@ -65,7 +66,7 @@ public struct SidecarInjectorSpec: Sendable, Hashable, Decodable {
         initContainers = try container.decodeIfPresent([Node].self, forKey: .initContainers) ?? []
         volumes = try container.decodeIfPresent([Node].self, forKey: .volumes) ?? []
         nativeSidecar = try container.decodeIfPresent(NativeSidecar.self, forKey: .nativeSidecar) ?? .auto
-        failurePolicy = try container.decodeIfPresent(FailurePolicy.self, forKey: .failurePolicy) ?? .ignore
+        failurePolicy = try container.decodeIfPresent(FailurePolicy.self, forKey: .failurePolicy)
     }
 }
 

@@ -5,7 +5,7 @@ import KubeClient
 import KubeModel
 import KubeRuntime
 import Logging
-import NetWatchAPI
+public import NetWatchAPI
 import Synchronization
 
 extension NetwatchOperator {
@@ -24,10 +24,24 @@ extension NetwatchOperator {
         public var capabilities: SidecarInjection.Capabilities
         /// Called with the bound port once the server listens (port 0 picks one).
         public var onListening: @Sendable (Int) async -> Void
+        /// The failure policy of injectors that set none.
+        public var defaultFailurePolicy: SidecarInjectorSpec.FailurePolicy
+        /// Who writes the certificate Secret.
+        public var certificates: CertificateMode
+
+        public enum CertificateMode: String, Sendable, CaseIterable {
+            /// netwatch issues its CA and serving certificate and renews them.
+            case `operator`
+            /// Another tool (cert-manager) writes the Secret (ca.crt, tls.crt, tls.key); netwatch only reads it.
+            case secret
+        }
 
         public init(host: String = "0.0.0.0", port: Int = 9443, service: WebhookConfiguration.Service, secretName: String = "netwatch-webhook-tls",
                     configurationName: String = "netwatch-sidecar-injector", certificateDirectory: String,
-                    capabilities: SidecarInjection.Capabilities = .init(nativeSidecars: true), onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+                    capabilities: SidecarInjection.Capabilities = .init(nativeSidecars: true), onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+                    defaultFailurePolicy: SidecarInjectorSpec.FailurePolicy = .ignore, certificates: CertificateMode = .operator) {
+            self.defaultFailurePolicy = defaultFailurePolicy
+            self.certificates = certificates
             self.host = host
             self.port = port
             self.service = service
@@ -67,7 +81,11 @@ extension NetwatchOperator {
         var certificates = try await readWebhookSecret(settings)
         let now = Date()
         let decision = certificates?.decision(service: settings.service.name, namespace: namespace, now: now) ?? .reissue
-        if leading, decision != .keep {
+        if settings.certificates == .secret, certificates == nil {
+            logger.warning("waiting for the webhook certificate Secret another tool writes", metadata: ["webhook.secret": "\(namespace)/\(settings.secretName)"])
+            return .requeue(after: .seconds(10))
+        }
+        if leading, decision != .keep, settings.certificates == .operator {
             if decision == .renewServing, var renewed = certificates {
                 try renewed.renewServing(service: settings.service.name, namespace: namespace, now: now)
                 certificates = renewed
@@ -82,7 +100,7 @@ extension NetwatchOperator {
 
         if leading {
             let configuration = WebhookConfiguration.object(name: settings.configurationName, injectors: injectors, service: settings.service,
-                                                            caBundle: certificates.caCertificatePEM)
+                                                            caBundle: certificates.caCertificatePEM, defaultFailurePolicy: settings.defaultFailurePolicy)
             let _: Node = try await client.apply(Node.self, Self.mutatingWebhookConfigurations, name: settings.configurationName, object: configuration,
                                                  fieldManager: ClusterApplier.fieldManager, force: true)
             let stamp = ISO8601DateFormatter().string(from: now)

@@ -62,6 +62,12 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("kubernetes-version"), help: "The cluster's version for injection; from 1.29 sidecars are native.")
     var kubernetesVersion: String = "1.29"
 
+    @Option(name: .customLong("webhook-failure-policy"), help: "Failure policy of SidecarInjectors that set none: Ignore or Fail.")
+    var webhookFailurePolicy: String = "Ignore"
+
+    @Option(name: .customLong("webhook-certificates"), help: "operator: netwatch issues and renews the webhook's CA and certificate; secret: another tool (cert-manager) writes the Secret and netwatch only reads it.")
+    var webhookCertificates: String = "operator"
+
     @Option(name: .customLong("flow-listen-host"), help: "The address FlowPolicies' IPFIX/NetFlow collectors listen on (their ports come from the FlowPolicies).")
     var flowListenHost: String = "0.0.0.0"
 
@@ -89,9 +95,14 @@ struct OperatorCommand: AsyncParsableCommand {
                 printError("error: --webhook-service must be NAMESPACE/NAME and --kubernetes-version MAJOR.MINOR")
                 throw ExitCodes.unusableInput
             }
+            guard let failurePolicy = SidecarInjectorSpec.FailurePolicy(rawValue: webhookFailurePolicy),
+                  let certificates = NetwatchOperator.WebhookSettings.CertificateMode(rawValue: webhookCertificates) else {
+                printError("error: --webhook-failure-policy must be Ignore or Fail, --webhook-certificates operator or secret")
+                throw ExitCodes.unusableInput
+            }
             webhook = .init(host: listen.host, port: listen.port, service: .init(name: String(parts[1]), namespace: String(parts[0])),
                             secretName: webhookSecret, configurationName: webhookConfiguration, certificateDirectory: webhookCertificateDirectory,
-                            capabilities: capabilities)
+                            capabilities: capabilities, defaultFailurePolicy: failurePolicy, certificates: certificates)
         }
         let interval: Duration
         do {

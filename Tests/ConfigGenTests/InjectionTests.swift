@@ -163,6 +163,9 @@ struct WebhookConfigurationTests {
         let webhooks = try #require(object["webhooks"]?.sequence)
         #expect(webhooks.map { $0["name"]?.string } == ["audit.inject.netwatch.dev", "network-exporter.inject.netwatch.dev"])
         #expect(webhooks.map { $0["failurePolicy"]?.string } == ["Fail", "Ignore"])
+        let failClosed = WebhookConfiguration.object(name: "netwatch-sidecar-injector", injectors: injectors, service: .init(name: "netwatch-webhook", namespace: "netwatch-system"),
+                                                     caBundle: nil, defaultFailurePolicy: .fail)
+        #expect(failClosed["webhooks"]?.sequence?.map { $0["failurePolicy"]?.string } == ["Fail", "Fail"], "the default applies where an injector sets none")
         for webhook in webhooks {
             let terms = webhook["namespaceSelector"]?["matchExpressions"]?.sequence ?? []
             #expect(terms.first == ["key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-node-lease", "kube-public", "kube-system", "netwatch-system"]])

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("SidecarInjector validation")
 struct SidecarInjectorTests {
-    @Test("a valid injector decodes cluster-scoped with defaults: the built-in exporter, native where supported, failurePolicy Ignore")
+    @Test("a valid injector decodes cluster-scoped with defaults: the built-in exporter, native where supported, failurePolicy left to the webhook's default")
     func defaults() throws {
         let object = try raw("""
             apiVersion: netwatch.dev/v1alpha1
@@ -18,7 +18,7 @@ struct SidecarInjectorTests {
         #expect(problems.isEmpty)
         guard case .sidecarInjector(let injector)? = resource else { Issue.record("not decoded"); return }
         #expect(injector.metadata.namespace == nil)
-        #expect(injector.spec.sidecar == .networkExporter && injector.spec.nativeSidecar == .auto && injector.spec.failurePolicy == .ignore)
+        #expect(injector.spec.sidecar == .networkExporter && injector.spec.nativeSidecar == .auto && injector.spec.failurePolicy == nil)
         #expect(injector.spec.podSelector == nil)
     }
 

@@ -60,7 +60,7 @@ public enum SidecarInjection {
                       nativeSidecar: spec.nativeSidecar,
                       exporterImage: spec.sidecar == .networkExporter ? spec.image ?? SidecarInjectorSpec.defaultImage : nil,
                       containers: spec.containers, initContainers: spec.initContainers, volumes: spec.volumes,
-                      failurePolicy: spec.failurePolicy)
+                      failurePolicy: spec.failurePolicy ?? .ignore)
         }
     }
 

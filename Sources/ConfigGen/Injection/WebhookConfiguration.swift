@@ -30,7 +30,9 @@ public enum WebhookConfiguration {
 
     /// The configuration named `name`; `caBundle` is the PEM of the CA that signed the serving
     /// certificate (nil leaves it out, e.g. for cert-manager's CA injector to fill).
-    public static func object(name: String, injectors: [SidecarInjector], service: Service, caBundle: String?) -> Node {
+    /// `defaultFailurePolicy` applies to injectors that do not set `spec.failurePolicy`.
+    public static func object(name: String, injectors: [SidecarInjector], service: Service, caBundle: String?,
+                              defaultFailurePolicy: SidecarInjectorSpec.FailurePolicy = .ignore) -> Node {
         var webhooks: [Node] = []
         for injector in injectors.sorted(by: { $0.name < $1.name }) {
             var expressions: [Node] = [[
@@ -60,7 +62,7 @@ public enum WebhookConfiguration {
                 "name": .string("\(injector.name).inject.netwatch.dev"),
                 "admissionReviewVersions": ["v1"],
                 "sideEffects": "None",
-                "failurePolicy": .string(injector.spec.failurePolicy.rawValue),
+                "failurePolicy": .string((injector.spec.failurePolicy ?? defaultFailurePolicy).rawValue),
                 "timeoutSeconds": .int(timeoutSeconds),
                 "reinvocationPolicy": "IfNeeded",
                 "matchPolicy": "Equivalent",
