@@ -45,7 +45,7 @@ demo: build
 
 # Rewrite golden files after an intended change in generated output.
 golden: setup
-	UPDATE_GOLDEN=1 swift test --filter "ConfigGenTests|FlowsTests"
+	UPDATE_GOLDEN=1 swift test --filter "ConfigGenTests|FlowsTests|ResourceReferenceTests"
 
 bench: setup
 	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark && .build/release/FlowsBenchmark
