@@ -1,6 +1,6 @@
 # netwatch's container image. Two stages:
 #   builder  — the Swift toolchain builds a release binary with the Swift runtime and
-#              Foundation linked in statically (--static-swift-stdlib);
+#              Foundation linked in statically (--static-swift-stdlib), stripped;
 #   runtime  — Debian slim with only libcurl and libyaml (and what they depend on), the
 #              binary, and a non-root user.
 # `make test` checks these stages and that the binary runs with only those libraries
@@ -18,7 +18,7 @@ COPY Sources ./Sources
 COPY Tests ./Tests
 COPY Benchmarks/Package.swift ./Benchmarks/Package.swift
 RUN swift build -c release --static-swift-stdlib --product netwatch \
- && install -m 0755 "$(swift build -c release --show-bin-path)/netwatch" /netwatch \
+ && install -s -m 0755 "$(swift build -c release --show-bin-path)/netwatch" /netwatch \
  && /netwatch version
 
 FROM debian:bookworm-slim AS runtime

@@ -25,6 +25,7 @@ test: setup
 	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
 	$(PY) hack/check-deploy
 	$(PY) hack/check-docs
+	$(PY) hack/check-image
 	.venv/bin/kubernetes-validate --strict --quiet -k 1.33.0 manifests/crds/*.yaml Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml Tests/FlowsTests/Golden/networkpolicies.yaml $$(find Tests/ConfigGenTests/Golden -path '*/kubernetes/*.yaml' -o -path '*/networkpolicies/*.yaml' | sort)
 
 # Fails when committed generated files (CRDs, in manifests/ and in the chart) are out of date.
@@ -50,6 +51,7 @@ golden: setup
 
 bench: setup
 	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark && .build/release/FlowsBenchmark
+	$(PY) hack/check-image && $(PY) hack/bench-startup
 
 clean:
 	rm -rf .build $(OUT)
