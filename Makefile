@@ -24,6 +24,7 @@ test: setup
 	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
 	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
 	$(PY) hack/check-deploy
+	$(PY) hack/check-crd-rules
 	$(PY) hack/check-docs
 	$(PY) hack/check-image
 	.venv/bin/kubernetes-validate --strict --quiet -k 1.33.0 manifests/crds/*.yaml Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml Tests/FlowsTests/Golden/networkpolicies.yaml $$(find Tests/ConfigGenTests/Golden -path '*/kubernetes/*.yaml' -o -path '*/networkpolicies/*.yaml' | sort)

@@ -18,6 +18,27 @@ public indirect enum Schema: Sendable, Hashable {
     case intOrString(description: String? = nil)
     /// Anything (`x-kubernetes-preserve-unknown-fields`); validated elsewhere.
     case any(description: String? = nil)
+    /// A schema with CEL rules the API server checks at admission (`x-kubernetes-validations`),
+    /// so a cluster rejects what netwatch's own semantic checks would reject later. Offline,
+    /// those Swift checks apply and the rules are not evaluated here.
+    case validated(Schema, rules: [ValidationRule])
+
+    /// One `x-kubernetes-validations` entry: a CEL expression over `self` and its message.
+    public struct ValidationRule: Sendable, Hashable {
+        public var rule: String
+        public var message: String
+
+        public init(_ rule: String, message: String) {
+            self.rule = rule
+            self.message = message
+        }
+    }
+
+    /// The schema without its admission rules.
+    public var unvalidated: Schema {
+        if case .validated(let inner, _) = self { return inner.unvalidated }
+        return self
+    }
 
     /// A named property of an object schema.
     public struct Property: Sendable, Hashable {
@@ -98,11 +119,18 @@ public indirect enum Schema: Sendable, Hashable {
             }
         case .any:
             break
+        case .validated(let inner, _):
+            inner.check(node, at: path, into: &violations)
         }
     }
 
     /// The schema as an OpenAPI v3 `JSONSchemaProps` tree, for a CRD's `openAPIV3Schema`.
     public var openAPI: Node {
+        if case .validated(let inner, let rules) = self {
+            guard case .mapping(var mapping) = inner.openAPI else { return inner.openAPI }
+            mapping["x-kubernetes-validations"] = .sequence(rules.map { ["rule": .string($0.rule), "message": .string($0.message)] })
+            return .mapping(mapping)
+        }
         var out = Mapping()
         func describe(_ description: String?) {
             if let description { out["description"] = .string(description) }
@@ -147,6 +175,8 @@ public indirect enum Schema: Sendable, Hashable {
         case .any(let description):
             describe(description)
             out["x-kubernetes-preserve-unknown-fields"] = true
+        case .validated:
+            break  // handled above
         }
         return .mapping(out)
     }

@@ -24,6 +24,11 @@ public enum NetWatchSchemas {
         required: ["url"]
     )
 
+    /// A CEL rule: exactly one of the fields is set.
+    static func exactlyOne(_ fields: [String]) -> String {
+        fields.map { "(has(self.\($0)) ? 1 : 0)" }.joined(separator: " + ") + " == 1"
+    }
+
     public static let monitoringStackSpec: Schema = .object(
         properties: [
             .init("prometheus", .object(properties: [
@@ -37,11 +42,12 @@ public enum NetWatchSchemas {
                 .init("shards", .integer(description: "Number of Prometheus shards; > 1 splits targets by hashmod, one config per shard.", minimum: 1, maximum: 256)),
                 .init("remoteWrite", .array(items: endpoint, description: "Remote-write receivers.")),
                 .init("alertmanagers", .array(items: endpoint, description: "Alertmanagers to send alerts to.")),
-                .init("output", .object(properties: [
+                .init("output", .validated(.object(properties: [
                     .init("configMap", .string(description: "Deliver prometheus.yml in this ConfigMap.")),
                     .init("secret", .string(description: "Deliver prometheus.yml in this Secret (gzipped above 512 KiB).")),
                     .init("directory", .string(description: "Write prometheus.yml to this directory (out-of-cluster operator).")),
-                ], description: "Where the configuration goes; exactly one field. Default: ConfigMap <stack>-prometheus.")),
+                ], description: "Where the configuration goes; exactly one field. Default: ConfigMap <stack>-prometheus."),
+                rules: [.init(exactlyOne(["configMap", "secret", "directory"]), message: "set exactly one of configMap, secret or directory")])),
                 .init("reload", .object(properties: [
                     .init("url", .string(description: "Prometheus's /-/reload URL.", pattern: "^https?://")),
                 ], required: ["url"], description: "How to make Prometheus load new configuration; omit when it reloads itself.")),
@@ -151,7 +157,12 @@ public enum NetWatchSchemas {
         description: "A Grafana dashboard: a preset tuned by thresholds, plus custom panels."
     )
 
-    public static let sidecarInjectorSpec: Schema = .object(
+    public static let sidecarInjectorSpec: Schema = .validated(sidecarInjectorFields, rules: [
+        .init("!has(self.sidecar) || self.sidecar != 'none' || (has(self.containers) && size(self.containers) > 0) || (has(self.initContainers) && size(self.initContainers) > 0)",
+              message: "with sidecar: none the injector needs containers or initContainers; it would inject nothing"),
+    ])
+
+    static let sidecarInjectorFields: Schema = .object(
         properties: [
             .init("namespaceSelector", .labelSelector("Namespaces whose pods are injected (by their labels); absent: only pods annotated netwatch.dev/inject: \"true\".")),
             .init("podSelector", .labelSelector("Pods of those namespaces to inject; absent or {}: all of them.")),
@@ -172,18 +183,20 @@ public enum NetWatchSchemas {
     public static let flowPolicySpec: Schema = .object(
         properties: [
             .init("podSelector", .labelSelector("Workloads in this namespace (by their pod template's labels) that get policies; {} or absent: all of them.")),
-            .init("sources", .array(items: .object(properties: [
+            .init("sources", .array(items: .validated(.object(properties: [
                 .init("ipfix", .object(properties: [
                     .init("port", .integer(description: "UDP port netwatch receives NetFlow v9 and IPFIX on (default 4739).", minimum: 1, maximum: 65535)),
                 ], description: "NetFlow v9 and IPFIX exporters (softflowd, pmacct, nProbe, routers, cloud exporters).")),
                 .init("hubble", .object(properties: [
-                    .init("path", .string(description: "A file of hubble observe -o json records (the Hubble exporter's), mounted into netwatch.")),
+                    .init("path", .validated(.string(description: "A file of hubble observe -o json records (the Hubble exporter's), mounted into netwatch."),
+                                             rules: [.init("self.startsWith('/')", message: "must be an absolute path in netwatch's container")])),
                 ], required: ["path"], description: "Cilium's Hubble flows.")),
                 .init("istio", .object(properties: [
                     .init("prometheusURL", .string(description: "The Prometheus that scrapes Istio's sidecars.", pattern: "^https?://")),
                     .init("window", durationField("How far back to query (default: the learning window).")),
                 ], required: ["prometheusURL"], description: "Istio's service graph from istio_requests_total and istio_tcp_connections_opened_total.")),
-            ], description: "One flow source: set exactly one field."), description: "Where observed connections come from.")),
+            ], description: "One flow source: set exactly one field."),
+                rules: [.init(exactlyOne(["ipfix", "hubble", "istio"]), message: "set exactly one of ipfix, hubble or istio")]), description: "Where observed connections come from.")),
             .init("learning", .object(properties: [
                 .init("window", durationField("Observation before a proposal can be Stable (default 24h).")),
                 .init("stabilization", durationField("How long a workload's proposal must stay unchanged after the window to be Stable (default 10m).")),

@@ -46,6 +46,9 @@ public enum ResourceReference {
 
     static func walk(_ schema: Schema, path: String, required: Bool, into rows: inout [String]) {
         switch schema {
+        case .validated(let inner, let rules):
+            walk(inner, path: path, required: required, into: &rows)
+            for rule in rules { rows.append("| `\(path)` | admission rule | \(rule.message) (`\(rule.rule.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|"))`) |") }
         case .object(let properties, let requiredNames, let description):
             if path != "spec" || description != nil {
                 rows.append(row(path, "object", description, required: required && path != "spec"))
@@ -54,6 +57,11 @@ public enum ResourceReference {
                 walk(property.schema, path: "\(path).\(property.name)", required: requiredNames.contains(property.name), into: &rows)
             }
         case .array(let items, let description):
+            if case .validated(let inner, let rules) = items {
+                walk(.array(items: inner, description: description), path: path, required: required, into: &rows)
+                for rule in rules { rows.append("| `\(path)[]` | admission rule | \(rule.message) (`\(rule.rule)`) |") }
+                return
+            }
             switch items {
             case .object:
                 rows.append(row(path, "list of objects", description, required: required))
@@ -82,6 +90,7 @@ public enum ResourceReference {
         case .boolean: "boolean"
         case .intOrString: "integer or string"
         case .any: "any"
+        case .validated(let inner, _): typeName(inner)
         }
     }
 
@@ -110,6 +119,7 @@ extension Schema {
              .integer(let description, _, _), .number(let description, _, _), .boolean(let description), .intOrString(let description),
              .any(let description):
             description
+        case .validated(let inner, _): inner.descriptionText
         }
     }
 }

@@ -10,10 +10,14 @@ struct ResourceReferenceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func leafPaths(_ schema: Schema, _ path: String) -> [String] {
-        switch schema {
-        case .object(let properties, _, _): properties.flatMap { leafPaths($0.schema, "\(path).\($0.name)") }
-        case .array(.object(let properties, _, _), _): [path] + properties.flatMap { leafPaths($0.schema, "\(path)[].\($0.name)") }
-        default: [path]
+        switch schema.unvalidated {
+        case .object(let properties, _, _):
+            return properties.flatMap { leafPaths($0.schema, "\(path).\($0.name)") }
+        case .array(let items, _):
+            guard case .object(let properties, _, _) = items.unvalidated else { return [path] }
+            return [path] + properties.flatMap { leafPaths($0.schema, "\(path)[].\($0.name)") }
+        default:
+            return [path]
         }
     }
 

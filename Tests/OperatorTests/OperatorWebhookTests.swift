@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeModel
 import KubeTesting
+import NetWatchAPI
 import Operator
 import RenderIO
 import Synchronization
@@ -85,6 +86,36 @@ struct OperatorWebhookTests {
         _ = try await client.patch(Node.self, .namespaces, name: "payments", patch: .merge(["metadata": ["labels": ["netwatch.dev/inject": "enabled"]]]))
         let followed = try await eventually { try await post("payments")?["response"]?["patch"] != nil }
         #expect(followed)
+        await harness.stop()
+    }
+
+    @Test("certificates from another tool (secret mode): never issued or renewed by netwatch, their CA published; injectors without a failure policy get the configured default")
+    func certificatesFromSecret() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        // What cert-manager wrote, 80 of its 90 days old: netwatch would renew its own, not this.
+        let external = try WebhookCertificates.issue(service: Self.service.name, namespace: Self.service.namespace, now: Date().addingTimeInterval(-80 * 86_400))
+        var data = Mapping()
+        for (key, value) in external.secretData { data[key] = .string(Base64.encode(Array(value.utf8))) }
+        let secret: Node = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "cert-manager-tls", "namespace": "netwatch-system"], "data": .mapping(data)]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-op-webhook-secret-\(UUID().uuidString)").path
+        let settings = NetwatchOperator.WebhookSettings(host: "127.0.0.1", port: 0, service: Self.service, secretName: "cert-manager-tls",
+                                                        certificateDirectory: directory + "/certs", defaultFailurePolicy: .fail, certificates: .secret)
+        let plain: Node = ["apiVersion": "netwatch.dev/v1alpha1", "kind": "SidecarInjector", "metadata": ["name": "plain"],
+                           "spec": ["namespaceSelector": ["matchLabels": ["team": "payments"]]]]
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document) + [["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "netwatch-system"]], secret, plain],
+                                                      outputDirectory: directory + "/out", webhook: settings)
+        let configurations = APIResource(group: "admissionregistration.k8s.io", version: "v1", resource: "mutatingwebhookconfigurations", kind: "MutatingWebhookConfiguration", namespaced: false)
+        var configuration: Node?
+        #expect(try await eventually { configuration = try? await harness.client.get(Node.self, configurations, name: "netwatch-sidecar-injector"); return configuration != nil })
+        let webhooks = configuration?["webhooks"]?.sequence ?? []
+        let webhook = webhooks.first { $0["name"] == "network-exporter.inject.netwatch.dev" }
+        let bundle = webhook?["clientConfig"]?["caBundle"]?.string.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
+        #expect(bundle == external.caCertificatePEM, "the CA of the Secret another tool wrote")
+        #expect(webhook?["failurePolicy"] == "Ignore", "the sample injector sets Ignore itself")
+        #expect(webhooks.first { $0["name"] == "plain.inject.netwatch.dev" }?["failurePolicy"] == "Fail", "an injector without one gets the default")
+        let stored = try await harness.client.get(Node.self, .secrets, namespace: "netwatch-system", name: "cert-manager-tls")
+        #expect(Self.decoded(stored, "tls.crt") == external.certificatePEM, "an aging certificate is left to its owner")
+        #expect(harness.server.state.recordedRequests.allSatisfy { !($0.method == "PATCH" && $0.path.hasSuffix("/secrets/cert-manager-tls")) }, "netwatch never wrote the Secret")
         await harness.stop()
     }
 }
