@@ -2,7 +2,8 @@
 #   builder  — the Swift toolchain builds a release binary with the Swift runtime and
 #              Foundation linked in statically (--static-swift-stdlib), stripped;
 #   runtime  — Debian slim with only libcurl and libyaml (and what they depend on), the
-#              binary, and a non-root user.
+#              binary, the CA bundle (copied, so the ca-certificates package and the openssl
+#              tool it pulls in stay out), and a non-root user.
 # `make test` checks these stages and that the binary runs with only those libraries
 # (hack/check-image); CI has no container engine to build the image itself.
 #
@@ -23,8 +24,9 @@ RUN swift build -c release --static-swift-stdlib --product netwatch \
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libcurl4 libyaml-0-2 ca-certificates \
+ && apt-get install -y --no-install-recommends libcurl4 libyaml-0-2 \
  && rm -rf /var/lib/apt/lists/*
+COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=builder /netwatch /usr/local/bin/netwatch
 # The UID the manifests and the chart run as (runAsUser: 65532).
 USER 65532:65532
