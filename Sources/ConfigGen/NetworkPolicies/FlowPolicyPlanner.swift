@@ -65,12 +65,50 @@ public struct FlowPolicyPlanner: Sendable {
         self.webhookService = webhookService
     }
 
+    /// Labels and named ports of a workload's pods.
     struct Facts {
         var labels: [String: String]
         var namedPorts: [String: Int]
     }
 
+    /// What every FlowPolicy's plan reads, computed once: workload facts, selectors, each
+    /// workload's edges, and the companions.
+    struct Context {
+        var facts: [WorkloadReference: Facts]
+        var selectors: [WorkloadReference: [String: String]]
+        var edges: [WorkloadReference: [ResolvedEdge]]
+        var companions: PolicyCompanions
+    }
+
+    static let excludedNamespaces: Set<String> = ["kube-system", "kube-public", "kube-node-lease"]
+
     public func plans() -> (plans: [FlowPolicyPlan], diagnostics: [Diagnostic]) {
+        let context = makeContext()
+        var diagnostics: [Diagnostic] = []
+        var taken: [WorkloadReference: String] = [:]
+        var plans: [FlowPolicyPlan] = []
+        var lateEdges: [[ResolvedEdge]] = []
+        for flowPolicy in snapshot.flowPolicies.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            if Self.excludedNamespaces.contains(flowPolicy.namespace) {
+                diagnostics.append(Diagnostic(.error, object: Self.reference(flowPolicy), source: flowPolicy.source,
+                    message: "\(flowPolicy.namespace) is never given learned policies (isolating the control plane from what a window happened to see is how outages start); the FlowPolicy is ignored"))
+                continue
+            }
+            let subjects = subjects(of: flowPolicy, context: context, taken: &taken, diagnostics: &diagnostics)
+            let (plan, late) = plan(flowPolicy, subjects: subjects, context: context)
+            plans.append(plan)
+            lateEdges.append(late)
+        }
+        let denied = deniedWouldBe(lateEdges, in: plans, context: context)
+        for index in plans.indices { plans[index].deniedWouldBe = denied[index] }
+        return (plans, diagnostics)
+    }
+
+    static func reference(_ flowPolicy: FlowPolicy) -> ObjectReference {
+        ObjectReference(kind: "FlowPolicy", namespace: flowPolicy.namespace, name: flowPolicy.name)
+    }
+
+    func makeContext() -> Context {
         let resolver = IdentityResolver(pods: snapshot.pods, workloads: snapshot.workloads, services: snapshot.services)
         let edges = EdgeBuilder(resolver: resolver, services: snapshot.services, pods: snapshot.pods).edges(snapshot.observedConnections)
         let selectors = PolicyGenerator.addingReported(snapshot.observedConnections,
@@ -97,102 +135,99 @@ public struct FlowPolicyPlanner: Sendable {
         for (reference, selector) in selectors where facts[reference] == nil && !owned.contains(reference) {
             facts[reference] = Facts(labels: selector, namedPorts: [:])
         }
-
         var byWorkload: [WorkloadReference: [ResolvedEdge]] = [:]
         for edge in edges {
             if case .workload(let client) = edge.client { byWorkload[client, default: []].append(edge) }
             if case .workload(let server) = edge.server, edge.server != edge.client { byWorkload[server, default: []].append(edge) }
         }
-        let companions = PolicyCompanions(snapshot: snapshot, webhookService: webhookService)
-        var diagnostics: [Diagnostic] = []
-        var taken: [WorkloadReference: String] = [:]
-        var plans: [FlowPolicyPlan] = []
-        var lateEdges: [[ResolvedEdge]] = []
-        let excluded: Set<String> = ["kube-system", "kube-public", "kube-node-lease"]
-        for flowPolicy in snapshot.flowPolicies.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
-            let reference = ObjectReference(kind: "FlowPolicy", namespace: flowPolicy.namespace, name: flowPolicy.name)
-            if excluded.contains(flowPolicy.namespace) {
-                diagnostics.append(Diagnostic(.error, object: reference, source: flowPolicy.source,
-                    message: "\(flowPolicy.namespace) is never given learned policies (isolating the control plane from what a window happened to see is how outages start); the FlowPolicy is ignored"))
+        return Context(facts: facts, selectors: selectors, edges: byWorkload, companions: PolicyCompanions(snapshot: snapshot, webhookService: webhookService))
+    }
+
+    /// The workloads of the FlowPolicy's namespace its podSelector matches, minus those an
+    /// earlier FlowPolicy took (a warning each).
+    func subjects(of flowPolicy: FlowPolicy, context: Context, taken: inout [WorkloadReference: String], diagnostics: inout [Diagnostic]) -> [WorkloadReference] {
+        var subjects: [WorkloadReference] = []
+        for (workload, fact) in context.facts.sorted(by: { $0.key < $1.key })
+        where workload.namespace == flowPolicy.namespace && flowPolicy.spec.podSelector.matches(fact.labels) {
+            if let owner = taken[workload] {
+                diagnostics.append(Diagnostic(.warning, object: Self.reference(flowPolicy), source: flowPolicy.source, field: "spec.podSelector",
+                    message: "\(workload) is also selected by FlowPolicy \(owner), which comes first by name and keeps it"))
                 continue
             }
-            let spec = flowPolicy.spec
-            let start = observationStarts["\(flowPolicy.namespace)/\(flowPolicy.name)"] ?? defaultStart
-            let lifecycle = PolicyLifecycle(observationStart: start, windowMilliseconds: Int64(spec.learning.window.milliseconds),
-                                            stabilizationMilliseconds: Int64(spec.learning.stabilization.milliseconds))
-            var subjects: [WorkloadReference] = []
-            for (workload, fact) in facts.sorted(by: { $0.key < $1.key }) where workload.namespace == flowPolicy.namespace && spec.podSelector.matches(fact.labels) {
-                if let owner = taken[workload] {
-                    diagnostics.append(Diagnostic(.warning, object: reference, source: flowPolicy.source, field: "spec.podSelector",
-                        message: "\(workload) is also selected by FlowPolicy \(owner), which comes first by name and keeps it"))
-                    continue
-                }
-                taken[workload] = flowPolicy.name
-                subjects.append(workload)
-            }
-            let frozen = spec.mode != .observe && !spec.widenOnNewConnections
-            let generator = PolicyGenerator(selectors: selectors, dnsResolvers: spec.dns.resolvers.compactMap { IPAddress($0) }, allowsDNS: spec.dns.allow)
-            var states: [FlowPolicyPlan.WorkloadState] = []
-            var policies: [Node] = []
-            var late: [ResolvedEdge] = []
-            let window = "\(Timestamp.format(milliseconds: start))/\(Timestamp.format(milliseconds: start + lifecycle.windowMilliseconds))"
-            for subject in subjects {
-                let subjectEdges = byWorkload[subject] ?? []
-                let changes = subjectEdges.map(\.firstSeen)
-                let phase = frozen ? lifecycle.frozenPhase(changes: changes, at: now) : lifecycle.phase(changes: changes, at: now)
-                var kept = subjectEdges
-                if frozen, phase == .stable {
-                    let cutoff = lifecycle.stableSince(changes: changes)
-                    kept = subjectEdges.filter { $0.firstSeen <= cutoff }
-                    late += subjectEdges.filter { $0.firstSeen > cutoff }
-                }
-                let fact = facts[subject] ?? Facts(labels: [:], namedPorts: [:])
-                let extras = PolicyGenerator.Subject(
-                    companions: companions.rules(for: .init(namespace: subject.namespace, labels: fact.labels)),
-                    annotations: ["netwatch.dev/flow-policy": flowPolicy.name, "netwatch.dev/phase": phase.rawValue, "netwatch.dev/learning-window": window])
-                guard let policy = generator.policies(kept, subjects: [subject: extras]).first else { continue }
-                policies.append(policy)
-                states.append(.init(workload: subject, phase: phase, policyName: PolicyGenerator.name(for: subject), edges: subjectEdges.count))
-            }
-            let phase = states.map(\.phase).min() ?? .learning
-            var defaultDeny: Node?
-            if !states.isEmpty, phase == .stable, spec.defaultDeny.ingress || spec.defaultDeny.egress {
-                defaultDeny = Self.defaultDeny(flowPolicy)
-            }
-            plans.append(FlowPolicyPlan(
-                namespace: flowPolicy.namespace, name: flowPolicy.name, mode: spec.mode, phase: phase, workloads: states,
-                policies: policies.sorted { ($0["metadata"]?["name"]?.string ?? "") < ($1["metadata"]?["name"]?.string ?? "") },
-                defaultDeny: defaultDeny, deniedWouldBe: [], learningWindow: (start, start + lifecycle.windowMilliseconds)))
-            lateEdges.append(Array(Set(late)))
+            taken[workload] = flowPolicy.name
+            subjects.append(workload)
         }
-        // What the policies in force would deny, across FlowPolicies (a client's egress and a
-        // server's ingress may come from different ones).
+        return subjects
+    }
+
+    /// One FlowPolicy's plan (without its denials, which need every plan), and the edges first
+    /// seen after its frozen workloads became Stable.
+    func plan(_ flowPolicy: FlowPolicy, subjects: [WorkloadReference], context: Context) -> (FlowPolicyPlan, late: [ResolvedEdge]) {
+        let spec = flowPolicy.spec
+        let start = observationStarts["\(flowPolicy.namespace)/\(flowPolicy.name)"] ?? defaultStart
+        let lifecycle = PolicyLifecycle(observationStart: start, windowMilliseconds: Int64(spec.learning.window.milliseconds),
+                                        stabilizationMilliseconds: Int64(spec.learning.stabilization.milliseconds))
+        let frozen = spec.mode != .observe && !spec.widenOnNewConnections
+        let generator = PolicyGenerator(selectors: context.selectors, dnsResolvers: spec.dns.resolvers.compactMap { IPAddress($0) }, allowsDNS: spec.dns.allow)
+        let window = "\(Timestamp.format(milliseconds: start))/\(Timestamp.format(milliseconds: start + lifecycle.windowMilliseconds))"
+        var states: [FlowPolicyPlan.WorkloadState] = []
+        var policies: [Node] = []
+        var late: Set<ResolvedEdge> = []
+        for subject in subjects {
+            let subjectEdges = context.edges[subject] ?? []
+            let changes = subjectEdges.map(\.firstSeen)
+            let phase = frozen ? lifecycle.frozenPhase(changes: changes, at: now) : lifecycle.phase(changes: changes, at: now)
+            var kept = subjectEdges
+            if frozen, phase == .stable {
+                let cutoff = lifecycle.stableSince(changes: changes)
+                kept = subjectEdges.filter { $0.firstSeen <= cutoff }
+                late.formUnion(subjectEdges.filter { $0.firstSeen > cutoff })
+            }
+            let fact = context.facts[subject] ?? Facts(labels: [:], namedPorts: [:])
+            let extras = PolicyGenerator.Subject(
+                companions: context.companions.rules(for: .init(namespace: subject.namespace, labels: fact.labels)),
+                annotations: ["netwatch.dev/flow-policy": flowPolicy.name, "netwatch.dev/phase": phase.rawValue, "netwatch.dev/learning-window": window])
+            guard let policy = generator.policies(kept, subjects: [subject: extras]).first else { continue }
+            policies.append(policy)
+            states.append(.init(workload: subject, phase: phase, policyName: PolicyGenerator.name(for: subject), edges: subjectEdges.count))
+        }
+        let phase = states.map(\.phase).min() ?? .learning
+        var defaultDeny: Node?
+        if !states.isEmpty, phase == .stable, spec.defaultDeny.ingress || spec.defaultDeny.egress { defaultDeny = Self.defaultDeny(flowPolicy) }
+        let plan = FlowPolicyPlan(
+            namespace: flowPolicy.namespace, name: flowPolicy.name, mode: spec.mode, phase: phase, workloads: states,
+            policies: policies.sorted { ($0["metadata"]?["name"]?.string ?? "") < ($1["metadata"]?["name"]?.string ?? "") },
+            defaultDeny: defaultDeny, deniedWouldBe: [], learningWindow: (start, start + lifecycle.windowMilliseconds))
+        return (plan, Array(late))
+    }
+
+    /// For each plan, its late edges that the policies in force would deny, across
+    /// FlowPolicies (a client's egress and a server's ingress may come from different ones).
+    func deniedWouldBe(_ lateEdges: [[ResolvedEdge]], in plans: [FlowPolicyPlan], context: Context) -> [[ResolvedEdge]] {
         let inForce = plans.flatMap { $0.stablePolicies + ($0.defaultDeny.map { [$0] } ?? []) }
-        if !inForce.isEmpty {
-            let evaluator = PolicyEvaluator(policies: inForce)
-            let namespaceLabels = Dictionary(snapshot.namespaces.map { ($0.metadata.name, $0.metadata.labels) }) { a, _ in a }
-            func endpoint(_ peer: Peer) -> PolicyEvaluator.Endpoint? {
-                switch peer {
-                case .workload(let workload):
-                    let fact = facts[workload] ?? Facts(labels: selectors[workload] ?? [:], namedPorts: [:])
-                    return .init(namespace: workload.namespace, labels: fact.labels, namespaceLabels: namespaceLabels[workload.namespace] ?? [:],
-                                 address: ObservedConnection.Key.unknownAddress, namedPorts: fact.namedPorts)
-                case .node(_, let address), .apiServer(let address), .external(let address): return .init(namespace: nil, address: address)
-                case .service: return nil
-                }
-            }
-            for index in plans.indices {
-                plans[index].deniedWouldBe = lateEdges[index].filter { edge in
-                    guard let client = endpoint(edge.client), let server = endpoint(edge.server) else { return false }
-                    let port: Int = switch edge.port {
-                    case .int(let number): number
-                    case .string(let name): server.namedPorts[name] ?? -1
-                    }
-                    return !evaluator.allows(from: client, to: server, port: port, transport: edge.transport)
-                }.sorted()
+        guard !inForce.isEmpty else { return lateEdges.map { _ in [] } }
+        let evaluator = PolicyEvaluator(policies: inForce)
+        let namespaceLabels = Dictionary(snapshot.namespaces.map { ($0.metadata.name, $0.metadata.labels) }) { a, _ in a }
+        func endpoint(_ peer: Peer) -> PolicyEvaluator.Endpoint? {
+            switch peer {
+            case .workload(let workload):
+                let fact = context.facts[workload] ?? Facts(labels: context.selectors[workload] ?? [:], namedPorts: [:])
+                return .init(namespace: workload.namespace, labels: fact.labels, namespaceLabels: namespaceLabels[workload.namespace] ?? [:],
+                             address: ObservedConnection.Key.unknownAddress, namedPorts: fact.namedPorts)
+            case .node(_, let address), .apiServer(let address), .external(let address): return .init(namespace: nil, address: address)
+            case .service: return nil
             }
         }
-        return (plans, diagnostics)
+        return lateEdges.map { edges in
+            edges.filter { edge in
+                guard let client = endpoint(edge.client), let server = endpoint(edge.server) else { return false }
+                let port: Int = switch edge.port {
+                case .int(let number): number
+                case .string(let name): server.namedPorts[name] ?? -1
+                }
+                return !evaluator.allows(from: client, to: server, port: port, transport: edge.transport)
+            }.sorted()
+        }
     }
 
     /// "Deployment shop/web → StatefulSet shop/db on 5432/TCP", for messages and Events.
