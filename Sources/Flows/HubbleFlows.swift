@@ -10,8 +10,8 @@ import DataTree
 /// initiator as `source` for non-replies, so the destination port is the server port.
 /// Each end keeps what Hubble said it was (namespace, workload, labels, or a `reserved:` entity),
 /// so a pod that is gone by the time policies are made is still attributed correctly.
-/// Connections merge by addresses, port, transport and reported identities: a reused address
-/// never merges two workloads' traffic.
+/// Connections merge as `ConnectionMerger` merges them: a reused address never merges two
+/// workloads' traffic.
 public enum HubbleFlows {
     public struct Decoded: Sendable {
         public var connections: [ObservedConnection] = []
@@ -27,9 +27,7 @@ public enum HubbleFlows {
 
     public static func decode(_ bytes: [UInt8]) -> Decoded {
         var decoded = Decoded()
-        struct MergeKey: Hashable { var key: ObservedConnection.Key, client: ReportedIdentity?, server: ReportedIdentity? }
-        var merged: [MergeKey: ObservedConnection] = [:]
-        var order: [MergeKey] = []
+        var merger = ConnectionMerger()
         var number = 0
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             number += 1
@@ -44,20 +42,10 @@ public enum HubbleFlows {
             switch connection(from: node) {
             case .failure(let problem): decoded.problems.append(.init(line: number, message: problem.message))
             case .success(nil): decoded.skipped += 1
-            case .success(let connection?):
-                let key = MergeKey(key: connection.key, client: connection.clientIdentity, server: connection.serverIdentity)
-                if var existing = merged[key] {
-                    existing.firstSeen = min(existing.firstSeen, connection.firstSeen)
-                    existing.lastSeen = max(existing.lastSeen, connection.lastSeen)
-                    existing.flows += 1
-                    merged[key] = existing
-                } else {
-                    merged[key] = connection
-                    order.append(key)
-                }
+            case .success(let connection?): merger.add(connection)
             }
         }
-        decoded.connections = order.compactMap { merged[$0] }.sorted { $0.key < $1.key }
+        decoded.connections = merger.connections
         return decoded
     }
 

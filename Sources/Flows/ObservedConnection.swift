@@ -94,6 +94,41 @@ public enum ReportedIdentity: Sendable, Hashable {
     }
 }
 
+/// Merges connections that sources report one by one (Hubble records, files read in parts):
+/// the same addresses, port, transport and reported identities make one connection, with the
+/// earliest first-seen, the latest last-seen and the flows added up. Identities are part of the
+/// key, so a reused address never merges two workloads' traffic.
+public struct ConnectionMerger: Sendable {
+    struct Key: Hashable {
+        var key: ObservedConnection.Key
+        var client: ReportedIdentity?
+        var server: ReportedIdentity?
+    }
+
+    var merged: [Key: ObservedConnection] = [:]
+
+    public init() {}
+
+    public mutating func add(_ connection: ObservedConnection) {
+        let key = Key(key: connection.key, client: connection.clientIdentity, server: connection.serverIdentity)
+        guard var existing = merged[key] else {
+            merged[key] = connection
+            return
+        }
+        existing.firstSeen = min(existing.firstSeen, connection.firstSeen)
+        existing.lastSeen = max(existing.lastSeen, connection.lastSeen)
+        existing.flows += connection.flows
+        existing.packets &+= connection.packets
+        existing.bytes &+= connection.bytes
+        merged[key] = existing
+    }
+
+    /// The merged connections, sorted by key (ties: by first seen, then source).
+    public var connections: [ObservedConnection] {
+        merged.values.sorted { ($0.key, $0.firstSeen, $0.source) < ($1.key, $1.firstSeen, $1.source) }
+    }
+}
+
 extension ObservedConnection.Key {
     /// The address of an end a source did not report (Istio knows workloads, not addresses).
     public static let unknownAddress = IPAddress.v4(0)

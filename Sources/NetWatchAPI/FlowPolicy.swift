@@ -57,8 +57,8 @@ public struct FlowPolicySpec: Sendable, Hashable, Decodable {
         /// How long a workload's proposal must stay unchanged after the window (default 10m).
         public var stabilization: PrometheusDuration
 
-        public static let defaultWindow = try! PrometheusDuration(parsing: "24h")
-        public static let defaultStabilization = try! PrometheusDuration(parsing: "10m")
+        public static let defaultWindow = (try? PrometheusDuration(parsing: "24h")) ?? PrometheusDuration.zero
+        public static let defaultStabilization = (try? PrometheusDuration(parsing: "10m")) ?? PrometheusDuration.zero
 
         public init(window: PrometheusDuration = defaultWindow, stabilization: PrometheusDuration = defaultStabilization) {
             self.window = window

@@ -15,7 +15,7 @@ enum FlowPolicyStatus {
         if let generation = stored["metadata"]?["generation"] { status["observedGeneration"] = generation }
         status["phase"] = .string(plan.phase.rawValue)
         status["learningSince"] = .string(Timestamp.format(milliseconds: learningSince))
-        status["observedConnections"] = .int(plan.workloads.reduce(0) { $0 + $1.edges })
+        status["observedConnections"] = .int(plan.observedConnections)
         status["workloads"] = .sequence(plan.workloads.map { workload in
             ["kind": .string(workload.workload.kind), "name": .string(workload.workload.name), "phase": .string(workload.phase.rawValue),
              "policy": .string(workload.policyName), "connections": .int(workload.edges)]

@@ -27,31 +27,20 @@ extension NetwatchOperator {
     /// mode (a restart loses the observed connections; proposals learn again and replace the
     /// applied ones once Stable); switching to observe or audit removes what it applied.
     func reconcileFlows() async throws -> ReconcileResult {
-        var raw: [RawObject] = []
-        var stored: [String: Node] = [:]
-        for reflector in reflectors {
-            let store = await reflector.snapshot()
-            for key in store.objects.keys.sorted() {
-                guard let node = store[key] else { continue }
-                raw += ObjectReader.rawObjects(from: node, source: nil).0
-                if node["kind"] == "FlowPolicy" { stored[key] = node }
-            }
-        }
-        if stored.isEmpty {
+        // Without FlowPolicies nothing runs and the snapshot is not decoded.
+        let flowPolicyStore = allReflectors.first { $0.resource == Self.flowPolicies }?.reflector
+        if await flowPolicyStore?.snapshot().objects.isEmpty ?? true {
             await flowSources.reconcile(FlowSources.Desired())
             return .awaitChange
         }
-        var (snapshot, problems) = Snapshot.decode(raw)
-        let podStore = await pods.snapshot()
-        snapshot.pods = podStore.objects.keys.sorted().compactMap { key in
-            guard var pod = podStore[key] else { return nil }
-            if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
-            return pod
+        var stored: [String: Node] = [:]
+        var (snapshot, problems) = await storedSnapshot { key, node in
+            if node["kind"] == "FlowPolicy" { stored[key] = node }
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let desired = Self.desiredSources(snapshot.flowPolicies)
         await flowSources.reconcile(desired)
-        await flowSources.poll(now: now, desired: desired)
+        await flowSources.poll(now: now)
         recordFlowStatistics(await flowSources.statistics)
         if let lease, !(await lease.isLeader) { return .requeue(after: options.flowInterval) }
 
@@ -75,7 +64,7 @@ extension NetwatchOperator {
             metrics.flowPolicyGauge("flowpolicy_would_deny_connections", "Connections first seen after a FlowPolicy's policies froze that they would deny.", plan)
                 .set(to: Double(plan.deniedWouldBe.count))
             metrics.flowPolicyGauge("flowpolicy_observed_connections", "Distinct connections (peer, port, protocol) observed to or from a FlowPolicy's workloads.", plan)
-                .set(to: Double(plan.workloads.reduce(0) { $0 + $1.edges }))
+                .set(to: Double(plan.observedConnections))
             metrics.flowPolicyGauge("flowpolicy_stable_workloads", "Workloads of a FlowPolicy whose policy is Stable.", plan)
                 .set(to: Double(plan.workloads.filter { $0.phase == .stable }.count))
             try await enforce(plan, owner: node)

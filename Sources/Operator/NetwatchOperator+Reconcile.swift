@@ -130,26 +130,18 @@ extension NetwatchOperator {
         return stacks
     }
 
-    /// Renders everything from the stores and writes what changed.
-    func renderEverything() async throws -> ReconcileResult {
-        // Drained first: every change drained is already in the stores read below; changes
-        // arriving meanwhile are applied again afterwards, which is idempotent.
-        pendingPods.withLock { $0 = [:] }
+    /// The snapshot render reads, decoded from every watched store and the pod store (pods
+    /// without a namespace get `default`); `visit` sees each stored object with its key.
+    func storedSnapshot(_ visit: (String, Node) -> Void = { _, _ in }) async -> (Snapshot, [Diagnostic]) {
         var raw: [RawObject] = []
-        var uids: [String: String] = [:]
-        var stacks: [String: Node] = [:]
         for reflector in reflectors {
             let store = await reflector.snapshot()
             for key in store.objects.keys.sorted() {
                 guard let node = store[key] else { continue }
                 raw += ObjectReader.rawObjects(from: node, source: nil).0
-                if node["kind"] == "MonitoringStack" {
-                    stacks[key] = node
-                    if let uid = node["metadata"]?["uid"]?.string { uids[key] = uid }
-                }
+                visit(key, node)
             }
         }
-        stackUIDs.withLock { $0 = uids }
         var (snapshot, problems) = Snapshot.decode(raw)
         let podStore = await pods.snapshot()
         snapshot.pods = podStore.objects.keys.sorted().compactMap { key in
@@ -157,6 +149,22 @@ extension NetwatchOperator {
             if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
             return pod
         }
+        return (snapshot, problems)
+    }
+
+    /// Renders everything from the stores and writes what changed.
+    func renderEverything() async throws -> ReconcileResult {
+        // Drained first: every change drained is already in the stores read below; changes
+        // arriving meanwhile are applied again afterwards, which is idempotent.
+        pendingPods.withLock { $0 = [:] }
+        var uids: [String: String] = [:]
+        var stacks: [String: Node] = [:]
+        var (snapshot, problems) = await storedSnapshot { key, node in
+            guard node["kind"] == "MonitoringStack" else { return }
+            stacks[key] = node
+            if let uid = node["metadata"]?["uid"]?.string { uids[key] = uid }
+        }
+        stackUIDs.withLock { $0 = uids }
         let fresh = IncrementalRender(snapshot: snapshot, options: Self.renderOptions)
         snapshot = Snapshot()
         var result = fresh.result

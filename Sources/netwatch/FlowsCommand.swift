@@ -70,12 +70,7 @@ struct FlowsCommand: AsyncParsableCommand {
                 throw ExitCodes.unusableInput
             }
             func parse(_ text: String, _ option: String) throws -> Duration {
-                do {
-                    return .milliseconds(try PrometheusDuration(parsing: text).milliseconds)
-                } catch {
-                    printError("error: \(option) \(error)")
-                    throw ExitCodes.unusableInput
-                }
+                .milliseconds(try parseDurationOption(text, option: option).milliseconds)
             }
             let limit = try duration.map { try parse($0, "--duration") }
             let interval = try parse(writeInterval, "--write-interval")
@@ -117,13 +112,7 @@ struct FlowsCommand: AsyncParsableCommand {
         }
 
         func collectIstio(from base: String) async throws {
-            let windowMilliseconds: Int64
-            do {
-                windowMilliseconds = Int64(try PrometheusDuration(parsing: window).milliseconds)
-            } catch {
-                printError("error: --window \(error)")
-                throw ExitCodes.unusableInput
-            }
+            let windowMilliseconds = Int64(try parseDurationOption(window, option: "--window").milliseconds)
             var logger = Logger(label: "netwatch-flows")
             logger.logLevel = .warning
             let client = PrometheusQueryClient(transport: try CurlTransport(logger: logger), baseURL: base)

@@ -104,13 +104,7 @@ struct OperatorCommand: AsyncParsableCommand {
                             secretName: webhookSecret, configurationName: webhookConfiguration, certificateDirectory: webhookCertificateDirectory,
                             capabilities: capabilities, defaultFailurePolicy: failurePolicy, certificates: certificates)
         }
-        let interval: Duration
-        do {
-            interval = .milliseconds(try PrometheusDuration(parsing: flowInterval).milliseconds)
-        } catch {
-            printError("error: --flow-interval \(error)")
-            throw ExitCodes.unusableInput
-        }
+        let interval = Duration.milliseconds(try parseDurationOption(flowInterval, option: "--flow-interval").milliseconds)
         let netwatch = NetwatchOperator(
             client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health, webhook: webhook,
                                            flowListenHost: flowListenHost, flowInterval: max(interval, .milliseconds(100))), logger: logger,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NetWatchAPI
 import ServiceLifecycle
 import UnixSignals
 
@@ -20,6 +21,16 @@ func parseListenAddress(_ value: String, option: String) throws -> (host: String
         throw ExitCodes.unusableInput
     }
     return (String(value[..<colon]), port)
+}
+
+/// A Prometheus duration option (`30s`, `1h30m`); a malformed value exits with the usage error code.
+func parseDurationOption(_ value: String, option: String) throws -> PrometheusDuration {
+    do {
+        return try PrometheusDuration(parsing: value)
+    } catch {
+        printError("error: \(option) \(error)")
+        throw ExitCodes.unusableInput
+    }
 }
 
 /// Returns when SIGTERM or SIGINT arrives.

@@ -23,6 +23,13 @@ struct OperatorWebhookTests {
             + namespace + #"","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"web-"},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}"#
     }
 
+    /// The Secret holding `certificates` as the operator (or cert-manager) writes it.
+    static func secret(_ certificates: WebhookCertificates, name: String) -> Node {
+        var data = Mapping()
+        for (key, value) in certificates.secretData { data[key] = .string(Base64.encode(Array(value.utf8))) }
+        return ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string(name), "namespace": "netwatch-system"], "data": .mapping(data)]
+    }
+
     static func decoded(_ secret: Node, _ key: String) -> String? {
         secret["data"]?[key]?.string.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
     }
@@ -32,11 +39,9 @@ struct OperatorWebhookTests {
         let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
         // A Secret from an earlier run whose serving certificate is 80 of its 90 days old.
         let aging = try WebhookCertificates.issue(service: Self.service.name, namespace: Self.service.namespace, now: Date().addingTimeInterval(-80 * 86_400))
-        var data = Mapping()
-        for (key, value) in aging.secretData { data[key] = .string(Base64.encode(Array(value.utf8))) }
         let extra: [Node] = [
             ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "netwatch-system"]],
-            ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "netwatch-webhook-tls", "namespace": "netwatch-system"], "data": .mapping(data)],
+            Self.secret(aging, name: "netwatch-webhook-tls"),
             ["apiVersion": "netwatch.dev/v1alpha1", "kind": "SidecarInjector", "metadata": ["name": "broken"],
              "spec": ["sidecar": "none", "containers": [["name": "agent"]]]],
         ]
@@ -94,9 +99,7 @@ struct OperatorWebhookTests {
         let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
         // What cert-manager wrote, 80 of its 90 days old: netwatch would renew its own, not this.
         let external = try WebhookCertificates.issue(service: Self.service.name, namespace: Self.service.namespace, now: Date().addingTimeInterval(-80 * 86_400))
-        var data = Mapping()
-        for (key, value) in external.secretData { data[key] = .string(Base64.encode(Array(value.utf8))) }
-        let secret: Node = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "cert-manager-tls", "namespace": "netwatch-system"], "data": .mapping(data)]
+        let secret = Self.secret(external, name: "cert-manager-tls")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-op-webhook-secret-\(UUID().uuidString)").path
         let settings = NetwatchOperator.WebhookSettings(host: "127.0.0.1", port: 0, service: Self.service, secretName: "cert-manager-tls",
                                                         certificateDirectory: directory + "/certs", defaultFailurePolicy: .fail, certificates: .secret)

@@ -49,10 +49,8 @@ func message(_ first: Int, withTemplate: Bool) -> [UInt8] {
 let messages = stride(from: 0, to: totalRecords, by: perMessage).map { message($0, withTemplate: $0 % (perMessage * 100) == 0) }
 _ = generator.next()
 
-var timings: [Double] = []
-var summary = ""
-for _ in 0..<5 {
-    let started = ContinuousClock.now
+/// Decodes every message and folds its records into connections, as the collector does.
+func decodeAndAggregate() -> (decoder: FlowExportDecoder, aggregator: ConnectionAggregator) {
     var decoder = FlowExportDecoder()
     var aggregator = ConnectionAggregator()
     var scratch: [FlowRecord] = []
@@ -62,6 +60,14 @@ for _ in 0..<5 {
         decoder.decode(packet, exporter: "10.0.0.1:4739", into: &scratch)
         for record in scratch { aggregator.add(record, source: "ipfix") }
     }
+    return (decoder, aggregator)
+}
+
+var timings: [Double] = []
+var summary = ""
+for _ in 0..<5 {
+    let started = ContinuousClock.now
+    let (decoder, aggregator) = decodeAndAggregate()
     let connections = aggregator.connections
     let elapsed = ContinuousClock.now - started
     timings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
@@ -100,15 +106,7 @@ var policyTimings: [Double] = []
 var policyCount = 0
 for _ in 0..<3 {
     let started = ContinuousClock.now
-    var decoder = FlowExportDecoder()
-    var aggregator = ConnectionAggregator()
-    var scratch: [FlowRecord] = []
-    for packet in messages {
-        scratch.removeAll(keepingCapacity: true)
-        decoder.decode(packet, exporter: "10.0.0.1:4739", into: &scratch)
-        for record in scratch { aggregator.add(record, source: "ipfix") }
-    }
-    let connections = aggregator.connections
+    let connections = decodeAndAggregate().aggregator.connections
     let resolver = IdentityResolver(pods: pods, workloads: workloadObjects, services: [])
     let edges = EdgeBuilder(resolver: resolver, services: [], pods: pods).edges(connections)
     let selectors = PolicyGenerator.selectors(pods: pods, workloads: workloadObjects, resolver: resolver.workload(of:))
@@ -152,14 +150,7 @@ print(String(format: "  wall s: min %.3f median %.3f max %.3f (3 runs); median %
 //    and the connections of part 1, first seen over a 2-hour observation so that some arrive
 //    after the workloads froze: subjects, phases, frozen policies, companions, default-denies
 //    and the evaluation of every late edge against the policies in force.
-var decoder = FlowExportDecoder()
-var aggregator = ConnectionAggregator()
-var scratch: [FlowRecord] = []
-for packet in messages {
-    scratch.removeAll(keepingCapacity: true)
-    decoder.decode(packet, exporter: "10.0.0.1:4739", into: &scratch)
-    for record in scratch { aggregator.add(record, source: "ipfix") }
-}
+let aggregator = decodeAndAggregate().aggregator
 let start = Timestamp.parse("2026-11-22T08:00:00Z")!
 let spread = aggregator.connections.enumerated().map { index, connection in
     var connection = connection

@@ -33,6 +33,10 @@ public struct FlowPolicyPlan: Sendable {
     /// Learning window start and end (epoch milliseconds).
     public var learningWindow: (start: Int64, end: Int64)
 
+    /// Distinct edges (peer, port, protocol) observed to or from its workloads (an edge between
+    /// two of them counts for each).
+    public var observedConnections: Int { workloads.reduce(0) { $0 + $1.edges } }
+
     /// The policies that are in force in enforce mode (and staged in audit mode): Stable workloads' only.
     public var stablePolicies: [Node] {
         let stable = Set(workloads.filter { $0.phase == .stable }.map(\.policyName))

@@ -53,14 +53,8 @@ public actor FlowSources {
     struct HubbleTail {
         var offset: UInt64 = 0
         var partial: [UInt8] = []
-        var connections: [HubbleKey: ObservedConnection] = [:]
+        var connections = ConnectionMerger()
         var badRecords = 0
-    }
-
-    struct HubbleKey: Hashable {
-        var key: ObservedConnection.Key
-        var client: ReportedIdentity?
-        var server: ReportedIdentity?
     }
 
     let listenHost: String
@@ -69,6 +63,8 @@ public actor FlowSources {
     let istioInterval: Duration
     var collectors: [Int: (collector: FlowCollector, task: Task<Void, Never>)] = [:]
     var tails: [String: HubbleTail] = [:]
+    /// The Istio queries FlowPolicies name, and each one's last answer.
+    var istioQueries: Set<IstioQuery> = []
     var istio: [IstioQuery: (connections: [ObservedConnection], at: ContinuousClock.Instant)] = [:]
     var failedIstioQueries = 0
 
@@ -101,12 +97,13 @@ public actor FlowSources {
         for path in tails.keys where !desired.hubblePaths.contains(path) { tails[path] = nil }
         for path in desired.hubblePaths where tails[path] == nil { tails[path] = HubbleTail() }
         for query in istio.keys where !desired.istio.contains(query) { istio[query] = nil }
+        istioQueries = desired.istio
     }
 
     /// Reads what the Hubble files gained and runs the Istio queries that are due.
-    public func poll(now: Int64, clock: ContinuousClock = ContinuousClock(), desired: Desired) async {
+    public func poll(now: Int64, clock: ContinuousClock = ContinuousClock()) async {
         for path in tails.keys.sorted() { readHubble(path) }
-        for query in desired.istio.sorted(by: { ($0.prometheusURL, $0.window) < ($1.prometheusURL, $1.window) }) {
+        for query in istioQueries.sorted(by: { ($0.prometheusURL, $0.window) < ($1.prometheusURL, $1.window) }) {
             if let last = istio[query], clock.now - last.at < istioInterval { continue }
             switch await prometheus(query.prometheusURL).istioConnections(window: query.window, windowMilliseconds: query.windowMilliseconds, at: now) {
             case .success(let decoded): istio[query] = (decoded.connections, clock.now)
@@ -141,24 +138,14 @@ public actor FlowSources {
         if tail.partial.count > 1 << 20 { tail.partial = [] }  // a "line" of a megabyte is not a record
         let decoded = HubbleFlows.decode(bytes)
         tail.badRecords += decoded.problems.count
-        for connection in decoded.connections {
-            let key = HubbleKey(key: connection.key, client: connection.clientIdentity, server: connection.serverIdentity)
-            if var existing = tail.connections[key] {
-                existing.firstSeen = min(existing.firstSeen, connection.firstSeen)
-                existing.lastSeen = max(existing.lastSeen, connection.lastSeen)
-                existing.flows += connection.flows
-                tail.connections[key] = existing
-            } else {
-                tail.connections[key] = connection
-            }
-        }
+        for connection in decoded.connections { tail.connections.add(connection) }
         tails[path] = tail
     }
 
     /// Every connection observed so far, from every running source.
     public var connections: [ObservedConnection] {
         collectors.values.flatMap { $0.collector.snapshot.connections }
-            + tails.values.flatMap { $0.connections.values }
+            + tails.values.flatMap(\.connections.connections)
             + istio.values.flatMap(\.connections)
     }
 
