@@ -98,19 +98,47 @@ public struct PodStatus: Sendable, Hashable, Decodable {
         public init(ip: String) { self.ip = ip }
     }
 
+    /// A container's runtime identity, matched to its spec by name.
+    public struct ContainerStatus: Sendable, Hashable, Decodable {
+        public var name: String
+        /// `<runtime>://<id>`, e.g. `containerd://3f…`; nil until the container was created.
+        public var containerID: String?
+
+        public init(name: String, containerID: String? = nil) {
+            self.name = name
+            self.containerID = containerID
+        }
+    }
+
+    /// `status.conditions[]`: only type and status are kept.
+    private struct Condition: Decodable {
+        var type: String
+        var status: String?
+    }
+
     public var phase: String?
     public var podIP: String?
     public var podIPs: [PodIP]
     public var hostIP: String?
+    /// The `Ready` condition's status as written (`True`, `False`, `Unknown`); nil without one.
+    public var ready: String?
+    public var containerStatuses: [ContainerStatus]
+    public var initContainerStatuses: [ContainerStatus]
 
-    public init(phase: String? = nil, podIP: String? = nil, podIPs: [PodIP] = [], hostIP: String? = nil) {
+    public init(
+        phase: String? = nil, podIP: String? = nil, podIPs: [PodIP] = [], hostIP: String? = nil, ready: String? = nil,
+        containerStatuses: [ContainerStatus] = [], initContainerStatuses: [ContainerStatus] = []
+    ) {
         self.phase = phase
         self.podIP = podIP
         self.podIPs = podIPs
         self.hostIP = hostIP
+        self.ready = ready
+        self.containerStatuses = containerStatuses
+        self.initContainerStatuses = initContainerStatuses
     }
 
-    private enum CodingKeys: String, CodingKey { case phase, podIP, podIPs, hostIP }
+    private enum CodingKeys: String, CodingKey { case phase, podIP, podIPs, hostIP, conditions, containerStatuses, initContainerStatuses }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -118,6 +146,10 @@ public struct PodStatus: Sendable, Hashable, Decodable {
         podIP = try container.decodeIfPresent(String.self, forKey: .podIP)
         podIPs = try container.decodeIfPresent([PodIP].self, forKey: .podIPs) ?? []
         hostIP = decoder.interned(try container.decodeIfPresent(String.self, forKey: .hostIP))
+        let conditions = try container.decodeIfPresent([Condition].self, forKey: .conditions) ?? []
+        ready = decoder.interned(conditions.first { $0.type == "Ready" }?.status)
+        containerStatuses = try container.decodeIfPresent([ContainerStatus].self, forKey: .containerStatuses) ?? []
+        initContainerStatuses = try container.decodeIfPresent([ContainerStatus].self, forKey: .initContainerStatuses) ?? []
     }
 
     /// The pod's primary address: `podIP`, else the first of `podIPs`.

@@ -50,7 +50,9 @@ extension ClusterState {
             var node = body
             if let problem = sizeProblem(type, node, name: name) { return .failure(problem) }
             storage.revision += 1
-            metadata["uid"] = .string(Self.uid(storage.revision))
+            // kube-apiserver always assigns the uid; this server keeps one the request carries, so
+            // fixtures created from manifests keep the uid a render of the same manifests sees.
+            if metadata["uid"]?.string?.isEmpty != false { metadata["uid"] = .string(Self.uid(storage.revision)) }
             metadata["resourceVersion"] = .string(String(storage.revision))
             metadata["creationTimestamp"] = .string(Self.timestamp())
             if metadata["generation"] == nil && typeKey != "namespaces" { metadata["generation"] = 1 }

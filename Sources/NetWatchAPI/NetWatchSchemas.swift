@@ -67,6 +67,18 @@ public enum NetWatchSchemas {
 
     static let relabelings = Schema.array(items: RelabelConfig.schema, description: "Relabeling steps applied to targets before scraping.")
 
+    /// prometheus-operator's monitor-level limits and protocols, shared by NetworkMonitor.
+    static let limitProperties: [Schema.Property] = [
+        .init("sampleLimit", .integer(description: "Scrapes with more samples fail (sample_limit).", minimum: 0)),
+        .init("targetLimit", .integer(description: "More targets than this fail every scrape of the job (target_limit).", minimum: 0)),
+        .init("labelLimit", .integer(description: "Most labels per sample (label_limit).", minimum: 0)),
+        .init("labelNameLengthLimit", .integer(description: "Longest label name (label_name_length_limit).", minimum: 0)),
+        .init("labelValueLengthLimit", .integer(description: "Longest label value (label_value_length_limit).", minimum: 0)),
+        .init("keepDroppedTargets", .integer(description: "Dropped targets kept for the targets page; 0 keeps all (keep_dropped_targets, Prometheus 2.47+).", minimum: 0)),
+        .init("bodySizeLimit", .string(description: "Largest uncompressed response body, e.g. 10MB (body_size_limit).", pattern: "^(0|[0-9]+(B|KB|MB|GB|TB|PB|EB|KiB|MiB|GiB|TiB|PiB|EiB))$")),
+        .init("scrapeProtocols", .array(items: .string(enumValues: ScrapeLimits.protocols), description: "Protocols to negotiate, in preference order (scrape_protocols, Prometheus 2.49+).")),
+    ]
+
     public static let networkMonitorSpec: Schema = .object(
         properties: [
             .init("selector", .labelSelector("Pods to scrape: {} selects all pods, absent selects none (for monitors with only staticTargets).")),
@@ -77,8 +89,16 @@ public enum NetWatchSchemas {
                     .init("path", .string(description: "HTTP path (default /metrics).", pattern: "^/")),
                     .init("interval", durationField("Scrape interval (default: the stack's).")),
                     .init("scrapeTimeout", durationField("Scrape timeout (default: the stack's, at most interval).")),
-                    .init("scheme", .string(description: "http or https.", enumValues: NetworkMonitorSpec.Endpoint.Scheme.allCases.map(\.rawValue))),
+                    .init("scheme", .string(description: "http or https (any case).",
+                                            enumValues: NetworkMonitorSpec.Endpoint.Scheme.allCases.flatMap { [$0.rawValue, $0.rawValue.uppercased()] })),
                     .init("honorLabels", .boolean(description: "Keep the target's labels when they clash with server-side ones.")),
+                    .init("honorTimestamps", .boolean(description: "Use the timestamps the target exposes (Prometheus's default: true).")),
+                    .init("trackTimestampsStaleness", .boolean(description: "Mark series with exposed timestamps stale when they disappear (Prometheus 2.48+).")),
+                    .init("filterRunning", .boolean(description: "Drop pods in phase Failed or Succeeded (default true).")),
+                    .init("params", .map(values: .array(items: .string()), description: "HTTP query parameters.")),
+                    .init("proxyUrl", .string(description: "HTTP proxy for the scrapes.", pattern: "^(http|https|socks5)://.+$")),
+                    .init("followRedirects", .boolean(description: "Follow HTTP 3xx redirects (Prometheus's default: true).")),
+                    .init("enableHttp2", .boolean(description: "Allow HTTP/2 (Prometheus's default: true).")),
                     .init("relabelings", relabelings),
                     .init("metricRelabelings", .array(items: RelabelConfig.schema, description: "Relabeling steps applied to scraped samples.")),
                 ],
@@ -86,6 +106,11 @@ public enum NetWatchSchemas {
             ), description: "Ports to scrape on the selected pods; one Prometheus job each.")),
             .init("networkExporter", .boolean(description: "Also scrape netwatch's injected per-pod network exporter sidecar.")),
             .init("podTargetLabels", .array(items: .string(), description: "Pod labels copied onto every target.")),
+            .init("jobLabel", .string(description: "Pod label whose value becomes the job label (default <namespace>/<name>).")),
+            .init("attachMetadata", .object(properties: [
+                .init("node", .boolean(description: "Add the node's labels (__meta_kubernetes_node_*) to pod targets; Kubernetes discovery only.")),
+            ], description: "Extra metadata on targets.")),
+        ] + limitProperties + [
             .init("staticTargets", .array(items: .object(
                 properties: [
                     .init("targets", .array(items: .string(), description: "host:port addresses.")),

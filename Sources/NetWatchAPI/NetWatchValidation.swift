@@ -45,6 +45,25 @@ enum NetWatchValidation {
             for (step, relabel) in endpoint.metricRelabelings.enumerated() {
                 problems += relabel.problems(at: "\(path).metricRelabelings[\(step)]")
             }
+            if let proxy = endpoint.proxyURL, !["http://", "https://", "socks5://"].contains(where: { proxy.hasPrefix($0) && proxy.count > $0.count }) {
+                problems.append(("\(path).proxyUrl", "\"\(proxy)\" is not an http, https or socks5 URL"))
+            }
+            for key in endpoint.params.keys.sorted() where key.isEmpty {
+                problems.append(("\(path).params", "a parameter name is empty"))
+            }
+        }
+        let limits = spec.limits
+        for limit in limits.setLimits where limit.value < 0 {
+            problems.append(("spec.\(limit.field)", "must not be negative"))
+        }
+        for (index, name) in limits.scrapeProtocols.enumerated() where !ScrapeLimits.protocols.contains(name) {
+            problems.append(("spec.scrapeProtocols[\(index)]", "unknown protocol \"\(name)\"; use one of \(ScrapeLimits.protocols.joined(separator: ", "))"))
+        }
+        if let size = limits.bodySizeLimit, !ByteSize.isValid(size) {
+            problems.append(("spec.bodySizeLimit", "\"\(size)\" is not a byte size; write e.g. 10MB, 512KiB or 0"))
+        }
+        if let label = spec.jobLabel, LabelSanitizer.sanitize(label).isEmpty {
+            problems.append(("spec.jobLabel", "empty label name"))
         }
         for (index, label) in spec.podTargetLabels.enumerated() where LabelSanitizer.sanitize(label).isEmpty {
             problems.append(("spec.podTargetLabels[\(index)]", "empty label name"))
@@ -189,5 +208,17 @@ public struct URLParts: Sendable, Hashable {
         host = String(rest[..<hostEnd])
         path = String(rest[hostEnd...])
         guard !host.isEmpty, !host.contains("@") else { return nil }
+    }
+}
+
+/// Prometheus byte sizes (`units.Base2Bytes`): a number and a unit among B, KB, MB, GB, TB, PB,
+/// EB and their `iB` forms, or 0.
+public enum ByteSize {
+    public static func isValid(_ text: String) -> Bool {
+        if text == "0" { return true }
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty else { return false }
+        let unit = text.dropFirst(digits.count)
+        return ["B", "KB", "MB", "GB", "TB", "PB", "EB", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"].contains(String(unit))
     }
 }

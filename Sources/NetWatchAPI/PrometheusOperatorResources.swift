@@ -10,6 +10,17 @@ public struct ServiceMonitorSpec: Sendable, Hashable {
         case servicePort(String)
         /// The pods' container port, by name or number (`targetPort:`).
         case targetPort(IntOrString)
+        /// Neither: every port of the endpoints (and the pods' other container ports).
+        case allPorts
+    }
+
+    /// Which Kubernetes discovery role finds the endpoints (`serviceDiscoveryRole`).
+    public enum DiscoveryRole: String, Sendable, Hashable {
+        case endpoints
+        case endpointSlice = "endpointslice"
+
+        /// The `__meta_kubernetes_<prefix>_…` label prefix of the role's own labels.
+        public var labelPrefix: String { self == .endpoints ? "endpoint" : "endpointslice" }
     }
 
     public struct Endpoint: Sendable, Hashable {
@@ -26,6 +37,9 @@ public struct ServiceMonitorSpec: Sendable, Hashable {
     public var podTargetLabels: [String]
     /// The Service label whose value becomes `job` (default: the Service name).
     public var jobLabel: String?
+    public var limits: ScrapeLimits = ScrapeLimits()
+    public var attachNodeMetadata = false
+    public var discoveryRole: DiscoveryRole = .endpointSlice
 }
 
 public typealias ServiceMonitor = CustomResource<ServiceMonitorSpec>
@@ -55,16 +69,22 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
     }
 
     var endpointsKey: String { self == .podMonitor ? "podMetricsEndpoints" : "endpoints" }
+    static let limitKeys: Set<String> = [
+        "sampleLimit", "targetLimit", "labelLimit", "labelNameLengthLimit", "labelValueLengthLimit", "keepDroppedTargets", "bodySizeLimit", "scrapeProtocols",
+    ]
     var supportedSpecKeys: Set<String> {
         switch self {
-        case .podMonitor: ["selector", "namespaceSelector", "podMetricsEndpoints", "podTargetLabels"]
-        case .serviceMonitor: ["selector", "namespaceSelector", "endpoints", "podTargetLabels", "targetLabels", "jobLabel"]
+        case .podMonitor:
+            Self.limitKeys.union(["selector", "namespaceSelector", "podMetricsEndpoints", "podTargetLabels", "jobLabel", "attachMetadata"])
+        case .serviceMonitor:
+            Self.limitKeys.union(["selector", "namespaceSelector", "endpoints", "podTargetLabels", "targetLabels", "jobLabel", "attachMetadata", "serviceDiscoveryRole"])
         case .prometheusRule: ["groups"]
         }
     }
 
     static let supportedEndpointKeys: Set<String> = [
         "port", "portNumber", "targetPort", "path", "scheme", "interval", "scrapeTimeout", "honorLabels", "relabelings", "metricRelabelings",
+        "honorTimestamps", "trackTimestampsStaleness", "filterRunning", "params", "proxyUrl", "followRedirects", "enableHttp2",
     ]
 
     public enum Resource: Sendable, Hashable {
@@ -128,9 +148,11 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         if self == .prometheusRule {
             return (decodeRule(raw, spec: spec, report: report).map(Resource.prometheusRule), diagnostics)
         }
-        // The endpoints in netwatch's NetworkMonitor shape, remembering how each chose its port.
+        // The endpoints in netwatch's NetworkMonitor shape, remembering how each chose its port
+        // and which `endpoint` label prometheus-operator gives it.
         var endpoints: [Node] = []
-        var choices: [ServiceMonitorSpec.PortChoice?] = []
+        var choices: [ServiceMonitorSpec.PortChoice] = []
+        var endpointLabels: [String?] = []
         for (index, endpoint) in (spec[endpointsKey]?.sequence ?? []).enumerated() {
             let path = "spec.\(endpointsKey)[\(index)]"
             guard case .mapping(var fields) = endpoint else {
@@ -140,29 +162,21 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
             for entry in fields where !Self.supportedEndpointKeys.contains(entry.key) {
                 report(.warning, "\(path).\(entry.key)", "not supported by netwatch; ignored (the target is scraped without it)")
             }
-            var choice: ServiceMonitorSpec.PortChoice?
-            let port = fields["port"], portNumber = fields["portNumber"], targetPort = fields["targetPort"]
-            if let name = port?.string {
-                choice = self == .serviceMonitor ? .servicePort(name) : .targetPort(.string(name))
-            } else if case .int(let number)? = portNumber {
-                choice = .targetPort(.int(number))
-            } else if case .int(let number)? = targetPort {
-                choice = .targetPort(.int(number))
-            } else if let name = targetPort?.string {
-                choice = .targetPort(.string(name))
-            } else {
-                report(.error, path, "names no port; set port (a \(self == .serviceMonitor ? "Service" : "container") port name)\(self == .podMonitor ? ", portNumber" : "") or targetPort")
-                return (nil, diagnostics)
+            if self == .serviceMonitor, fields["portNumber"] != nil {
+                report(.warning, "\(path).portNumber", "not a ServiceMonitor field; ignored (use port or targetPort)")
+                fields["portNumber"] = nil
             }
+            let (choice, endpointLabel) = Self.portChoice(fields, serviceMonitor: self == .serviceMonitor)
             let kept = fields.filter { Self.supportedEndpointKeys.contains($0.key) && !["port", "portNumber", "targetPort"].contains($0.key) }
             fields = Mapping(kept.map { ($0.key, $0.value) })
             switch choice {
-            case .targetPort(.int(let number))?: fields["port"] = .int(number)
-            case .targetPort(.string(let name))?, .servicePort(let name)?: fields["port"] = .string(name)
-            case nil: break
+            case .targetPort(.int(let number)): fields["port"] = .int(number)
+            case .targetPort(.string(let name)), .servicePort(let name): fields["port"] = .string(name)
+            case .allPorts: break
             }
             endpoints.append(.mapping(fields))
             choices.append(choice)
+            endpointLabels.append(endpointLabel)
         }
         guard let selector = spec["selector"] else {
             report(.error, "spec.selector", "required (as in prometheus-operator); use selector: {} to select every \(self == .podMonitor ? "pod" : "Service")")
@@ -170,20 +184,32 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         }
         var shaped = Mapping()
         shaped["selector"] = selector
-        if let namespaces = spec["namespaceSelector"] { shaped["namespaceSelector"] = namespaces }
+        if let namespaces = Self.namespaceSelector(spec["namespaceSelector"], report: report) { shaped["namespaceSelector"] = namespaces }
         shaped["endpoints"] = .sequence(endpoints)
-        if let labels = spec["podTargetLabels"] { shaped["podTargetLabels"] = labels }
+        for key in ["podTargetLabels", "jobLabel", "attachMetadata"] + Self.limitKeys.sorted() {
+            if let value = spec[key] { shaped[key] = value }
+        }
 
         let renamed = { (field: String) -> String in
             guard field.hasPrefix("spec.endpoints[") else { return field }
             return "spec.\(self.endpointsKey)[" + field.dropFirst("spec.endpoints[".count)
         }
-        let decoded: NetworkMonitorSpec
+        var decoded: NetworkMonitorSpec
         do throws(NodeDecodingError) {
             decoded = try NodeDecoder().decode(NetworkMonitorSpec.self, from: .mapping(shaped), at: FieldPath(dotted: "spec"))
         } catch {
             report(.error, renamed(error.path.description), error.message)
             return (nil, diagnostics)
+        }
+        for index in decoded.endpoints.indices {
+            decoded.endpoints[index].endpointLabel = endpointLabels[index]
+            // prometheus-operator leaves an empty regex out, so Prometheus's default (.*) applies.
+            for step in decoded.endpoints[index].relabelings.indices where decoded.endpoints[index].relabelings[step].regex == "" {
+                decoded.endpoints[index].relabelings[step].regex = nil
+            }
+            for step in decoded.endpoints[index].metricRelabelings.indices where decoded.endpoints[index].metricRelabelings[step].regex == "" {
+                decoded.endpoints[index].metricRelabelings[step].regex = nil
+            }
         }
         let problems = NetWatchValidation.problems(in: decoded)
         guard problems.isEmpty else {
@@ -199,11 +225,52 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
             return (nil, diagnostics)  // decoded by decodeRule above
         case .serviceMonitor:
             let targetLabels = spec["targetLabels"]?.sequence?.compactMap(\.string) ?? []
-            let monitor = ServiceMonitorSpec(
+            var role = ServiceMonitorSpec.DiscoveryRole.endpointSlice
+            switch spec["serviceDiscoveryRole"]?.string {
+            case nil, "EndpointSlice"?: break
+            case "Endpoints"?: role = .endpoints
+            case let other?:
+                report(.error, "spec.serviceDiscoveryRole", "\"\(other)\" is not a discovery role; use Endpoints or EndpointSlice")
+                return (nil, diagnostics)
+            }
+            var monitor = ServiceMonitorSpec(
                 selector: decoded.selector ?? LabelSelector(), namespaceSelector: decoded.namespaceSelector,
-                endpoints: zip(choices, decoded.endpoints).compactMap { choice, endpoint in choice.map { ServiceMonitorSpec.Endpoint(port: $0, scrape: endpoint) } },
-                targetLabels: targetLabels, podTargetLabels: decoded.podTargetLabels, jobLabel: spec["jobLabel"]?.string)
+                endpoints: zip(choices, decoded.endpoints).map { ServiceMonitorSpec.Endpoint(port: $0, scrape: $1) },
+                targetLabels: targetLabels, podTargetLabels: decoded.podTargetLabels, jobLabel: decoded.jobLabel)
+            monitor.limits = decoded.limits
+            monitor.attachNodeMetadata = decoded.attachNodeMetadata
+            monitor.discoveryRole = role
             return (.serviceMonitor(ServiceMonitor(metadata: metadata, spec: monitor, source: raw.source)), diagnostics)
         }
+    }
+
+    /// How an endpoint picks its port, and the `endpoint` label prometheus-operator writes for
+    /// it: `port` (a non-empty name) first, then `portNumber` (PodMonitor; no label), then the
+    /// deprecated `targetPort` (its string form); none of them scrapes every port, unlabelled.
+    static func portChoice(_ fields: Mapping, serviceMonitor: Bool) -> (ServiceMonitorSpec.PortChoice, String?) {
+        if let name = fields["port"]?.string, !name.isEmpty {
+            return (serviceMonitor ? .servicePort(name) : .targetPort(.string(name)), name)
+        }
+        if !serviceMonitor, case .int(let number)? = fields["portNumber"], number != 0 {
+            return (.targetPort(.int(number)), nil)
+        }
+        switch fields["targetPort"] {
+        case .int(let number)? where number != 0: return (.targetPort(.int(number)), String(number))
+        case .string(let name)? where !name.isEmpty:
+            return (.targetPort(.string(name)), name)
+        default: return (.allPorts, nil)
+        }
+    }
+
+    /// prometheus-operator's monitor namespace selector: `any: true` is every namespace,
+    /// `matchNames` those names, and anything else (`{}` included) the monitor's own namespace.
+    static func namespaceSelector(_ node: Node?, report: (Diagnostic.Severity, String?, String) -> Void) -> Node? {
+        guard case .mapping(let fields)? = node else { return nil }
+        for entry in fields where !["any", "matchNames"].contains(entry.key) {
+            report(.warning, "spec.namespaceSelector.\(entry.key)", "not a prometheus-operator namespace selector field; ignored (only any and matchNames select namespaces)")
+        }
+        if case .bool(true)? = fields["any"] { return ["any": true] }
+        if let names = fields["matchNames"]?.sequence, !names.isEmpty { return ["matchNames": .sequence(names)] }
+        return nil
     }
 }

@@ -29,13 +29,84 @@ struct PrometheusOperatorIntakeTests {
         #expect(monitor.spec.endpoints.map(\.port) == [.string("metrics"), .int(9100)])
         #expect(monitor.spec.endpoints[1].path == "/node")
         #expect(monitor.spec.namespaceSelector?.any == true)
+        #expect(monitor.spec.limits.sampleLimit == 1000)
+        // prometheus-operator labels `endpoint` from port (or targetPort), never from portNumber.
+        #expect(monitor.spec.endpoints.map(\.endpointLabel) == ["metrics", nil])
         #expect(problems == [
-            "warning spec.sampleLimit: not supported by netwatch; ignored",
             "warning spec.podMetricsEndpoints[0].bearerTokenSecret: not supported by netwatch; ignored (the target is scraped without it)",
         ])
     }
 
-    @Test("errors name prometheus-operator's fields: missing selector, a bad relabel regex, no port")
+    @Test("endpoint fields prometheus-operator renders are kept: filterRunning, scheme in any case, params, proxy, limits, protocols, jobLabel, attachMetadata")
+    func endpointFields() throws {
+        let (resource, problems) = try decode("""
+            apiVersion: monitoring.coreos.com/v1
+            kind: PodMonitor
+            metadata: {name: jobs, namespace: batch}
+            spec:
+              selector: {}
+              jobLabel: app
+              attachMetadata: {node: true}
+              targetLimit: 50
+              labelLimit: 30
+              labelNameLengthLimit: 100
+              labelValueLengthLimit: 200
+              keepDroppedTargets: 10
+              bodySizeLimit: 10MB
+              scrapeProtocols: [OpenMetricsText1.0.0, PrometheusText0.0.4]
+              podMetricsEndpoints:
+              - port: metrics
+                scheme: HTTPS
+                filterRunning: false
+                honorTimestamps: false
+                trackTimestampsStaleness: true
+                params: {module: [http_2xx]}
+                proxyUrl: http://proxy:3128
+                followRedirects: false
+                enableHttp2: false
+                relabelings: [{sourceLabels: [a], regex: "", targetLabel: b}]
+              - {}
+            """)
+        guard case .podMonitor(let monitor)? = resource else { Issue.record("not decoded: \(problems)"); return }
+        #expect(problems.isEmpty, "\(problems)")
+        let endpoint = monitor.spec.endpoints[0]
+        #expect(endpoint.scheme == .https)
+        #expect(endpoint.filterRunning == false)
+        #expect(endpoint.honorTimestamps == false && endpoint.trackTimestampsStaleness == true)
+        #expect(endpoint.params == ["module": ["http_2xx"]])
+        #expect(endpoint.proxyURL == "http://proxy:3128" && endpoint.followRedirects == false && endpoint.enableHTTP2 == false)
+        // prometheus-operator leaves an empty regex out, so Prometheus's (.*) applies.
+        #expect(endpoint.relabelings[0].regex == nil)
+        // No port at all: every container port, and no endpoint label.
+        #expect(monitor.spec.endpoints[1].port == nil && monitor.spec.endpoints[1].endpointLabel == nil)
+        #expect(monitor.spec.jobLabel == "app" && monitor.spec.attachNodeMetadata)
+        let limits = monitor.spec.limits
+        #expect(limits.setLimits.map(\.key) == ["target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit", "keep_dropped_targets"])
+        #expect(limits.bodySizeLimit == "10MB" && limits.scrapeProtocols == ["OpenMetricsText1.0.0", "PrometheusText0.0.4"])
+    }
+
+    @Test("namespaceSelector: {} means the monitor's own namespace, as in prometheus-operator; label selectors there are ignored with a warning")
+    func namespaceSelectorSemantics() throws {
+        let (empty, _) = try decode("""
+            apiVersion: monitoring.coreos.com/v1
+            kind: ServiceMonitor
+            metadata: {name: api, namespace: shop}
+            spec: {selector: {}, namespaceSelector: {}, endpoints: [{port: web}]}
+            """)
+        guard case .serviceMonitor(let monitor)? = empty else { Issue.record("not decoded"); return }
+        #expect(monitor.spec.namespaceSelector == nil)
+        let (labelled, problems) = try decode("""
+            apiVersion: monitoring.coreos.com/v1
+            kind: PodMonitor
+            metadata: {name: web, namespace: shop}
+            spec: {selector: {}, namespaceSelector: {matchLabels: {team: a}}, podMetricsEndpoints: [{port: web}]}
+            """)
+        guard case .podMonitor(let podMonitor)? = labelled else { Issue.record("not decoded"); return }
+        #expect(podMonitor.spec.namespaceSelector == nil)
+        #expect(problems == ["warning spec.namespaceSelector.matchLabels: not a prometheus-operator namespace selector field; ignored (only any and matchNames select namespaces)"])
+    }
+
+    @Test("errors name prometheus-operator's fields: missing selector, a bad relabel regex; no port is every port")
     func errorsNameTheirFields() throws {
         let missing = try decode("""
             apiVersion: monitoring.coreos.com/v1
@@ -61,8 +132,11 @@ struct PrometheusOperatorIntakeTests {
             metadata: {name: api}
             spec: {selector: {}, endpoints: [{path: /metrics}]}
             """)
-        #expect(noPort.0 == nil)
-        #expect(noPort.1.first?.hasPrefix("error spec.endpoints[0]: names no port") == true, "\(noPort.1)")
+        // A ServiceMonitor endpoint without port scrapes every endpoint port, as in prometheus-operator.
+        guard case .serviceMonitor(let monitor)? = noPort.0 else { Issue.record("not decoded: \(noPort.1)"); return }
+        #expect(monitor.spec.endpoints.map(\.port) == [.allPorts])
+        #expect(monitor.spec.endpoints[0].scrape.endpointLabel == nil)
+        #expect(noPort.1.isEmpty)
     }
 
     @Test("a ServiceMonitor keeps how each endpoint chose its port, its target labels and job label")

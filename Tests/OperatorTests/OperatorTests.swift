@@ -77,7 +77,7 @@ struct OperatorTests {
             let ip = "127.0.0.\(42 + attempt)"
             let pod: Node = [
                 "apiVersion": "v1", "kind": "Pod",
-                "metadata": ["name": .string("web-new-\(attempt)"), "namespace": "shop", "labels": ["app": "web", "tier": "frontend"]],
+                "metadata": ["name": .string("web-new-\(attempt)"), "namespace": "shop", "uid": .string("uid-web-new-\(attempt)"), "labels": ["app": "web", "tier": "frontend"]],
                 "spec": ["containers": [["name": "web", "ports": [["name": "metrics", "containerPort": 9090]]]]],
                 "status": ["phase": "Running", "podIP": .string(ip)],
             ]

@@ -44,15 +44,20 @@ struct PolicyCompanions {
         var rules: [Node] = []
         for plan in plans {
             var ports: [IntOrString] = []
+            // A job without a port scrapes every port, so its Prometheus may reach any of them.
+            var allPorts = false
             for job in plan.jobs {
                 switch job.targets {
                 case .pods(let targets):
-                    if targets.namespaces.contains(subject.namespace), targets.selector.matches(subject.labels) { ports.append(targets.port) }
+                    if targets.namespaces.contains(subject.namespace), targets.selector.matches(subject.labels) {
+                        if let port = targets.port { ports.append(port) } else { allPorts = true }
+                    }
                 case .services(let targets):
                     guard targets.namespaces.contains(subject.namespace) else { continue }
                     for service in selectingServices(subject) where targets.selector.matches(service.metadata.labels) {
                         switch targets.port {
                         case .targetPort(let port): ports.append(port)
+                        case .allPorts: allPorts = true
                         case .servicePort(let name):
                             if let port = service.spec.ports?.first(where: { $0.name == name }) { ports.append(port.targetPort ?? .int(port.port)) }
                         }
@@ -61,15 +66,16 @@ struct PolicyCompanions {
                 }
             }
             if exporterInjected(subject) { ports.append(.string(NetworkExporterSidecar.portName)) }
-            guard !ports.isEmpty else { continue }
+            guard !ports.isEmpty || allPorts else { continue }
             let prometheus = plan.stack.spec.prometheus.podSelector
-            rules.append([
-                "from": [[
-                    "namespaceSelector": ["matchLabels": ["kubernetes.io/metadata.name": .string(plan.stack.namespace)]],
-                    "podSelector": ["matchLabels": .sortedStringMap(prometheus)],
-                ]],
-                "ports": .sequence(Self.unique(ports).map { ["port": $0.node, "protocol": "TCP"] }),
-            ])
+            let from: Node = [[
+                "namespaceSelector": ["matchLabels": ["kubernetes.io/metadata.name": .string(plan.stack.namespace)]],
+                "podSelector": ["matchLabels": .sortedStringMap(prometheus)],
+            ]]
+            var rule = Mapping()
+            rule["from"] = from
+            if !allPorts { rule["ports"] = .sequence(Self.unique(ports).map { ["port": $0.node, "protocol": "TCP"] }) }
+            rules.append(.mapping(rule))
         }
         if let webhookService, webhookService.namespace == subject.namespace,
            let service = services.first(where: { ($0.metadata.namespace ?? "default") == webhookService.namespace && $0.metadata.name == webhookService.name }),

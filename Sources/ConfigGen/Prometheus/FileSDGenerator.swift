@@ -113,55 +113,31 @@ public enum FileSDGenerator {
         "file_sd/\(job.fileStem).json"
     }
 
-    /// Whether the job scrapes this pod at all (namespace, selector, running, has an address).
+    /// Whether the job scrapes this pod at all (namespace, selector, phase, has an address).
     static func selects(_ pod: Pod, _ targets: ScrapeJob.PodTargets) -> Bool {
-        guard !pod.status.isTerminated, pod.status.primaryIP != nil else { return false }
+        guard let ip = pod.status.podIP, !ip.isEmpty else { return false }
+        if targets.filterRunning && pod.status.isTerminated { return false }
         guard targets.namespaces.contains(pod.metadata.namespace ?? "default") else { return false }
         return targets.selector.matches(pod.metadata.labels)
     }
 
+    /// Whether a discovered target is on the job's port: by name, by number, or any (nil).
+    static func keeps(_ target: PodDiscoveryLabels.Target, port: IntOrString?) -> Bool {
+        switch port {
+        case nil: true
+        case .string(let name)?: target.port?.name == name
+        case .int(let number)?: target.port?.containerPort == number
+        }
+    }
+
     /// The pod's encoded target lines for this job, or nil when it contributes none.
     public static func encode(_ pod: Pod, for job: ScrapeJob) -> [UInt8]? {
-        guard case .pods(let targets) = job.targets, selects(pod, targets), let ip = pod.status.primaryIP else { return nil }
-        let host = ip.contains(":") ? "[\(ip)]" : ip
-        let sidecars = pod.spec.initContainers.filter { $0.restartPolicy == "Always" }
-        var podLabels: [(String, String)] = []
-        var seen: Set<String> = []
-        for key in pod.metadata.labels.keys.sorted() {
-            let name = "__meta_kubernetes_pod_label_" + LabelSanitizer.sanitize(key)
-            if seen.insert(name).inserted { podLabels.append((name, pod.metadata.labels[key] ?? "")) }
-        }
+        guard case .pods(let targets) = job.targets, selects(pod, targets) else { return nil }
+        let discovered = PodDiscoveryLabels(pod)
         var out: [UInt8] = []
-        for container in pod.spec.containers + sidecars {
-            for port in container.ports {
-                switch targets.port {
-                case .string(let name) where port.name == name: break
-                case .int(let number) where port.containerPort == number: break
-                default: continue
-                }
-                var labels: [(String, String)] = podLabels
-                labels.append(("__meta_kubernetes_namespace", pod.metadata.namespace ?? "default"))
-                labels.append(("__meta_kubernetes_pod_container_name", container.name))
-                if let name = port.name { labels.append(("__meta_kubernetes_pod_container_port_name", name)) }
-                labels.append(("__meta_kubernetes_pod_container_port_number", String(port.containerPort)))
-                labels.append(("__meta_kubernetes_pod_container_port_protocol", port.protocol))
-                labels.append(("__meta_kubernetes_pod_ip", ip))
-                labels.append(("__meta_kubernetes_pod_name", pod.metadata.name))
-                if let node = pod.spec.nodeName { labels.append(("__meta_kubernetes_pod_node_name", node)) }
-                if let phase = pod.status.phase { labels.append(("__meta_kubernetes_pod_phase", phase)) }
-                labels.sort { $0.0 < $1.0 }
-                if !out.isEmpty { out.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
-                out.append(contentsOf: Array(#"{"targets":["#.utf8))
-                JSONEmitter.writeString("\(host):\(port.containerPort)", into: &out)
-                out.append(contentsOf: Array(#"],"labels":{"#.utf8))
-                for (index, (name, value)) in labels.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    JSONEmitter.writeString(name, into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    JSONEmitter.writeString(value, into: &out)
-                }
-                out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "}")])
-            }
+        for target in discovered.targets where keeps(target, port: targets.port) {
+            if !out.isEmpty { out.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
+            PodDiscoveryLabels.writeGroup(address: target.address, group: discovered.groupLabels, target: target.labels, into: &out)
         }
         return out.isEmpty ? nil : out
     }

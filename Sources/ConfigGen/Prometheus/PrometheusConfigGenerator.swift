@@ -40,33 +40,48 @@ enum PrometheusConfigGenerator {
     }
 
     static func scrapeConfig(_ job: ScrapeJob, settings: PrometheusSettings, shard: RelabelRules.Shard?) -> Node {
+        let endpoint = job.endpoint
         var mapping = Mapping()
         mapping["job_name"] = .string(job.name)
-        if job.honorLabels { mapping["honor_labels"] = true }
+        if endpoint.honorLabels { mapping["honor_labels"] = true }
+        if let honor = endpoint.honorTimestamps { mapping["honor_timestamps"] = .bool(honor) }
+        if let track = endpoint.trackTimestampsStaleness { mapping["track_timestamps_staleness"] = .bool(track) }
         if let interval = job.interval { mapping["scrape_interval"] = .string(interval.text) }
         if let timeout = job.scrapeTimeout { mapping["scrape_timeout"] = .string(timeout.text) }
+        func httpSettings() {
+            mapping["metrics_path"] = .string(endpoint.path)
+            if !endpoint.params.isEmpty {
+                mapping["params"] = .mapping(Mapping(endpoint.params.keys.sorted().map { ($0, .strings(endpoint.params[$0] ?? [])) }))
+            }
+            mapping["scheme"] = .string(endpoint.scheme.rawValue)
+            if let proxy = endpoint.proxyURL { mapping["proxy_url"] = .string(proxy) }
+            if let follow = endpoint.followRedirects { mapping["follow_redirects"] = .bool(follow) }
+            if let http2 = endpoint.enableHTTP2 { mapping["enable_http2"] = .bool(http2) }
+        }
+        func kubernetesSD(role: String, _ namespaces: ScrapeJob.NamespaceScope) {
+            // A selector that matched no namespace selects nothing: Prometheus reads an empty
+            // `names` as every namespace, so the job gets no discovery at all instead.
+            guard !namespaces.isEmpty else { return }
+            var sd = Mapping()
+            sd["role"] = .string(role)
+            if case .names(let names) = namespaces { sd["namespaces"] = ["names": .strings(names)] }
+            if job.attachNodeMetadata { sd["attach_metadata"] = ["node": true] }
+            mapping["kubernetes_sd_configs"] = [.mapping(sd)]
+        }
         switch job.targets {
         case .pods(let targets):
-            mapping["metrics_path"] = .string(job.path)
-            mapping["scheme"] = .string(job.scheme.rawValue)
+            httpSettings()
             switch settings.discovery {
             case .kubernetes:
-                var sd = Mapping()
-                sd["role"] = "pod"
-                if case .names(let names) = targets.namespaces { sd["namespaces"] = ["names": .strings(names)] }
-                mapping["kubernetes_sd_configs"] = [.mapping(sd)]
+                kubernetesSD(role: "pod", targets.namespaces)
             case .static:
                 mapping["file_sd_configs"] = [["files": [.string(FileSDGenerator.relativePath(job))]]]
             }
             mapping["relabel_configs"] = .sequence(RelabelRules.podJob(job, targets, discovery: settings.discovery, shard: shard))
         case .services(let targets):
             // Only planned under Kubernetes discovery (the planner skips them under static).
-            mapping["metrics_path"] = .string(job.path)
-            mapping["scheme"] = .string(job.scheme.rawValue)
-            var sd = Mapping()
-            sd["role"] = "endpointslice"
-            if case .names(let names) = targets.namespaces { sd["namespaces"] = ["names": .strings(names)] }
-            mapping["kubernetes_sd_configs"] = [.mapping(sd)]
+            httpSettings()
+            kubernetesSD(role: targets.role.rawValue, targets.namespaces)
             mapping["relabel_configs"] = .sequence(RelabelRules.serviceJob(job, targets, shard: shard))
         case .staticGroups(let groups):
             mapping["static_configs"] = .sequence(groups.map { group in
@@ -76,6 +91,9 @@ enum PrometheusConfigGenerator {
             })
             mapping["relabel_configs"] = .sequence(RelabelRules.staticJob(job, shard: shard))
         }
+        for limit in job.limits.setLimits { mapping[limit.key] = .int(limit.value) }
+        if !job.limits.scrapeProtocols.isEmpty { mapping["scrape_protocols"] = .strings(job.limits.scrapeProtocols) }
+        if let size = job.limits.bodySizeLimit { mapping["body_size_limit"] = .string(size) }
         if !job.metricRelabelings.isEmpty {
             mapping["metric_relabel_configs"] = .sequence(job.metricRelabelings.map(\.prometheusNode))
         }

@@ -18,79 +18,85 @@ enum RelabelRules {
     static func podJob(_ job: ScrapeJob, _ targets: ScrapeJob.PodTargets, discovery: PrometheusSettings.Discovery, shard: Shard?) -> [Node] {
         var rules: [Node] = [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))]
         if discovery == .kubernetes {
-            rules.append(rule(("action", "drop"), ("source_labels", ["__meta_kubernetes_pod_phase"]), ("regex", "(Failed|Succeeded)")))
+            if targets.filterRunning { rules.append(runningFilter) }
             rules += selectorRules(targets.selector, of: "pod")
             switch targets.port {
-            case .string(let name):
-                rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_name"]), ("regex", .string(name))))
-            case .int(let number):
+            case .string(let name)?:
+                rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_name"]), ("regex", .string(escape(name)))))
+            case .int(let number)?:
                 rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_number"]), ("regex", .string(String(number)))))
+            case nil:
+                break
             }
         }
         rules.append(rule(("source_labels", ["__meta_kubernetes_namespace"]), ("target_label", "namespace")))
         rules.append(rule(("source_labels", ["__meta_kubernetes_pod_container_name"]), ("target_label", "container")))
         rules.append(rule(("source_labels", ["__meta_kubernetes_pod_name"]), ("target_label", "pod")))
-        for label in targets.podTargetLabels.sorted() {
-            let name = LabelSanitizer.sanitize(label)
-            rules.append(rule(
-                ("source_labels", .strings(["__meta_kubernetes_pod_label_\(name)"])), ("target_label", .string(name)),
-                ("regex", "(.+)"), ("replacement", "${1}")))
-        }
+        rules += copiedLabels(targets.podTargetLabels, of: "pod")
         rules.append(rule(("target_label", "job"), ("replacement", .string(job.jobLabel))))
-        rules.append(rule(("target_label", "endpoint"), ("replacement", .string(targets.port.description))))
+        if let jobLabel = targets.jobLabel { rules.append(jobFromLabel(jobLabel, of: "pod")) }
+        if let endpoint = job.endpoint.endpointLabel { rules.append(rule(("target_label", "endpoint"), ("replacement", .string(endpoint)))) }
         rules += job.relabelings.map(\.prometheusNode)
         rules += sharding(shard)
         return rules
+    }
+
+    static let runningFilter = rule(("action", "drop"), ("source_labels", ["__meta_kubernetes_pod_phase"]), ("regex", "(Failed|Succeeded)"))
+
+    /// `[__meta_kubernetes_<object>_label_<l>] → <l>`, copied only when non-empty.
+    static func copiedLabels(_ labels: [String], of object: String) -> [Node] {
+        labels.sorted().map { label in
+            let name = LabelSanitizer.sanitize(label)
+            return rule(
+                ("source_labels", .strings(["__meta_kubernetes_\(object)_label_\(name)"])), ("target_label", .string(name)),
+                ("regex", "(.+)"), ("replacement", "${1}"))
+        }
+    }
+
+    /// `job` from an object label when the label is non-empty; the earlier default stays otherwise.
+    static func jobFromLabel(_ label: String, of object: String) -> Node {
+        rule(
+            ("source_labels", .strings(["__meta_kubernetes_\(object)_label_\(LabelSanitizer.sanitize(label))"])), ("target_label", "job"),
+            ("regex", "(.+)"), ("replacement", "${1}"))
     }
 
     static func staticJob(_ job: ScrapeJob, shard: Shard?) -> [Node] {
         [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))] + job.relabelings.map(\.prometheusNode) + sharding(shard)
     }
 
-    /// The relabel rules of a ServiceMonitor job over EndpointSlice discovery, in
+    /// The relabel rules of a ServiceMonitor job over EndpointSlice (or Endpoints) discovery, in
     /// prometheus-operator's order (`generateServiceMonitorConfig`): job-name bookkeeping,
     /// Service selector, port filter, node/pod from the address target, standard labels, the
     /// running filter, target labels, job and endpoint labels, the user's relabelings, sharding.
     static func serviceJob(_ job: ScrapeJob, _ targets: ScrapeJob.ServiceTargets, shard: Shard?) -> [Node] {
+        let prefix = "__meta_kubernetes_\(targets.role.labelPrefix)"
         var rules: [Node] = [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))]
         rules += selectorRules(targets.selector, of: "service")
         switch targets.port {
         case .servicePort(let name):
-            rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_endpointslice_port_name"]), ("regex", .string(escape(name)))))
+            rules.append(rule(("action", "keep"), ("source_labels", .strings(["\(prefix)_port_name"])), ("regex", .string(escape(name)))))
         case .targetPort(.string(let name)):
             rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_name"]), ("regex", .string(escape(name)))))
         case .targetPort(.int(let number)):
             rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_pod_container_port_number"]), ("regex", .string(String(number)))))
+        case .allPorts:
+            break
         }
         for (kind, label) in [("Node", "node"), ("Pod", "pod")] {
             rules.append(rule(
-                ("source_labels", ["__meta_kubernetes_endpointslice_address_target_kind", "__meta_kubernetes_endpointslice_address_target_name"]),
+                ("source_labels", .strings(["\(prefix)_address_target_kind", "\(prefix)_address_target_name"])),
                 ("separator", ";"), ("regex", .string("\(kind);(.*)")), ("replacement", "${1}"), ("target_label", .string(label))))
         }
         rules.append(rule(("source_labels", ["__meta_kubernetes_namespace"]), ("target_label", "namespace")))
         rules.append(rule(("source_labels", ["__meta_kubernetes_service_name"]), ("target_label", "service")))
         rules.append(rule(("source_labels", ["__meta_kubernetes_pod_name"]), ("target_label", "pod")))
         rules.append(rule(("source_labels", ["__meta_kubernetes_pod_container_name"]), ("target_label", "container")))
-        rules.append(rule(("action", "drop"), ("source_labels", ["__meta_kubernetes_pod_phase"]), ("regex", "(Failed|Succeeded)")))
-        for (object, labels) in [("service", targets.targetLabels), ("pod", targets.podTargetLabels)] {
-            for label in labels.sorted() {
-                let name = LabelSanitizer.sanitize(label)
-                rules.append(rule(
-                    ("source_labels", .strings(["__meta_kubernetes_\(object)_label_\(name)"])), ("target_label", .string(name)),
-                    ("regex", "(.+)"), ("replacement", "${1}")))
-            }
-        }
+        if targets.filterRunning { rules.append(runningFilter) }
+        rules += copiedLabels(targets.targetLabels, of: "service")
+        rules += copiedLabels(targets.podTargetLabels, of: "pod")
         rules.append(rule(("source_labels", ["__meta_kubernetes_service_name"]), ("target_label", "job"), ("replacement", "${1}")))
-        if let jobLabel = targets.jobLabel {
-            rules.append(rule(
-                ("source_labels", .strings(["__meta_kubernetes_service_label_\(LabelSanitizer.sanitize(jobLabel))"])), ("target_label", "job"),
-                ("regex", "(.+)"), ("replacement", "${1}")))
-        }
-        let endpoint: String = switch targets.port {
-        case .servicePort(let name): name
-        case .targetPort(let port): port.description
-        }
-        rules.append(rule(("target_label", "endpoint"), ("replacement", .string(endpoint))))
+        if let jobLabel = targets.jobLabel { rules.append(jobFromLabel(jobLabel, of: "service")) }
+        if let endpoint = job.endpoint.endpointLabel { rules.append(rule(("target_label", "endpoint"), ("replacement", .string(endpoint)))) }
         rules += job.relabelings.map(\.prometheusNode)
         rules += sharding(shard)
         return rules

@@ -1,12 +1,12 @@
 public import KubeModel
 public import NetWatchAPI
 
-/// One Prometheus scrape job, decided from a NetworkMonitor before any YAML exists.
+/// One Prometheus scrape job, decided from a monitor before any YAML exists.
 public struct ScrapeJob: Sendable, Hashable {
     /// The namespaces a job looks for pods in.
     public enum NamespaceScope: Sendable, Hashable {
         case all
-        /// Sorted names.
+        /// Sorted names; empty selects nothing (never "all", as an empty `names` would in Prometheus).
         case names([String])
 
         func contains(_ namespace: String) -> Bool {
@@ -15,18 +15,26 @@ public struct ScrapeJob: Sendable, Hashable {
             case .names(let names): names.contains(namespace)
             }
         }
+
+        /// A namespace selector that matched no namespace.
+        var isEmpty: Bool { self == .names([]) }
     }
 
-    /// Pods selected by label, scraped on one container port.
+    /// Pods selected by label, scraped on one container port (or all of them).
     public struct PodTargets: Sendable, Hashable {
         public var selector: LabelSelector
         public var namespaces: NamespaceScope
-        public var port: IntOrString
+        /// nil: every container port, and each port-less container by its bare address.
+        public var port: IntOrString?
         public var podTargetLabels: [String]
+        /// Drop pods in phase Failed or Succeeded.
+        public var filterRunning: Bool = true
+        /// The pod label whose value replaces the default `job`.
+        public var jobLabel: String?
     }
 
     /// Endpoints of Services selected by label (ServiceMonitor), found by Prometheus's
-    /// EndpointSlice discovery; `job` is the Service name or its `jobLabel` label.
+    /// EndpointSlice (or Endpoints) discovery; `job` is the Service name or its `jobLabel` label.
     public struct ServiceTargets: Sendable, Hashable {
         public var selector: LabelSelector
         public var namespaces: NamespaceScope
@@ -34,6 +42,8 @@ public struct ScrapeJob: Sendable, Hashable {
         public var targetLabels: [String]
         public var podTargetLabels: [String]
         public var jobLabel: String?
+        public var role: ServiceMonitorSpec.DiscoveryRole = .endpointSlice
+        public var filterRunning: Bool = true
     }
 
     public enum Targets: Sendable, Hashable {
@@ -50,13 +60,17 @@ public struct ScrapeJob: Sendable, Hashable {
     /// The `job` target label: `<namespace>/<monitor>`, as prometheus-operator sets for PodMonitors.
     public var jobLabel: String
     public var targets: Targets
-    public var interval: PrometheusDuration?
-    public var scrapeTimeout: PrometheusDuration?
-    public var path: String
-    public var scheme: NetworkMonitorSpec.Endpoint.Scheme
-    public var honorLabels: Bool
-    public var relabelings: [RelabelConfig]
-    public var metricRelabelings: [RelabelConfig]
+    /// How to scrape: path, scheme, interval, timeout, HTTP options, relabelings; its `port` is
+    /// in `targets`, and its `endpointLabel` is the `endpoint` target label (nil: none).
+    public var endpoint: NetworkMonitorSpec.Endpoint
+    public var limits: ScrapeLimits = ScrapeLimits()
+    /// `attach_metadata: {node: true}` under Kubernetes discovery.
+    public var attachNodeMetadata = false
+
+    public var interval: PrometheusDuration? { endpoint.interval }
+    public var scrapeTimeout: PrometheusDuration? { endpoint.scrapeTimeout }
+    public var relabelings: [RelabelConfig] { endpoint.relabelings }
+    public var metricRelabelings: [RelabelConfig] { endpoint.metricRelabelings }
 }
 
 /// The jobs of one MonitoringStack, and what went wrong choosing them.
@@ -67,4 +81,3 @@ public struct StackPlan: Sendable, Hashable {
     /// Rule files of the NetworkAlerts the stack selects, relative to prometheus.yml.
     public var ruleFiles: [String] = []
 }
-

@@ -123,12 +123,14 @@ public struct ScrapePlanner: Sendable {
             guard timeoutFits(endpoint.scrape, field: "spec.endpoints[\(index)]", reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics) else { continue }
             let targets = ScrapeJob.ServiceTargets(
                 selector: spec.selector, namespaces: scope(spec.namespaceSelector, own: monitor.namespace), port: endpoint.port,
-                targetLabels: spec.targetLabels, podTargetLabels: spec.podTargetLabels, jobLabel: spec.jobLabel)
-            let scrape = endpoint.scrape
-            jobs.append(ScrapeJob(
+                targetLabels: spec.targetLabels, podTargetLabels: spec.podTargetLabels, jobLabel: spec.jobLabel, role: spec.discoveryRole,
+                filterRunning: endpoint.scrape.filterRunning)
+            var job = ScrapeJob(
                 name: "serviceMonitor/\(monitor.namespace)/\(monitor.name)/\(index)", fileStem: "serviceMonitor_\(monitor.namespace)_\(monitor.name)_\(index)",
-                monitor: reference, jobLabel: "", targets: .services(targets), interval: scrape.interval, scrapeTimeout: scrape.scrapeTimeout,
-                path: scrape.path, scheme: scrape.scheme, honorLabels: scrape.honorLabels, relabelings: scrape.relabelings, metricRelabelings: scrape.metricRelabelings))
+                monitor: reference, jobLabel: "", targets: .services(targets), endpoint: endpoint.scrape)
+            job.limits = spec.limits
+            job.attachNodeMetadata = spec.attachNodeMetadata
+            jobs.append(job)
         }
         return jobs
     }
@@ -143,29 +145,32 @@ public struct ScrapePlanner: Sendable {
         var jobs: [ScrapeJob] = []
 
         func job(_ suffix: String, targets: ScrapeJob.Targets, endpoint: NetworkMonitorSpec.Endpoint) -> ScrapeJob {
-            ScrapeJob(
-                name: "\(prefix)/\(suffix)", fileStem: "\(stem)_\(suffix)", monitor: reference, jobLabel: jobLabel, targets: targets,
-                interval: endpoint.interval, scrapeTimeout: endpoint.scrapeTimeout, path: endpoint.path, scheme: endpoint.scheme,
-                honorLabels: endpoint.honorLabels, relabelings: endpoint.relabelings, metricRelabelings: endpoint.metricRelabelings)
+            var job = ScrapeJob(name: "\(prefix)/\(suffix)", fileStem: "\(stem)_\(suffix)", monitor: reference, jobLabel: jobLabel, targets: targets, endpoint: endpoint)
+            job.limits = spec.limits
+            job.attachNodeMetadata = spec.attachNodeMetadata
+            return job
+        }
+        func podTargets(_ endpoint: NetworkMonitorSpec.Endpoint, selector: LabelSelector) -> ScrapeJob.Targets {
+            .pods(ScrapeJob.PodTargets(
+                selector: selector, namespaces: namespaces, port: endpoint.port, podTargetLabels: spec.podTargetLabels,
+                filterRunning: endpoint.filterRunning, jobLabel: spec.jobLabel))
         }
 
         if let selector = spec.selector {
             for (index, endpoint) in spec.endpoints.enumerated() {
                 guard timeoutFits(endpoint, field: "\(origin.endpointsField)[\(index)]", reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics) else { continue }
-                let targets = ScrapeJob.PodTargets(selector: selector, namespaces: namespaces, port: endpoint.port, podTargetLabels: spec.podTargetLabels)
-                jobs.append(job(String(index), targets: .pods(targets), endpoint: endpoint))
+                jobs.append(job(String(index), targets: podTargets(endpoint, selector: selector), endpoint: endpoint))
             }
             if spec.networkExporter {
                 let endpoint = NetworkMonitorSpec.Endpoint(port: .string(NetworkExporterSidecar.portName))
-                let targets = ScrapeJob.PodTargets(selector: selector, namespaces: namespaces, port: endpoint.port, podTargetLabels: spec.podTargetLabels)
-                jobs.append(job("network-exporter", targets: .pods(targets), endpoint: endpoint))
+                jobs.append(job("network-exporter", targets: podTargets(endpoint, selector: selector), endpoint: endpoint))
             }
         } else if !spec.endpoints.isEmpty || spec.networkExporter {
             diagnostics.append(Diagnostic(.warning, object: reference, source: monitor.source, field: "spec.selector",
                 message: "absent, so the endpoints select no pods; set selector: {} to select all pods"))
         }
         if !spec.staticTargets.isEmpty {
-            jobs.append(job("static", targets: .staticGroups(spec.staticTargets), endpoint: NetworkMonitorSpec.Endpoint(port: .int(0))))
+            jobs.append(job("static", targets: .staticGroups(spec.staticTargets), endpoint: NetworkMonitorSpec.Endpoint(port: nil)))
         }
         return jobs
     }

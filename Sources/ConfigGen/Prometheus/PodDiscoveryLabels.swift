@@ -1,0 +1,118 @@
+import DataTree
+public import KubeModel
+import NetWatchAPI
+
+/// What Prometheus's Kubernetes discovery (role `pod`, `discovery/kubernetes/pod.go`
+/// `buildPod`) produces for one pod: group labels shared by all its targets, and one target per
+/// container port, or per port-less container, of every container and then every init
+/// container.
+///
+/// Empty values are left out: Prometheus treats an empty label as absent, so the relabelling
+/// of both discovery modes sees the same thing. A pod without `status.podIP` has no targets
+/// (Prometheus reads `podIP`, never `podIPs`).
+public struct PodDiscoveryLabels: Sendable {
+    public struct Target: Sendable {
+        /// `podIP:port` (IPv6 bracketed), or the bare `podIP` for a container without ports.
+        public var address: String
+        /// Sorted by name, the target-level `__meta_kubernetes_pod_container_*` labels.
+        public var labels: [(String, String)]
+        /// The container's port, when it declares ports.
+        public var port: ContainerPort?
+    }
+
+    /// Sorted by name, without duplicates; when two label keys sanitise to the same name, the
+    /// first key in sorted order wins (Prometheus's choice there depends on Go's map order).
+    public var groupLabels: [(String, String)]
+    public var targets: [Target]
+
+    public init(_ pod: Pod) {
+        guard let ip = pod.status.podIP, !ip.isEmpty else {
+            groupLabels = []
+            targets = []
+            return
+        }
+        var group: [(String, String)] = []
+        func add(_ name: String, _ value: String?) {
+            if let value, !value.isEmpty { group.append((name, value)) }
+        }
+        add("__meta_kubernetes_namespace", pod.metadata.namespace ?? "default")
+        add("__meta_kubernetes_pod_name", pod.metadata.name)
+        add("__meta_kubernetes_pod_ip", ip)
+        add("__meta_kubernetes_pod_ready", pod.status.ready?.lowercased() ?? "unknown")
+        add("__meta_kubernetes_pod_phase", pod.status.phase)
+        add("__meta_kubernetes_pod_node_name", pod.spec.nodeName)
+        add("__meta_kubernetes_pod_host_ip", pod.status.hostIP)
+        add("__meta_kubernetes_pod_uid", pod.metadata.uid)
+        if let controller = pod.metadata.ownerReferences.first(where: { $0.controller == true }) {
+            add("__meta_kubernetes_pod_controller_kind", controller.kind)
+            add("__meta_kubernetes_pod_controller_name", controller.name)
+        }
+        for (map, prefix) in [(pod.metadata.labels, "label"), (pod.metadata.annotations, "annotation")] {
+            var seen: Set<String> = []
+            for key in map.keys.sorted() {
+                let name = LabelSanitizer.sanitize(key)
+                guard seen.insert(name).inserted else { continue }
+                add("__meta_kubernetes_pod_\(prefix)_\(name)", map[key])
+                add("__meta_kubernetes_pod_\(prefix)present_\(name)", "true")
+            }
+        }
+        group.sort { $0.0 < $1.0 }
+        groupLabels = group
+
+        let host = ip.contains(":") ? "[\(ip)]" : ip
+        var targets: [Target] = []
+        let all = pod.spec.containers.map { ($0, false) } + pod.spec.initContainers.map { ($0, true) }
+        for (container, isInit) in all {
+            let statuses = isInit ? pod.status.initContainerStatuses : pod.status.containerStatuses
+            var common: [(String, String)] = [("__meta_kubernetes_pod_container_init", isInit ? "true" : "false"),
+                                              ("__meta_kubernetes_pod_container_name", container.name)]
+            if let id = statuses.first(where: { $0.name == container.name })?.containerID, !id.isEmpty {
+                common.append(("__meta_kubernetes_pod_container_id", id))
+            }
+            if let image = container.image, !image.isEmpty { common.append(("__meta_kubernetes_pod_container_image", image)) }
+            guard !container.ports.isEmpty else {
+                targets.append(Target(address: ip, labels: common.sorted { $0.0 < $1.0 }, port: nil))
+                continue
+            }
+            for port in container.ports {
+                var labels = common
+                if let name = port.name, !name.isEmpty { labels.append(("__meta_kubernetes_pod_container_port_name", name)) }
+                labels.append(("__meta_kubernetes_pod_container_port_number", String(port.containerPort)))
+                labels.append(("__meta_kubernetes_pod_container_port_protocol", port.protocol))
+                labels.sort { $0.0 < $1.0 }
+                targets.append(Target(address: "\(host):\(port.containerPort)", labels: labels, port: port))
+            }
+        }
+        self.targets = targets
+    }
+
+    /// One file_sd target group per target: `{"targets":[address],"labels":{…}}` with the group
+    /// and target labels merged in name order.
+    static func writeGroup(address: String, group: [(String, String)], target: [(String, String)], into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"targets":["#.utf8)
+        JSONEmitter.writeString(address, into: &out)
+        out.append(contentsOf: #"],"labels":{"#.utf8)
+        var first = true
+        func write(_ label: (String, String)) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSONEmitter.writeString(label.0, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONEmitter.writeString(label.1, into: &out)
+        }
+        var g = 0
+        var t = 0
+        while g < group.count || t < target.count {
+            if t == target.count || (g < group.count && group[g].0 < target[t].0) {
+                write(group[g])
+                g += 1
+            } else {
+                // A target label wins over a group label of the same name, as in Prometheus.
+                if g < group.count && group[g].0 == target[t].0 { g += 1 }
+                write(target[t])
+                t += 1
+            }
+        }
+        out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "}")])
+    }
+}
