@@ -23,6 +23,7 @@ test: setup
 	cd Tests/RuleTests && promtool test rules *_test.yml
 	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
 	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
+	$(PY) hack/check-sd-fidelity
 	$(PY) hack/check-deploy
 	$(PY) hack/check-crd-rules
 	$(PY) hack/check-docs

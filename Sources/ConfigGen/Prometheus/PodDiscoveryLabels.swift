@@ -7,9 +7,10 @@ import NetWatchAPI
 /// container port, or per port-less container, of every container and then every init
 /// container.
 ///
-/// Empty values are left out: Prometheus treats an empty label as absent, so the relabelling
-/// of both discovery modes sees the same thing. A pod without `status.podIP` has no targets
-/// (Prometheus reads `podIP`, never `podIPs`).
+/// Labels with empty values (an empty pod label, a container not yet started) are left out:
+/// Prometheus drops them before relabelling (`labels.Builder.Reset` deletes empty values), so
+/// they can never matter, and the files stay smaller. A pod without `status.podIP` has no
+/// targets (Prometheus reads `podIP`, never `podIPs`).
 public struct PodDiscoveryLabels: Sendable {
     public struct Target: Sendable {
         /// `podIP:port` (IPv6 bracketed), or the bare `podIP` for a container without ports.
@@ -44,8 +45,9 @@ public struct PodDiscoveryLabels: Sendable {
         add("__meta_kubernetes_pod_host_ip", pod.status.hostIP)
         add("__meta_kubernetes_pod_uid", pod.metadata.uid)
         if let controller = pod.metadata.ownerReferences.first(where: { $0.controller == true }) {
-            add("__meta_kubernetes_pod_controller_kind", controller.kind)
-            add("__meta_kubernetes_pod_controller_name", controller.name)
+            // Each only when non-empty, as Prometheus sets them.
+            if !controller.kind.isEmpty { add("__meta_kubernetes_pod_controller_kind", controller.kind) }
+            if !controller.name.isEmpty { add("__meta_kubernetes_pod_controller_name", controller.name) }
         }
         for (map, prefix) in [(pod.metadata.labels, "label"), (pod.metadata.annotations, "annotation")] {
             var seen: Set<String> = []
@@ -64,14 +66,14 @@ public struct PodDiscoveryLabels: Sendable {
         let all = pod.spec.containers.map { ($0, false) } + pod.spec.initContainers.map { ($0, true) }
         for (container, isInit) in all {
             let statuses = isInit ? pod.status.initContainerStatuses : pod.status.containerStatuses
-            var common: [(String, String)] = [("__meta_kubernetes_pod_container_init", isInit ? "true" : "false"),
-                                              ("__meta_kubernetes_pod_container_name", container.name)]
-            if let id = statuses.first(where: { $0.name == container.name })?.containerID, !id.isEmpty {
-                common.append(("__meta_kubernetes_pod_container_id", id))
-            }
-            if let image = container.image, !image.isEmpty { common.append(("__meta_kubernetes_pod_container_image", image)) }
+            let common: [(String, String)] = [
+                ("__meta_kubernetes_pod_container_id", statuses.first(where: { $0.name == container.name })?.containerID ?? ""),
+                ("__meta_kubernetes_pod_container_image", container.image ?? ""),
+                ("__meta_kubernetes_pod_container_init", isInit ? "true" : "false"),
+                ("__meta_kubernetes_pod_container_name", container.name),
+            ].filter { !$0.1.isEmpty }
             guard !container.ports.isEmpty else {
-                targets.append(Target(address: ip, labels: common.sorted { $0.0 < $1.0 }, port: nil))
+                targets.append(Target(address: ip, labels: common, port: nil))
                 continue
             }
             for port in container.ports {
