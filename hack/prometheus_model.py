@@ -27,41 +27,43 @@ def join_host_port(host, port):
 
 # --- discovery/kubernetes/pod.go ---------------------------------------------------------
 
-def pod_group(pod):
-    """buildPod: (group labels, [target labels]) or None when the pod has no podIP."""
+def pod_labels(pod):
+    """podLabels: name, IP, ready, phase, node, host IP, uid, controller, labels, annotations."""
     meta, spec, status = pod.get("metadata", {}), pod.get("spec", {}), pod.get("status", {})
-    ip = status.get("podIP", "")
-    if not ip:
-        return None
     ready = "unknown"
     for condition in status.get("conditions", []):
         if condition.get("type") == "Ready":
             ready = str(condition.get("status", "")).lower()
             break
-    group = {
+    labels = {
         "__meta_kubernetes_pod_name": meta.get("name", ""),
-        "__meta_kubernetes_pod_ip": ip,
+        "__meta_kubernetes_pod_ip": status.get("podIP", ""),
         "__meta_kubernetes_pod_ready": ready,
         "__meta_kubernetes_pod_phase": status.get("phase", ""),
         "__meta_kubernetes_pod_node_name": spec.get("nodeName", ""),
         "__meta_kubernetes_pod_host_ip": status.get("hostIP", ""),
         "__meta_kubernetes_pod_uid": meta.get("uid", ""),
     }
-    for ref in meta.get("ownerReferences", []):
+    for ref in meta.get("ownerReferences", []):  # GetControllerOf: the first controller
         if ref.get("controller") is True:
             if ref.get("kind"):
-                group["__meta_kubernetes_pod_controller_kind"] = ref["kind"]
+                labels["__meta_kubernetes_pod_controller_kind"] = ref["kind"]
             if ref.get("name"):
-                group["__meta_kubernetes_pod_controller_name"] = ref["name"]
+                labels["__meta_kubernetes_pod_controller_name"] = ref["name"]
             break
     # Go ranges over the map; with two keys sanitising alike the winner is random there. The
     # fixture avoids such collisions, so iteration order does not matter here.
-    for key, value in (meta.get("labels") or {}).items():
-        group["__meta_kubernetes_pod_label_" + sanitize(key)] = value
-        group["__meta_kubernetes_pod_labelpresent_" + sanitize(key)] = "true"
-    for key, value in (meta.get("annotations") or {}).items():
-        group["__meta_kubernetes_pod_annotation_" + sanitize(key)] = value
-        group["__meta_kubernetes_pod_annotationpresent_" + sanitize(key)] = "true"
+    labels.update(object_labels(meta, "pod"))
+    return labels
+
+
+def pod_group(pod):
+    """buildPod: (group labels, [target labels]) or None when the pod has no podIP."""
+    meta, spec, status = pod.get("metadata", {}), pod.get("spec", {}), pod.get("status", {})
+    ip = status.get("podIP", "")
+    if not ip:
+        return None
+    group = pod_labels(pod)
     group["__meta_kubernetes_namespace"] = meta.get("namespace", "default")
 
     targets = []
@@ -88,6 +90,136 @@ def pod_group(pod):
                 __meta_kubernetes_pod_container_port_protocol=port.get("protocol", "TCP"),
             ))
     return group, targets
+
+
+def object_labels(meta, role):
+    """addObjectAnnotationsAndLabels for one role."""
+    labels = {}
+    for key, value in (meta.get("labels") or {}).items():
+        labels[f"__meta_kubernetes_{role}_label_" + sanitize(key)] = value
+        labels[f"__meta_kubernetes_{role}_labelpresent_" + sanitize(key)] = "true"
+    for key, value in (meta.get("annotations") or {}).items():
+        labels[f"__meta_kubernetes_{role}_annotation_" + sanitize(key)] = value
+        labels[f"__meta_kubernetes_{role}_annotationpresent_" + sanitize(key)] = "true"
+    return labels
+
+
+# --- discovery/kubernetes/endpointslice.go (3.x) ------------------------------------------
+
+def endpointslice_group(eps, services, pods):
+    """buildEndpointSlice: (group labels, [target labels])."""
+    meta = eps["metadata"]
+    namespace = meta.get("namespace", "default")
+    group = {
+        "__meta_kubernetes_namespace": namespace,
+        "__meta_kubernetes_endpointslice_address_type": eps.get("addressType", ""),
+        "__meta_kubernetes_endpointslice_name": meta["name"],
+    }
+    group.update(object_labels(meta, "endpointslice"))
+    service_name = (meta.get("labels") or {}).get("kubernetes.io/service-name")
+    service = services.get((namespace, service_name)) if service_name is not None else None
+    if service is not None:
+        group["__meta_kubernetes_namespace"] = service["metadata"].get("namespace", "default")
+        group["__meta_kubernetes_service_name"] = service["metadata"]["name"]
+        group.update(object_labels(service["metadata"], "service"))
+    targets = []
+    seen = {}  # pod key -> (pod, [ports])
+    for ep in eps.get("endpoints", []):
+        for port in eps.get("ports", []):
+            for address in ep.get("addresses", []):
+                number = port.get("port")
+                target = {"__address__": join_host_port(address, number) if number is not None else address}
+                prefix = "__meta_kubernetes_endpointslice_"
+                if port.get("name") is not None:
+                    target[prefix + "port_name"] = port["name"]
+                if port.get("protocol") is not None:
+                    target[prefix + "port_protocol"] = port["protocol"]
+                if number is not None:
+                    target[prefix + "port"] = str(number)
+                if port.get("appProtocol") is not None:
+                    target[prefix + "port_app_protocol"] = port["appProtocol"]
+                conditions = ep.get("conditions") or {}
+                for name in ("ready", "serving", "terminating"):
+                    if conditions.get(name) is not None:
+                        target[prefix + "endpoint_conditions_" + name] = "true" if conditions[name] else "false"
+                if ep.get("hostname") is not None:
+                    target[prefix + "endpoint_hostname"] = ep["hostname"]
+                ref = ep.get("targetRef")
+                if ref is not None:
+                    target[prefix + "address_target_kind"] = ref.get("kind", "")
+                    target[prefix + "address_target_name"] = ref.get("name", "")
+                if ep.get("nodeName") is not None:
+                    target[prefix + "endpoint_node_name"] = ep["nodeName"]
+                if ep.get("zone") is not None:
+                    target[prefix + "endpoint_zone"] = ep["zone"]
+                pod = None
+                if ref is not None and ref.get("kind") == "Pod":
+                    pod = pods.get((ref.get("namespace", ""), ref.get("name", "")))
+                if pod is None:
+                    targets.append(target)
+                    continue
+                key = (pod["metadata"].get("namespace", "default"), pod["metadata"]["name"])
+                seen.setdefault(key, (pod, []))[1].append(number)
+                target.update(pod_labels(pod))
+                spec = pod.get("spec", {})
+                containers = [(c, False) for c in spec.get("containers", [])] + [(c, True) for c in spec.get("initContainers", [])]
+                for container, is_init in containers:
+                    for cport in container.get("ports", []):
+                        if number is None:
+                            continue
+                        if number == cport["containerPort"]:
+                            target["__meta_kubernetes_pod_container_name"] = container["name"]
+                            target["__meta_kubernetes_pod_container_image"] = container.get("image", "")
+                            target["__meta_kubernetes_pod_container_port_name"] = cport.get("name", "")
+                            target["__meta_kubernetes_pod_container_port_number"] = str(number)
+                            target["__meta_kubernetes_pod_container_port_protocol"] = cport.get("protocol", "TCP")
+                            target["__meta_kubernetes_pod_container_init"] = "true" if is_init else "false"
+                            break  # out of this container's ports only, as in Go
+                targets.append(target)
+    for pod, ports in seen.values():
+        ip = pod.get("status", {}).get("podIP", "")
+        if not ip:
+            continue
+        spec = pod.get("spec", {})
+        containers = [(c, False) for c in spec.get("containers", [])] + [(c, True) for c in spec.get("initContainers", [])]
+        for container, is_init in containers:
+            for cport in container.get("ports", []):
+                if any(p is not None and p == cport["containerPort"] for p in ports):
+                    continue
+                target = {
+                    "__address__": join_host_port(ip, cport["containerPort"]),
+                    "__meta_kubernetes_pod_container_name": container["name"],
+                    "__meta_kubernetes_pod_container_image": container.get("image", ""),
+                    "__meta_kubernetes_pod_container_port_name": cport.get("name", ""),
+                    "__meta_kubernetes_pod_container_port_number": str(cport["containerPort"]),
+                    "__meta_kubernetes_pod_container_port_protocol": cport.get("protocol", "TCP"),
+                    "__meta_kubernetes_pod_container_init": "true" if is_init else "false",
+                }
+                target.update(pod_labels(pod))
+                targets.append(target)
+    return group, targets
+
+
+def discover_endpointslices(slices, services, pods, sd_config):
+    """role: endpointslice over the namespaces of `sd_config`; Services and Pods are looked
+    up in informers restricted to the same namespaces."""
+    names = (sd_config.get("namespaces") or {}).get("names") or []
+    def scoped(namespace):
+        return not names or namespace in names
+    service_index = {(s["metadata"].get("namespace", "default"), s["metadata"]["name"]): s
+                     for s in services if scoped(s["metadata"].get("namespace", "default"))}
+    pod_index = {(p["metadata"].get("namespace", "default"), p["metadata"]["name"]): p
+                 for p in pods if scoped(p["metadata"].get("namespace", "default"))}
+    out = []
+    for eps in slices:
+        if not scoped(eps["metadata"].get("namespace", "default")):
+            continue
+        group, targets = endpointslice_group(eps, service_index, pod_index)
+        for target in targets:
+            labels = dict(group)
+            labels.update(target)
+            out.append(labels)
+    return out
 
 
 def discover_pods(pods, sd_config):

@@ -24,12 +24,25 @@ public struct IncrementalRender: Sendable {
     public private(set) var isStale = false
     private var stacks: [Renderer.StackOutput]
     private let knownNamespaces: Set<String>
+    /// Namespaces a static-discovery ServiceMonitor job looks in (every known one for `.all`).
+    private let serviceNamespaces: Set<String>
 
     public init(snapshot: Snapshot, options: RenderOptions = RenderOptions()) {
         let renderer = Renderer(snapshot: snapshot, options: options)
         let (stacks, diagnostics) = renderer.run()
         self.stacks = stacks
         knownNamespaces = Set(renderer.planner.namespaceLabels.keys)
+        var serviceNamespaces: Set<String> = []
+        for stack in stacks where stack.plan.stack.spec.prometheus.discovery == .static {
+            for job in stack.plan.jobs {
+                guard case .services(let targets) = job.targets else { continue }
+                switch targets.namespaces {
+                case .all: serviceNamespaces.formUnion(renderer.planner.namespaceLabels.keys)
+                case .names(let names): serviceNamespaces.formUnion(names)
+                }
+            }
+        }
+        self.serviceNamespaces = serviceNamespaces
         // Injection patches depend on workloads, never on pods: pod changes leave them alone.
         let injection = InjectionPatches(snapshot: snapshot, options: options).artifacts()
         // Policies are proposed from flow files only (the operator's snapshots carry none), so
@@ -51,7 +64,9 @@ public struct IncrementalRender: Sendable {
     /// or nil when a full render is needed.
     public mutating func apply(_ changes: [PodChange]) -> [Artifact]? {
         guard !isStale else { return nil }
-        for change in changes where !knownNamespaces.contains(change.namespace) {
+        for change in changes where !knownNamespaces.contains(change.namespace) || serviceNamespaces.contains(change.namespace) {
+            // ServiceMonitor targets under static discovery carry pod labels through their
+            // EndpointSlices; those files are rebuilt by a full render.
             isStale = true
             return nil
         }
@@ -60,6 +75,7 @@ public struct IncrementalRender: Sendable {
             for stackIndex in stacks.indices {
                 for documentIndex in stacks[stackIndex].documents.indices {
                     let job = stacks[stackIndex].documents[documentIndex].job
+                    guard case .pods = job.targets else { continue }
                     let bytes: [UInt8]? = switch change {
                     case .upsert(let pod): FileSDGenerator.encode(pod, for: job)
                     case .delete: nil

@@ -23,12 +23,18 @@ struct Renderer {
     let options: RenderOptions
     let planner: ScrapePlanner
     let pods: PodIndex
+    /// Sorted by namespace and name, for ServiceMonitors under static discovery.
+    let endpointSlices: [EndpointSlice]
+    /// "namespace/name" → Service.
+    let services: [String: Service]
 
     init(snapshot: Snapshot, options: RenderOptions) {
         self.snapshot = snapshot
         self.options = options
         planner = ScrapePlanner(snapshot: snapshot)
         pods = PodIndex(snapshot.pods)
+        endpointSlices = snapshot.endpointSlices.sorted { ($0.metadata.namespace ?? "", $0.metadata.name) < ($1.metadata.namespace ?? "", $1.metadata.name) }
+        services = Dictionary(snapshot.services.map { ("\($0.metadata.namespace ?? "default")/\($0.metadata.name)", $0) }) { first, _ in first }
     }
 
     /// One stack's rendered state.
@@ -123,12 +129,25 @@ struct Renderer {
         }
         if plan.stack.spec.prometheus.discovery == .static {
             for job in plan.jobs {
-                guard case .pods(let targets) = job.targets else { continue }
                 var document = FileSDDocument()
-                pods.pods(in: targets.namespaces) { pod in
-                    if let bytes = FileSDGenerator.encode(pod, for: job) {
-                        document.set(namespace: pod.metadata.namespace ?? "default", pod: pod.metadata.name, bytes: bytes)
+                switch job.targets {
+                case .pods(let targets):
+                    pods.pods(in: targets.namespaces) { pod in
+                        if let bytes = FileSDGenerator.encode(pod, for: job) {
+                            document.set(namespace: pod.metadata.namespace ?? "default", pod: pod.metadata.name, bytes: bytes)
+                        }
                     }
+                case .services:
+                    // Lines are keyed by slice name in these documents, never by pod name.
+                    for slice in endpointSlices {
+                        let namespace = slice.metadata.namespace ?? "default"
+                        let service = slice.serviceName.flatMap { services["\(namespace)/\($0)"] }
+                        if let bytes = FileSDGenerator.encode(slice, service: service, pod: { pods.pod(namespace: $0, name: $1) }, for: job) {
+                            document.set(namespace: namespace, pod: slice.metadata.name, bytes: bytes)
+                        }
+                    }
+                case .staticGroups:
+                    continue
                 }
                 documents.append((files.count, job, document))
                 files.append(File(name: FileSDGenerator.relativePath(job), bytes: document.bytes, role: .fileSD))

@@ -10,6 +10,8 @@ public struct Snapshot: Sendable, Hashable {
     public var namespaces: [Namespace]
     public var pods: [Pod]
     public var services: [Service]
+    /// EndpointSlices, read for ServiceMonitors under static discovery.
+    public var endpointSlices: [EndpointSlice] = []
     public var workloads: [Workload]
     public var monitoringStacks: [MonitoringStack]
     public var networkMonitors: [NetworkMonitor]
@@ -97,6 +99,9 @@ extension Snapshot {
                 if pod.metadata.namespace == nil { pod.metadata.namespace = "default" }
                 snapshot.pods.append(pod)
             case .success(.service(let service)): snapshot.services.append(service)
+            case .success(.endpointSlice(var slice)):
+                if slice.metadata.namespace == nil { slice.metadata.namespace = "default" }
+                snapshot.endpointSlices.append(slice)
             case .success(.workload(let workload)): snapshot.workloads.append(workload)
             case .success(.other): break
             case .failure(let diagnostic): diagnostics.append(diagnostic)

@@ -5,6 +5,7 @@ public enum KubeObject: Sendable, Hashable {
     case namespace(Namespace)
     case pod(Pod)
     case service(Service)
+    case endpointSlice(EndpointSlice)
     case workload(Workload)
     /// An object of another kind, kept as its tree (netwatch's own resources are decoded from
     /// this by `NetWatchAPI`).
@@ -89,6 +90,8 @@ public enum ObjectReader {
                 return .success(.pod(try decoder.decode(Pod.self, from: raw.document)))
             case ("", "Service"):
                 return .success(.service(try decoder.decode(Service.self, from: raw.document)))
+            case ("discovery.k8s.io", "EndpointSlice"):
+                return .success(.endpointSlice(try decoder.decode(EndpointSlice.self, from: raw.document)))
             case ("apps", let kind) where Workload.kinds.contains(kind), ("batch", let kind) where Workload.kinds.contains(kind):
                 let path = Workload.templatePath(kind: kind)
                 var node = raw.document

@@ -169,10 +169,12 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
             let (choice, endpointLabel) = Self.portChoice(fields, serviceMonitor: self == .serviceMonitor)
             let kept = fields.filter { Self.supportedEndpointKeys.contains($0.key) && !["port", "portNumber", "targetPort"].contains($0.key) }
             fields = Mapping(kept.map { ($0.key, $0.value) })
+            // A Service port name (up to 63 characters) is kept in the choice only; a container
+            // port goes through the NetworkMonitor checks (numbers in range, IANA names).
             switch choice {
             case .targetPort(.int(let number)): fields["port"] = .int(number)
-            case .targetPort(.string(let name)), .servicePort(let name): fields["port"] = .string(name)
-            case .allPorts: break
+            case .targetPort(.string(let name)): fields["port"] = .string(name)
+            case .servicePort, .allPorts: break
             }
             endpoints.append(.mapping(fields))
             choices.append(choice)

@@ -141,4 +141,24 @@ public enum FileSDGenerator {
         }
         return out.isEmpty ? nil : out
     }
+
+    /// Whether a ServiceMonitor job looks at this slice: its namespace is in scope and its
+    /// Service's labels (none without a Service) match the selector. The rest of the selection
+    /// (ports, running pods) stays in the job's relabel rules, identical in both discovery modes.
+    static func selects(_ slice: EndpointSlice, service: Service?, _ targets: ScrapeJob.ServiceTargets) -> Bool {
+        guard targets.namespaces.contains(slice.metadata.namespace ?? "default") else { return false }
+        return targets.selector.matches(service?.metadata.labels ?? [:])
+    }
+
+    /// The slice's encoded target lines for a ServiceMonitor job, or nil when it contributes none.
+    static func encode(_ slice: EndpointSlice, service: Service?, pod: (String, String) -> Pod?, for job: ScrapeJob) -> [UInt8]? {
+        guard case .services(let targets) = job.targets, selects(slice, service: service, targets) else { return nil }
+        let discovered = EndpointSliceDiscoveryLabels(slice, service: service, pod: pod)
+        var out: [UInt8] = []
+        for target in discovered.targets {
+            if !out.isEmpty { out.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
+            PodDiscoveryLabels.writeGroup(address: target.address, group: discovered.groupLabels, target: target.labels, into: &out)
+        }
+        return out.isEmpty ? nil : out
+    }
 }

@@ -32,32 +32,8 @@ public struct PodDiscoveryLabels: Sendable {
             targets = []
             return
         }
-        var group: [(String, String)] = []
-        func add(_ name: String, _ value: String?) {
-            if let value, !value.isEmpty { group.append((name, value)) }
-        }
-        add("__meta_kubernetes_namespace", pod.metadata.namespace ?? "default")
-        add("__meta_kubernetes_pod_name", pod.metadata.name)
-        add("__meta_kubernetes_pod_ip", ip)
-        add("__meta_kubernetes_pod_ready", pod.status.ready?.lowercased() ?? "unknown")
-        add("__meta_kubernetes_pod_phase", pod.status.phase)
-        add("__meta_kubernetes_pod_node_name", pod.spec.nodeName)
-        add("__meta_kubernetes_pod_host_ip", pod.status.hostIP)
-        add("__meta_kubernetes_pod_uid", pod.metadata.uid)
-        if let controller = pod.metadata.ownerReferences.first(where: { $0.controller == true }) {
-            // Each only when non-empty, as Prometheus sets them.
-            if !controller.kind.isEmpty { add("__meta_kubernetes_pod_controller_kind", controller.kind) }
-            if !controller.name.isEmpty { add("__meta_kubernetes_pod_controller_name", controller.name) }
-        }
-        for (map, prefix) in [(pod.metadata.labels, "label"), (pod.metadata.annotations, "annotation")] {
-            var seen: Set<String> = []
-            for key in map.keys.sorted() {
-                let name = LabelSanitizer.sanitize(key)
-                guard seen.insert(name).inserted else { continue }
-                add("__meta_kubernetes_pod_\(prefix)_\(name)", map[key])
-                add("__meta_kubernetes_pod_\(prefix)present_\(name)", "true")
-            }
-        }
+        var group = Self.podLabels(pod)
+        group.append(("__meta_kubernetes_namespace", pod.metadata.namespace ?? "default"))
         group.sort { $0.0 < $1.0 }
         groupLabels = group
 
@@ -86,6 +62,44 @@ public struct PodDiscoveryLabels: Sendable {
             }
         }
         self.targets = targets
+    }
+
+    /// Prometheus's `podLabels`: the pod's own labels, which the endpoint roles attach to their
+    /// targets too (without the namespace, which is a group label there). Unsorted.
+    static func podLabels(_ pod: Pod) -> [(String, String)] {
+        var labels: [(String, String)] = []
+        func add(_ name: String, _ value: String?) {
+            if let value, !value.isEmpty { labels.append((name, value)) }
+        }
+        add("__meta_kubernetes_pod_name", pod.metadata.name)
+        add("__meta_kubernetes_pod_ip", pod.status.podIP)
+        add("__meta_kubernetes_pod_ready", pod.status.ready?.lowercased() ?? "unknown")
+        add("__meta_kubernetes_pod_phase", pod.status.phase)
+        add("__meta_kubernetes_pod_node_name", pod.spec.nodeName)
+        add("__meta_kubernetes_pod_host_ip", pod.status.hostIP)
+        add("__meta_kubernetes_pod_uid", pod.metadata.uid)
+        if let controller = pod.metadata.ownerReferences.first(where: { $0.controller == true }) {
+            add("__meta_kubernetes_pod_controller_kind", controller.kind)
+            add("__meta_kubernetes_pod_controller_name", controller.name)
+        }
+        labels += objectLabels(pod.metadata, role: "pod")
+        return labels
+    }
+
+    /// `addObjectAnnotationsAndLabels`: `label_`/`labelpresent_` and `annotation_`/
+    /// `annotationpresent_` per key; when two keys sanitise alike, the first in sorted order wins.
+    static func objectLabels(_ metadata: ObjectMeta, role: String) -> [(String, String)] {
+        var labels: [(String, String)] = []
+        for (map, prefix) in [(metadata.labels, "label"), (metadata.annotations, "annotation")] {
+            var seen: Set<String> = []
+            for key in map.keys.sorted() {
+                let name = LabelSanitizer.sanitize(key)
+                guard seen.insert(name).inserted else { continue }
+                if let value = map[key], !value.isEmpty { labels.append(("__meta_kubernetes_\(role)_\(prefix)_\(name)", value)) }
+                labels.append(("__meta_kubernetes_\(role)_\(prefix)present_\(name)", "true"))
+            }
+        }
+        return labels
     }
 
     /// One file_sd target group per target: `{"targets":[address],"labels":{…}}` with the group

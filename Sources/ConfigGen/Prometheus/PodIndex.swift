@@ -29,3 +29,17 @@ public struct PodIndex: Sendable {
         }
     }
 }
+
+extension PodIndex {
+    /// The pod with this namespace and name, found by binary search.
+    func pod(namespace: String, name: String) -> Pod? {
+        guard let group = byNamespace[namespace] else { return nil }
+        var low = 0
+        var high = group.count
+        while low < high {
+            let middle = (low + high) / 2
+            if group[middle].metadata.name < name { low = middle + 1 } else { high = middle }
+        }
+        return low < group.count && group[low].metadata.name == name ? group[low] : nil
+    }
+}

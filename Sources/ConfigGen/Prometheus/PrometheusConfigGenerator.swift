@@ -79,9 +79,13 @@ enum PrometheusConfigGenerator {
             }
             mapping["relabel_configs"] = .sequence(RelabelRules.podJob(job, targets, discovery: settings.discovery, shard: shard))
         case .services(let targets):
-            // Only planned under Kubernetes discovery (the planner skips them under static).
             httpSettings()
-            kubernetesSD(role: targets.role.rawValue, targets.namespaces)
+            switch settings.discovery {
+            case .kubernetes:
+                kubernetesSD(role: targets.role.rawValue, targets.namespaces)
+            case .static:
+                mapping["file_sd_configs"] = [["files": [.string(FileSDGenerator.relativePath(job))]]]
+            }
             mapping["relabel_configs"] = .sequence(RelabelRules.serviceJob(job, targets, shard: shard))
         case .staticGroups(let groups):
             mapping["static_configs"] = .sequence(groups.map { group in

@@ -13,6 +13,7 @@ public struct ScrapePlanner: Sendable {
     public init(snapshot: Snapshot) {
         var labels: [String: [String: String]] = [:]
         for pod in snapshot.pods { labels[pod.metadata.namespace ?? "default"] = [:] }
+        for slice in snapshot.endpointSlices { labels[slice.metadata.namespace ?? "default"] = [:] }
         for monitor in snapshot.networkMonitors + snapshot.podMonitors { labels[monitor.namespace] = [:] }
         for monitor in snapshot.serviceMonitors { labels[monitor.namespace] = [:] }
         for alerts in snapshot.networkAlerts + snapshot.prometheusRules { labels[alerts.namespace] = [:] }
@@ -112,10 +113,17 @@ public struct ScrapePlanner: Sendable {
 
     private func jobs(for monitor: ServiceMonitor, in stack: MonitoringStack, diagnostics: inout [Diagnostic]) -> [ScrapeJob] {
         let reference = ObjectReference(kind: "ServiceMonitor", namespace: monitor.namespace, name: monitor.name)
-        guard stack.spec.prometheus.discovery == .kubernetes else {
-            diagnostics.append(Diagnostic(.warning, object: reference, source: monitor.source, field: "spec",
-                message: "selected by MonitoringStack \(stack.namespace)/\(stack.name), which uses static discovery; ServiceMonitors are scraped with discovery: kubernetes only, so it is skipped there (use a PodMonitor or NetworkMonitor for static discovery)"))
-            return []
+        var role = monitor.spec.discoveryRole
+        if stack.spec.prometheus.discovery == .static {
+            if role == .endpoints {
+                diagnostics.append(Diagnostic(.warning, object: reference, source: monitor.source, field: "spec.serviceDiscoveryRole",
+                    message: "Endpoints: MonitoringStack \(stack.namespace)/\(stack.name) uses static discovery, which resolves Services through EndpointSlices; its targets carry the endpointslice role's labels (__meta_kubernetes_endpointslice_*), so relabelings on __meta_kubernetes_endpoint_* see nothing"))
+            }
+            role = .endpointSlice
+            if monitor.spec.attachNodeMetadata {
+                diagnostics.append(Diagnostic(.warning, object: reference, source: monitor.source, field: "spec.attachMetadata.node",
+                    message: "ignored under static discovery (MonitoringStack \(stack.namespace)/\(stack.name)): netwatch does not read Nodes, so targets have no __meta_kubernetes_node_* labels"))
+            }
         }
         let spec = monitor.spec
         var jobs: [ScrapeJob] = []
@@ -123,13 +131,13 @@ public struct ScrapePlanner: Sendable {
             guard timeoutFits(endpoint.scrape, field: "spec.endpoints[\(index)]", reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics) else { continue }
             let targets = ScrapeJob.ServiceTargets(
                 selector: spec.selector, namespaces: scope(spec.namespaceSelector, own: monitor.namespace), port: endpoint.port,
-                targetLabels: spec.targetLabels, podTargetLabels: spec.podTargetLabels, jobLabel: spec.jobLabel, role: spec.discoveryRole,
+                targetLabels: spec.targetLabels, podTargetLabels: spec.podTargetLabels, jobLabel: spec.jobLabel, role: role,
                 filterRunning: endpoint.scrape.filterRunning)
             var job = ScrapeJob(
                 name: "serviceMonitor/\(monitor.namespace)/\(monitor.name)/\(index)", fileStem: "serviceMonitor_\(monitor.namespace)_\(monitor.name)_\(index)",
                 monitor: reference, jobLabel: "", targets: .services(targets), endpoint: endpoint.scrape)
             job.limits = spec.limits
-            job.attachNodeMetadata = spec.attachNodeMetadata
+            job.attachNodeMetadata = spec.attachNodeMetadata && stack.spec.prometheus.discovery == .kubernetes
             jobs.append(job)
         }
         return jobs
@@ -147,8 +155,12 @@ public struct ScrapePlanner: Sendable {
         func job(_ suffix: String, targets: ScrapeJob.Targets, endpoint: NetworkMonitorSpec.Endpoint) -> ScrapeJob {
             var job = ScrapeJob(name: "\(prefix)/\(suffix)", fileStem: "\(stem)_\(suffix)", monitor: reference, jobLabel: jobLabel, targets: targets, endpoint: endpoint)
             job.limits = spec.limits
-            job.attachNodeMetadata = spec.attachNodeMetadata
+            job.attachNodeMetadata = spec.attachNodeMetadata && stack.spec.prometheus.discovery == .kubernetes
             return job
+        }
+        if spec.attachNodeMetadata && stack.spec.prometheus.discovery == .static {
+            diagnostics.append(Diagnostic(.warning, object: reference, source: monitor.source, field: "spec.attachMetadata.node",
+                message: "ignored under static discovery (MonitoringStack \(stack.namespace)/\(stack.name)): netwatch does not read Nodes, so targets have no __meta_kubernetes_node_* labels"))
         }
         func podTargets(_ endpoint: NetworkMonitorSpec.Endpoint, selector: LabelSelector) -> ScrapeJob.Targets {
             .pods(ScrapeJob.PodTargets(
