@@ -37,6 +37,7 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
     public static let namespaces = APIResource(group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false)
     public static let pods = APIResource(group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true)
     public static let services = APIResource(group: "", version: "v1", resource: "services", kind: "Service", namespaced: true)
+    public static let endpointSlices = APIResource(group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice", namespaced: true)
     public static let configMaps = APIResource(group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", namespaced: true)
     public static let secrets = APIResource(group: "", version: "v1", resource: "secrets", kind: "Secret", namespaced: true)
     public static let leases = APIResource(group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true)

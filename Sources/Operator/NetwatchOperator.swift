@@ -74,10 +74,19 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         APIResource(group: PrometheusOperatorKind.group, version: PrometheusOperatorKind.version, resource: $0.plural, kind: $0.rawValue, namespaced: true)
     }
 
+    /// Kinds watched only when another kind is served: EndpointSlices matter to ServiceMonitors
+    /// alone (static discovery resolves them), so a cluster without prometheus-operator's CRDs
+    /// never caches them.
+    static let dependentResources: [(resource: APIResource, neededBy: APIResource)] = [
+        (.endpointSlices, APIResource(group: PrometheusOperatorKind.group, version: PrometheusOperatorKind.version,
+                                      resource: PrometheusOperatorKind.serviceMonitor.plural, kind: PrometheusOperatorKind.serviceMonitor.rawValue, namespaced: true)),
+    ]
+
     let client: KubeClient
     let options: Options
     let logger: Logger
-    /// One reflector per kind of `watchedResources` + `optionalResources`, in that order.
+    /// One reflector per kind of `watchedResources`, `optionalResources` and
+    /// `dependentResources`, in that order.
     let allReflectors: [(resource: APIResource, reflector: Reflector<Node, ContinuousClock>)]
     /// Which optional kinds the API server serves; nil until checked (not ready before).
     let servedOptional = Mutex<Set<APIResource>?>(nil)
@@ -129,7 +138,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         pods = Reflector<Pod, ContinuousClock>(
             client: client, resource: .pods, clock: clock, logger: logger,
             key: { "\($0.metadata.namespace ?? "")/\($0.metadata.name)" }, resourceVersion: { $0.metadata.resourceVersion })
-        allReflectors = (Self.watchedResources + Self.optionalResources).map { resource in
+        allReflectors = (Self.watchedResources + Self.optionalResources + Self.dependentResources.map(\.resource)).map { resource in
             (resource, Reflector<Node, ContinuousClock>(
                 client: client, resource: resource, clock: clock, logger: logger,
                 key: { "\($0["metadata"]?["namespace"]?.string ?? "")/\($0["metadata"]?["name"]?.string ?? "")" },
@@ -235,9 +244,11 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     }
 
     /// Whether a kind is watched: always for `watchedResources`, for an optional kind once the
-    /// check at start found it served.
+    /// check at start found it served, for a dependent kind once the kind needing it was.
     func isWatched(_ resource: APIResource) -> Bool {
-        Self.watchedResources.contains(resource) || servedOptional.withLock { $0?.contains(resource) ?? false }
+        if Self.watchedResources.contains(resource) { return true }
+        let needed = Self.dependentResources.first { $0.resource == resource }?.neededBy ?? resource
+        return servedOptional.withLock { $0?.contains(needed) ?? false }
     }
 
     /// The reflectors of the watched kinds (empty until the optional kinds were checked).

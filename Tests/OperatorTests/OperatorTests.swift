@@ -157,16 +157,20 @@ struct OperatorHarness {
 
 @Suite("Operator reads prometheus-operator resources when their CRDs exist")
 struct PrometheusOperatorResourceTests {
-    static let podMonitorCRD: Node = [
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": ["name": "podmonitors.monitoring.coreos.com"],
-        "spec": [
-            "group": "monitoring.coreos.com", "scope": "Namespaced",
-            "names": ["plural": "podmonitors", "singular": "podmonitor", "kind": "PodMonitor", "listKind": "PodMonitorList"],
-            "versions": [["name": "v1", "served": true, "storage": true,
-                          "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]]],
-        ],
-    ]
+    static func prometheusOperatorCRD(plural: String, kind: String) -> Node {
+        [
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": ["name": .string("\(plural).monitoring.coreos.com")],
+            "spec": [
+                "group": "monitoring.coreos.com", "scope": "Namespaced",
+                "names": ["plural": .string(plural), "singular": .string(kind.lowercased()), "kind": .string(kind), "listKind": .string(kind + "List")],
+                "versions": [["name": "v1", "served": true, "storage": true,
+                              "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]]],
+            ],
+        ]
+    }
+
+    static let podMonitorCRD = prometheusOperatorCRD(plural: "podmonitors", kind: "PodMonitor")
 
     @Test("a PodMonitor is scraped like a NetworkMonitor; without its CRD the operator runs as before")
     func podMonitorIsRendered() async throws {
@@ -187,6 +191,47 @@ struct PrometheusOperatorResourceTests {
         let (snapshot, _) = Snapshot.decode(loaded.objects + ObjectReader.rawObjects(from: podMonitor, source: nil).0)
         let expected = render(snapshot).artifacts.first { $0.path == "monitoring/edge/prometheus/file_sd/podMonitor_payments_ledger-pm_0.json" }
         #expect(expected?.bytes == FileManager.default.contents(atPath: file).map { [UInt8]($0) })
+        await harness.stop()
+    }
+
+    @Test("a ServiceMonitor under static discovery follows its Service's EndpointSlices, watched because ServiceMonitors are served")
+    func serviceMonitorFollowsEndpointSlices() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let crd = Self.prometheusOperatorCRD(plural: "servicemonitors", kind: "ServiceMonitor")
+        let serviceMonitor: Node = [
+            "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": ["name": "ledger-sm", "namespace": "payments"],
+            "spec": ["selector": ["matchLabels": ["app.kubernetes.io/name": "ledger"]], "endpoints": [["port": "metrics"]]],
+        ]
+        let service: Node = [
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": ["name": "ledger", "namespace": "payments", "labels": ["app.kubernetes.io/name": "ledger"]],
+            "spec": ["selector": ["app.kubernetes.io/name": "ledger"], "ports": [["name": "metrics", "port": 9187]]],
+        ]
+        func slice(_ addresses: [(String, String)]) -> Node {
+            [
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": ["name": "ledger-abc", "namespace": "payments", "labels": ["kubernetes.io/service-name": "ledger"]],
+                "addressType": "IPv4",
+                "endpoints": .sequence(addresses.map { ip, pod in
+                    ["addresses": [.string(ip)], "conditions": ["ready": true], "targetRef": ["kind": "Pod", "name": .string(pod), "namespace": "payments"]]
+                }),
+                "ports": [["name": "metrics", "port": 9187, "protocol": "TCP"]],
+            ]
+        }
+        let live = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-sm-\(UUID().uuidString)").path
+        let harness = try await OperatorHarness.start(
+            objects: [crd] + loaded.objects.map(\.document) + [serviceMonitor, service, slice([("10.42.2.30", "ledger-0")])], outputDirectory: live)
+        let file = live + "/monitoring/edge/prometheus/file_sd/serviceMonitor_payments_ledger-sm_0.json"
+        func contents() -> String { (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
+        let rendered = try await eventually { contents().contains("10.42.2.30:9187") }
+        #expect(rendered, "\(contents())")
+        #expect(contents().contains(#""__meta_kubernetes_pod_name":"ledger-0""#))
+        // A second endpoint in the slice reaches the file without any other change.
+        _ = try await harness.client.apply(Node.self, .endpointSlices, namespace: "payments", name: "ledger-abc",
+                                            object: slice([("10.42.2.30", "ledger-0"), ("10.42.0.31", "ledger-1")]), fieldManager: "test", force: true)
+        let followed = try await eventually { contents().contains("10.42.0.31:9187") }
+        #expect(followed, "\(contents())")
         await harness.stop()
     }
 }
