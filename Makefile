@@ -24,6 +24,7 @@ test: setup
 	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
 	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
 	$(PY) hack/check-sd-fidelity
+	$(PY) hack/check-po-parity
 	$(PY) hack/check-deploy
 	$(PY) hack/check-crd-rules
 	$(PY) hack/check-docs

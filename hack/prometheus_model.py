@@ -176,13 +176,94 @@ def endpointslice_group(eps, services, pods):
                             target["__meta_kubernetes_pod_container_init"] = "true" if is_init else "false"
                             break  # out of this container's ports only, as in Go
                 targets.append(target)
+    targets += extra_container_targets(seen)
+    return group, targets
+
+
+def discover_endpointslices(slices, services, pods, sd_config):
+    """role: endpointslice over the namespaces of `sd_config` and its role selectors; Services
+    and Pods are looked up in informers restricted the same way."""
+    service_index = selected(services, sd_config, "service")
+    pod_index = selected(pods, sd_config, "pod")
+    out = []
+    for eps in selected(slices, sd_config, "endpointslice").values():
+        group, targets = endpointslice_group(eps, service_index, pod_index)
+        out += [dict(group, **target) for target in targets]
+    return out
+
+
+# --- discovery/kubernetes/endpoints.go (3.x) ----------------------------------------------
+
+def endpoints_group(eps, services, pods):
+    """buildEndpoints: (group labels, [target labels])."""
+    meta = eps["metadata"]
+    namespace = meta.get("namespace", "default")
+    group = {"__meta_kubernetes_namespace": namespace}
+    service = services.get((namespace, meta["name"]))
+    if service is not None:
+        group["__meta_kubernetes_service_name"] = service["metadata"]["name"]
+        group.update(object_labels(service["metadata"], "service"))
+    group["__meta_kubernetes_endpoints_name"] = meta["name"]
+    group.update(object_labels(meta, "endpoints"))
+    targets = []
+    seen = {}
+    def add(address, port, ready):
+        target = {
+            "__address__": join_host_port(address["ip"], port["port"]),
+            "__meta_kubernetes_endpoint_port_name": port.get("name", ""),
+            "__meta_kubernetes_endpoint_port_protocol": port.get("protocol", "TCP"),
+            "__meta_kubernetes_endpoint_ready": ready,
+        }
+        ref = address.get("targetRef")
+        if ref is not None:
+            target["__meta_kubernetes_endpoint_address_target_kind"] = ref.get("kind", "")
+            target["__meta_kubernetes_endpoint_address_target_name"] = ref.get("name", "")
+        if address.get("nodeName") is not None:
+            target["__meta_kubernetes_endpoint_node_name"] = address["nodeName"]
+        if address.get("hostname"):
+            target["__meta_kubernetes_endpoint_hostname"] = address["hostname"]
+        pod = pods.get((ref.get("namespace", ""), ref.get("name", ""))) if ref is not None and ref.get("kind") == "Pod" else None
+        if pod is None:
+            targets.append(target)
+            return
+        key = (pod["metadata"].get("namespace", "default"), pod["metadata"]["name"])
+        seen.setdefault(key, (pod, []))[1].append(port["port"])
+        target.update(pod_labels(pod))
+        for container, is_init in containers_of(pod):
+            for cport in container.get("ports", []):
+                if port["port"] != cport["containerPort"]:
+                    continue
+                target["__meta_kubernetes_pod_container_name"] = container["name"]
+                target["__meta_kubernetes_pod_container_image"] = container.get("image", "")
+                target["__meta_kubernetes_pod_container_port_name"] = cport.get("name", "")
+                target["__meta_kubernetes_pod_container_port_number"] = str(port["port"])
+                target["__meta_kubernetes_pod_container_port_protocol"] = port.get("protocol", "TCP")
+                target["__meta_kubernetes_pod_container_init"] = "true" if is_init else "false"
+                break  # out of this container's ports only, as in Go
+        targets.append(target)
+    for subset in eps.get("subsets", []):
+        for port in subset.get("ports", []):
+            for address in subset.get("addresses", []):
+                add(address, port, "true")
+            for address in subset.get("notReadyAddresses", []):
+                add(address, port, "false")
+    targets += extra_container_targets(seen)
+    return group, targets
+
+
+def containers_of(pod):
+    spec = pod.get("spec", {})
+    return [(c, False) for c in spec.get("containers", [])] + [(c, True) for c in spec.get("initContainers", [])]
+
+
+def extra_container_targets(seen):
+    """The seenPods pass of both endpoint roles: container ports no endpoint port covered."""
+    out = []
     for pod, ports in seen.values():
         ip = pod.get("status", {}).get("podIP", "")
         if not ip:
             continue
-        spec = pod.get("spec", {})
-        containers = [(c, False) for c in spec.get("containers", [])] + [(c, True) for c in spec.get("initContainers", [])]
-        for container, is_init in containers:
+        for container, is_init in containers_of(pod):
             for cport in container.get("ports", []):
                 if any(p is not None and p == cport["containerPort"] for p in ports):
                     continue
@@ -196,47 +277,91 @@ def endpointslice_group(eps, services, pods):
                     "__meta_kubernetes_pod_container_init": "true" if is_init else "false",
                 }
                 target.update(pod_labels(pod))
-                targets.append(target)
-    return group, targets
+                out.append(target)
+    return out
 
 
-def discover_endpointslices(slices, services, pods, sd_config):
-    """role: endpointslice over the namespaces of `sd_config`; Services and Pods are looked
-    up in informers restricted to the same namespaces."""
-    names = (sd_config.get("namespaces") or {}).get("names") or []
-    def scoped(namespace):
-        return not names or namespace in names
-    service_index = {(s["metadata"].get("namespace", "default"), s["metadata"]["name"]): s
-                     for s in services if scoped(s["metadata"].get("namespace", "default"))}
-    pod_index = {(p["metadata"].get("namespace", "default"), p["metadata"]["name"]): p
-                 for p in pods if scoped(p["metadata"].get("namespace", "default"))}
-    out = []
-    for eps in slices:
-        if not scoped(eps["metadata"].get("namespace", "default")):
+def parse_selector(text):
+    """labels.Parse for the forms LabelSelector.String() writes: k=v, k==v, k!=v,
+    k in (a,b), k notin (a,b), k, !k; requirements separated by commas outside parentheses."""
+    parts, depth, current = [], 0, ""
+    for c in text:
+        if c == "," and depth == 0:
+            parts.append(current)
+            current = ""
             continue
-        group, targets = endpointslice_group(eps, service_index, pod_index)
-        for target in targets:
-            labels = dict(group)
-            labels.update(target)
-            out.append(labels)
+        depth += c == "("
+        depth -= c == ")"
+        current += c
+    if current:
+        parts.append(current)
+    requirements = []
+    for part in (p.strip() for p in parts):
+        if " notin " in part or " in " in part:
+            key, _, values = part.partition(" notin " if " notin " in part else " in ")
+            values = {v.strip() for v in values.strip()[1:-1].split(",")}
+            requirements.append((key.strip(), "notin" if " notin " in part else "in", values))
+        elif "!=" in part:
+            key, value = part.split("!=", 1)
+            requirements.append((key, "notin", {value}))
+        elif "=" in part:
+            key, value = part.replace("==", "=").split("=", 1)
+            requirements.append((key, "in", {value}))
+        elif part.startswith("!"):
+            requirements.append((part[1:], "absent", None))
+        else:
+            requirements.append((part, "exists", None))
+    def matches(labels):
+        for key, op, values in requirements:
+            present = key in labels
+            if op == "in" and not (present and labels[key] in values):
+                return False
+            if op == "notin" and present and labels[key] in values:
+                return False
+            if op == "exists" and not present:
+                return False
+            if op == "absent" and present:
+                return False
+        return True
+    return matches
+
+
+def selected(objects, sd_config, role):
+    """Objects of one role passing the namespaces and that role's `selectors` (label only)."""
+    names = (sd_config.get("namespaces") or {}).get("names") or []
+    tests = [parse_selector(s["label"]) for s in sd_config.get("selectors") or [] if s["role"] == role and s.get("label")]
+    assert all(not s.get("field") for s in sd_config.get("selectors") or []), "field selectors are not modelled"
+    out = {}
+    for o in objects:
+        namespace = o["metadata"].get("namespace", "default")
+        if names and namespace not in names:
+            continue
+        if all(test(o["metadata"].get("labels") or {}) for test in tests):
+            out[(namespace, o["metadata"]["name"])] = o
+    return out
+
+
+def discover_endpoints(endpoints, services, pods, sd_config):
+    """role: endpoints, with the informers' namespaces and role selectors."""
+    service_index = selected(services, sd_config, "service")
+    pod_index = selected(pods, sd_config, "pod")
+    out = []
+    for eps in selected(endpoints, sd_config, "endpoints").values():
+        group, targets = endpoints_group(eps, service_index, pod_index)
+        out += [dict(group, **target) for target in targets]
     return out
 
 
 def discover_pods(pods, sd_config):
-    """role: pod over the namespaces of `sd_config` (empty or absent names: all)."""
-    names = (sd_config.get("namespaces") or {}).get("names") or []
+    """role: pod over the namespaces of `sd_config` (empty or absent names: all) and its pod
+    role selectors."""
     out = []
-    for pod in pods:
-        if names and pod["metadata"].get("namespace", "default") not in names:
-            continue
+    for pod in selected(pods, sd_config, "pod").values():
         built = pod_group(pod)
         if built is None:
             continue
         group, targets = built
-        for target in targets:
-            labels = dict(group)
-            labels.update(target)  # a target label wins over a group label
-            out.append(labels)
+        out += [dict(group, **target) for target in targets]  # a target label wins over a group label
     return out
 
 
@@ -321,7 +446,7 @@ def relabel(labels, rules):
     for raw in rules:
         rule = dict(DEFAULTS, **{k: v for k, v in raw.items() if v is not None})
         action = rule["action"].lower()
-        regex = compile_regex(rule["regex"] if "regex" in raw else DEFAULTS["regex"])
+        regex = compile_regex(str(rule["regex"]) if "regex" in raw else DEFAULTS["regex"])
         value = rule["separator"].join(labels.get(name, "") for name in rule.get("source_labels", []))
         target = rule.get("target_label", "")
         if action == "drop":

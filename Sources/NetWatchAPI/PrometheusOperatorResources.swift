@@ -74,10 +74,13 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
     ]
     var supportedSpecKeys: Set<String> {
         switch self {
+        // selectorMechanism only says where prometheus-operator selects (relabelling or the
+        // discovery's server-side selectors); netwatch always relabels, with the same targets.
         case .podMonitor:
-            Self.limitKeys.union(["selector", "namespaceSelector", "podMetricsEndpoints", "podTargetLabels", "jobLabel", "attachMetadata"])
+            Self.limitKeys.union(["selector", "selectorMechanism", "namespaceSelector", "podMetricsEndpoints", "podTargetLabels", "jobLabel", "attachMetadata"])
         case .serviceMonitor:
-            Self.limitKeys.union(["selector", "namespaceSelector", "endpoints", "podTargetLabels", "targetLabels", "jobLabel", "attachMetadata", "serviceDiscoveryRole"])
+            Self.limitKeys.union(["selector", "selectorMechanism", "namespaceSelector", "endpoints", "podTargetLabels", "targetLabels", "jobLabel",
+                                  "attachMetadata", "serviceDiscoveryRole"])
         case .prometheusRule: ["groups"]
         }
     }
@@ -247,21 +250,22 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
     }
 
     /// How an endpoint picks its port, and the `endpoint` label prometheus-operator writes for
-    /// it: `port` (a non-empty name) first, then `portNumber` (PodMonitor; no label), then the
-    /// deprecated `targetPort` (its string form); none of them scrapes every port, unlabelled.
+    /// it, each decided on its own as `generatePodMonitorConfig` does: the port is `port` (a
+    /// non-empty name), else `portNumber` (PodMonitor), else the deprecated `targetPort`, else
+    /// every port; the label is `port`, else `targetPort`'s string form, else none.
     static func portChoice(_ fields: Mapping, serviceMonitor: Bool) -> (ServiceMonitorSpec.PortChoice, String?) {
-        if let name = fields["port"]?.string, !name.isEmpty {
-            return (serviceMonitor ? .servicePort(name) : .targetPort(.string(name)), name)
-        }
-        if !serviceMonitor, case .int(let number)? = fields["portNumber"], number != 0 {
-            return (.targetPort(.int(number)), nil)
-        }
+        let name = fields["port"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        var targetPort: IntOrString?
         switch fields["targetPort"] {
-        case .int(let number)? where number != 0: return (.targetPort(.int(number)), String(number))
-        case .string(let name)? where !name.isEmpty:
-            return (.targetPort(.string(name)), name)
-        default: return (.allPorts, nil)
+        case .int(let number)? where number != 0: targetPort = .int(number)
+        case .string(let text)? where !text.isEmpty: targetPort = .string(text)
+        default: break
         }
+        let label = name ?? targetPort?.description
+        if let name { return (serviceMonitor ? .servicePort(name) : .targetPort(.string(name)), label) }
+        if !serviceMonitor, case .int(let number)? = fields["portNumber"], number != 0 { return (.targetPort(.int(number)), label) }
+        if let targetPort { return (.targetPort(targetPort), label) }
+        return (.allPorts, label)
     }
 
     /// prometheus-operator's monitor namespace selector: `any: true` is every namespace,
