@@ -17,7 +17,19 @@ public struct Artifact: Sendable, Hashable, Comparable {
         case injectionPatch
         /// A NetworkPolicy proposed from observed connections.
         case networkPolicy
+        /// A Secret or ConfigMap value a scrape reads from `credentials/` (operator output only;
+        /// written readable by its owner alone).
+        case credential
+        /// The Secret carrying those values in-cluster (applied like other manifests, written
+        /// readable by its owner alone).
+        case credentialsManifest
+        /// The list of credential files a Prometheus must mount (`netwatch render`, which never
+        /// writes their values).
+        case credentialList
     }
+
+    /// Whether the bytes hold secret values, so files get owner-only permissions.
+    public var isSensitive: Bool { role == .credential || role == .credentialsManifest }
 
     /// Relative path with `/` separators, e.g. `shop/main/prometheus/prometheus.yml`.
     public var path: String
@@ -67,6 +79,18 @@ public struct RenderOptions: Sendable, Hashable {
     /// Whether `render` writes NetworkPolicies from flow files (the operator does not: it
     /// plans FlowPolicies with its own flow sources and clock).
     public var flowPolicies: Bool
+    /// What happens to the Secret and ConfigMap values scrapes read.
+    public var credentials: CredentialDelivery = .listed
+
+    /// How credential values referenced by scrape endpoints reach Prometheus.
+    public enum CredentialDelivery: Sendable, Hashable {
+        /// `netwatch render`: values are never written; `prometheus/credentials.yaml` lists the
+        /// Secret and ConfigMap keys to mount at `credentials/` next to prometheus.yml.
+        case listed
+        /// The operator: values go into the Secret `<output>-credentials` (in-cluster output)
+        /// or into files under `prometheus/credentials/` (directory output), owner-readable only.
+        case materialized
+    }
 
     public init(compressionThreshold: Int = 512 * 1024, configMapBudget: Int = 512 * 1024, ruleConfigMapBudget: Int = 1_000_000,
                 injectionPatches: Bool = true, capabilities: SidecarInjection.Capabilities = .init(nativeSidecars: true),

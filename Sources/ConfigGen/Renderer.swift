@@ -51,11 +51,13 @@ struct Renderer {
         var packagingDiagnostics: [Diagnostic]
         /// Dashboard files and their delivery objects; pod changes never touch them.
         var dashboards: [Artifact] = []
+        /// Credential files, their Secret, or the list of what to mount; pod changes never touch them.
+        var credentials: [Artifact] = []
 
         var artifacts: [Artifact] {
             files.map { Artifact(path: "\(base)/prometheus/\($0.name)", bytes: $0.bytes, role: $0.role) }
                 + manifests.map { Artifact(path: "\(base)/kubernetes/\($0.name)", bytes: $0.bytes, role: .kubernetesManifest) }
-                + dashboards
+                + dashboards + credentials
         }
     }
 
@@ -94,6 +96,8 @@ struct Renderer {
             defer { outputs.append(output) }
 
             let packaging = KubernetesPackaging(stack: stack, options: options)
+            output.credentials = CredentialArtifacts(plan: plan, base: output.base, store: planner.credentials, delivery: options.credentials,
+                                                     packaging: packaging).artifacts()
             guard let object = packaging.outputObjectName else { continue }
             let reference = ObjectReference(kind: packaging.outputKind, namespace: stack.namespace, name: object)
             let key = reference.description

@@ -12,6 +12,12 @@ public struct Snapshot: Sendable, Hashable {
     public var services: [Service]
     /// EndpointSlices, read for ServiceMonitors under static discovery.
     public var endpointSlices: [EndpointSlice] = []
+    /// Secrets and ConfigMaps scrape endpoints may reference (TLS, authentication).
+    public var credentialObjects: [CredentialObject] = []
+    /// Whether every Secret and ConfigMap endpoints reference was looked for (the operator
+    /// fetches them), so one absent from `credentialObjects` does not exist. Off for
+    /// `netwatch render`, whose Secrets live in the cluster rather than among the manifests.
+    public var credentialsAuthoritative = false
     public var workloads: [Workload]
     public var monitoringStacks: [MonitoringStack]
     public var networkMonitors: [NetworkMonitor]
@@ -91,6 +97,10 @@ extension Snapshot {
                 case .prometheusRule(let rule)?: snapshot.prometheusRules.append(rule)
                 case nil: break
                 }
+                continue
+            }
+            if let credentials = CredentialObject.decode(raw) {
+                snapshot.credentialObjects.append(credentials)
                 continue
             }
             switch ObjectReader.decode(raw) {

@@ -12,6 +12,8 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
     public var alertSelector: LabelSelector?
     public var dashboardSelector: LabelSelector?
     public var grafana: GrafanaSettings
+    /// Defaults for the endpoints of this stack's monitors (prometheus-operator's scrape classes).
+    public var scrapeClasses: [ScrapeClass] = []
 
     public init(
         prometheus: PrometheusSettings = PrometheusSettings(), monitorSelector: LabelSelector? = nil,
@@ -24,7 +26,7 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case prometheus, monitorSelector, monitorNamespaceSelector, alertSelector, dashboardSelector, grafana
+        case prometheus, monitorSelector, monitorNamespaceSelector, alertSelector, dashboardSelector, grafana, scrapeClasses
     }
 
     public init(from decoder: any Decoder) throws {
@@ -35,7 +37,103 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
         alertSelector = try container.decodeIfPresent(LabelSelector.self, forKey: .alertSelector)
         dashboardSelector = try container.decodeIfPresent(LabelSelector.self, forKey: .dashboardSelector)
         grafana = try container.decodeIfPresent(GrafanaSettings.self, forKey: .grafana) ?? GrafanaSettings()
+        scrapeClasses = try container.decodeIfPresent([ScrapeClass].self, forKey: .scrapeClasses) ?? []
     }
+
+    /// The class a monitor naming `name` (nil: none) uses: that class, else the default one;
+    /// `.failure` when the name is not a class of this stack.
+    public func scrapeClass(named name: String?) -> Result<ScrapeClass?, ScrapeClass.UnknownName> {
+        guard let name else { return .success(scrapeClasses.first { $0.isDefault }) }
+        guard let found = scrapeClasses.first(where: { $0.name == name }) else {
+            return .failure(ScrapeClass.UnknownName(name: name, known: scrapeClasses.map(\.name)))
+        }
+        return .success(found)
+    }
+}
+
+/// Endpoint defaults a stack's administrator sets once: TLS (e.g. a service mesh's mTLS
+/// certificate files), authorization and relabelings (prometheus-operator's `scrapeClasses`).
+public struct ScrapeClass: Sendable, Hashable, Decodable {
+    public struct UnknownName: Error, Sendable, Hashable {
+        public var name: String
+        public var known: [String]
+    }
+
+    public var name: String
+    /// The class of monitors that name none; at most one.
+    public var isDefault: Bool
+    /// Used whole by endpoints without TLS settings; otherwise it fills only the CA,
+    /// certificate and key files the endpoint has neither a file nor a reference for. Files
+    /// only (`caFile`, `certFile`, `keyFile`): a class belongs to no monitor's namespace.
+    public var tlsConfig: ScrapeTLSConfig?
+    /// Used by endpoints without any authentication; its `credentialsFile` also fills an
+    /// endpoint's authorization that names only a type.
+    public var authorization: ScrapeAuthorization?
+    /// Run after netwatch's rules and before the endpoint's own.
+    public var relabelings: [RelabelConfig]
+    public var metricRelabelings: [RelabelConfig]
+    /// `attachMetadata.node` for monitors that do not set it.
+    public var attachNodeMetadata: Bool?
+
+    private enum CodingKeys: String, CodingKey { case name, isDefault = "default", tlsConfig, authorization, relabelings, metricRelabelings, attachMetadata }
+    private enum AttachMetadataKeys: String, CodingKey { case node }
+
+    public init(name: String, isDefault: Bool = false) {
+        self.name = name
+        self.isDefault = isDefault
+        relabelings = []
+        metricRelabelings = []
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+        isDefault = try container.decodeIfPresent(Bool.self, forKey: .isDefault) ?? false
+        tlsConfig = try container.decodeIfPresent(ScrapeTLSConfig.self, forKey: .tlsConfig)
+        authorization = try container.decodeIfPresent(ScrapeAuthorization.self, forKey: .authorization)
+        relabelings = try container.decodeIfPresent([RelabelConfig].self, forKey: .relabelings) ?? []
+        metricRelabelings = try container.decodeIfPresent([RelabelConfig].self, forKey: .metricRelabelings) ?? []
+        if container.contains(.attachMetadata) {
+            attachNodeMetadata = try container.nestedContainer(keyedBy: AttachMetadataKeys.self, forKey: .attachMetadata).decodeIfPresent(Bool.self, forKey: .node)
+        }
+    }
+
+    /// The endpoint with this class's defaults merged in, as prometheus-operator merges them.
+    public func applied(to endpoint: NetworkMonitorSpec.Endpoint) -> NetworkMonitorSpec.Endpoint {
+        var endpoint = endpoint
+        if let tls = tlsConfig {
+            if var own = endpoint.security.tlsConfig, own != ScrapeTLSConfig() {
+                if own.ca == nil && own.caFile == nil { own.caFile = tls.caFile }
+                if own.cert == nil && own.certFile == nil { own.certFile = tls.certFile }
+                if own.keySecret == nil && own.keyFile == nil { own.keyFile = tls.keyFile }
+                endpoint.security.tlsConfig = own
+            } else {
+                endpoint.security.tlsConfig = tls
+            }
+        }
+        if let authorization {
+            let security = endpoint.security
+            if var own = security.authorization {
+                if own.credentials == nil && own.credentialsFile == nil { own.credentialsFile = authorization.credentialsFile }
+                endpoint.security.authorization = own
+            } else if security.basicAuth == nil && security.oauth2 == nil && security.bearerTokenSecret == nil && security.bearerTokenFile == nil {
+                endpoint.security.authorization = authorization
+            }
+        }
+        endpoint.relabelings = relabelings + endpoint.relabelings
+        endpoint.metricRelabelings = metricRelabelings + endpoint.metricRelabelings
+        return endpoint
+    }
+
+    static let schema = Schema.object(properties: [
+        .init("name", .string(description: "Name monitors use in spec.scrapeClass.")),
+        .init("default", .boolean(description: "The class of monitors that name none; at most one class.")),
+        .init("tlsConfig", ScrapeTLSConfig.schema),
+        .init("authorization", ScrapeAuthorization.schema),
+        .init("relabelings", .array(items: RelabelConfig.schema, description: "Run after netwatch's rules, before the endpoint's.")),
+        .init("metricRelabelings", .array(items: RelabelConfig.schema, description: "Run before the endpoint's metric relabelings.")),
+        .init("attachMetadata", .object(properties: [.init("node", .boolean(description: "Node labels on targets (Kubernetes discovery)."))])),
+    ], required: ["name"])
 }
 
 /// How a stack's Prometheus scrapes and where its configuration goes.
@@ -82,6 +180,9 @@ public struct PrometheusSettings: Sendable, Hashable, Decodable {
     /// The labels of this Prometheus's pods (in the stack's namespace), so NetworkPolicies that
     /// netwatch learns from flows let it scrape what netwatch configured it to scrape.
     public var podSelector: [String: String]
+    /// The Prometheus version the configuration is for; nil: a current one (3.x). Decides what
+    /// only newer versions can read (a basic-auth user name from a file needs 3.0).
+    public var version: PrometheusVersion?
 
     public static let defaultPodSelector = ["app.kubernetes.io/name": "prometheus"]
     public static let defaultScrapeInterval = (try? PrometheusDuration(parsing: "30s")) ?? PrometheusDuration.zero
@@ -107,7 +208,7 @@ public struct PrometheusSettings: Sendable, Hashable, Decodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case scrapeInterval, scrapeTimeout, evaluationInterval, externalLabels, discovery, shards, remoteWrite, alertmanagers, output, reload, podSelector
+        case scrapeInterval, scrapeTimeout, evaluationInterval, externalLabels, discovery, shards, remoteWrite, alertmanagers, output, reload, podSelector, version
     }
 
     private enum OutputKeys: String, CodingKey { case configMap, secret, directory }
@@ -124,6 +225,7 @@ public struct PrometheusSettings: Sendable, Hashable, Decodable {
         alertmanagers = try container.decodeIfPresent([Endpoint].self, forKey: .alertmanagers) ?? []
         reload = try container.decodeIfPresent(Reload.self, forKey: .reload)
         podSelector = try container.decodeIfPresent([String: String].self, forKey: .podSelector) ?? Self.defaultPodSelector
+        version = try container.decodeIfPresent(PrometheusVersion.self, forKey: .version)
         if container.contains(.output) {
             let output = try container.nestedContainer(keyedBy: OutputKeys.self, forKey: .output)
             if let name = try output.decodeIfPresent(String.self, forKey: .configMap) {
@@ -134,6 +236,41 @@ public struct PrometheusSettings: Sendable, Hashable, Decodable {
                 self.output = .directory(path)
             }
         }
+    }
+}
+
+/// A Prometheus release, `2.42.0` or `v3.1` (a missing patch is 0).
+public struct PrometheusVersion: Sendable, Hashable, Comparable, Decodable, CustomStringConvertible {
+    public var major: Int
+    public var minor: Int
+    public var patch: Int
+
+    public init(_ major: Int, _ minor: Int, _ patch: Int = 0) {
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+    }
+
+    public init?(parsing text: String) {
+        let parts = (text.hasPrefix("v") ? String(text.dropFirst()) : text).split(separator: ".", omittingEmptySubsequences: false)
+        guard (2...3).contains(parts.count), let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        let patch = parts.count == 3 ? Int(parts[2].prefix { $0.isNumber }) : 0
+        guard let patch else { return nil }
+        self.init(major, minor, patch)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let version = PrometheusVersion(parsing: text) else {
+            throw NodeDecodingError(path: FieldPath(codingPath: decoder.codingPath), message: "\"\(text)\" is not a Prometheus version; write e.g. 2.53.0 or 3.1.0")
+        }
+        self = version
+    }
+
+    public var description: String { "\(major).\(minor).\(patch)" }
+
+    public static func < (lhs: PrometheusVersion, rhs: PrometheusVersion) -> Bool {
+        (lhs.major, lhs.minor, lhs.patch) < (rhs.major, rhs.minor, rhs.patch)
     }
 }
 

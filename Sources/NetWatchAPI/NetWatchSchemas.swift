@@ -52,11 +52,13 @@ public enum NetWatchSchemas {
                     .init("url", .string(description: "Prometheus's /-/reload URL.", pattern: "^https?://")),
                 ], required: ["url"], description: "How to make Prometheus load new configuration; omit when it reloads itself.")),
                 .init("podSelector", .map(values: .string(), description: "Labels of this Prometheus's pods in the stack's namespace (default app.kubernetes.io/name: prometheus); FlowPolicies let them scrape.")),
+                .init("version", .string(description: "The Prometheus version the configuration is for, e.g. 2.53.0 (default: a current 3.x). Below 3.0 a basic-auth user name is written into prometheus.yml, which cannot read it from a file.", pattern: "^v?[0-9]+\\.[0-9]+(\\.[0-9]+)?$")),
             ], description: "The Prometheus this stack configures.")),
             .init("monitorSelector", .labelSelector("NetworkMonitors to use: {} selects all, absent selects none.")),
             .init("monitorNamespaceSelector", NamespaceSelector.schema("Namespaces NetworkMonitors are taken from; absent: the stack's own namespace.")),
             .init("alertSelector", .labelSelector("NetworkAlerts to use: {} selects all, absent selects none.")),
             .init("dashboardSelector", .labelSelector("NetworkDashboards to use: {} selects all, absent selects none.")),
+            .init("scrapeClasses", .array(items: ScrapeClass.schema, description: "Endpoint defaults (TLS, authorization, relabelings) monitors pick by spec.scrapeClass; one may be the default.")),
             .init("grafana", .object(properties: [
                 .init("datasourceUID", .string(description: "UID of the Prometheus data source in Grafana (default prometheus).")),
                 .init("delivery", .string(description: "How dashboards reach Grafana.", enumValues: GrafanaSettings.Delivery.allCases.map(\.rawValue))),
@@ -101,12 +103,13 @@ public enum NetWatchSchemas {
                     .init("enableHttp2", .boolean(description: "Allow HTTP/2 (Prometheus's default: true).")),
                     .init("relabelings", relabelings),
                     .init("metricRelabelings", .array(items: RelabelConfig.schema, description: "Relabeling steps applied to scraped samples.")),
-                ],
+                ] + ScrapeSecurity.properties,
                 required: ["port"]
             ), description: "Ports to scrape on the selected pods; one Prometheus job each.")),
             .init("networkExporter", .boolean(description: "Also scrape netwatch's injected per-pod network exporter sidecar.")),
             .init("podTargetLabels", .array(items: .string(), description: "Pod labels copied onto every target.")),
             .init("jobLabel", .string(description: "Pod label whose value becomes the job label (default <namespace>/<name>).")),
+            .init("scrapeClass", .string(description: "Scrape class of the MonitoringStack whose TLS, authorization and relabelings apply (default: the stack's default class).")),
             .init("attachMetadata", .object(properties: [
                 .init("node", .boolean(description: "Add the node's labels (__meta_kubernetes_node_*) to pod targets; Kubernetes discovery only.")),
             ], description: "Extra metadata on targets.")),

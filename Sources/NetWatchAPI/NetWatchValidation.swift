@@ -16,6 +16,27 @@ enum NetWatchValidation {
         }
         if let selector = spec.monitorSelector { problems += selector.validate(at: "spec.monitorSelector") }
         if let selector = spec.monitorNamespaceSelector { problems += selector.problems(at: "spec.monitorNamespaceSelector") }
+        var classNames: Set<String> = []
+        for (index, scrapeClass) in spec.scrapeClasses.enumerated() {
+            let path = "spec.scrapeClasses[\(index)]"
+            if scrapeClass.name.isEmpty { problems.append(("\(path).name", "must not be empty")) }
+            if !classNames.insert(scrapeClass.name).inserted { problems.append(("\(path).name", "\"\(scrapeClass.name)\" names two classes")) }
+            var security = ScrapeSecurity()
+            security.tlsConfig = scrapeClass.tlsConfig
+            security.authorization = scrapeClass.authorization
+            problems += security.problems(at: path)
+            if let tls = scrapeClass.tlsConfig, tls.ca != nil || tls.cert != nil || tls.keySecret != nil {
+                problems.append(("\(path).tlsConfig", "a scrape class takes files only (caFile, certFile, keyFile): it belongs to no monitor's namespace"))
+            }
+            if scrapeClass.authorization?.credentials != nil {
+                problems.append(("\(path).authorization.credentials", "a scrape class takes credentialsFile only: it belongs to no monitor's namespace"))
+            }
+            for (step, relabel) in scrapeClass.relabelings.enumerated() { problems += relabel.problems(at: "\(path).relabelings[\(step)]") }
+            for (step, relabel) in scrapeClass.metricRelabelings.enumerated() { problems += relabel.problems(at: "\(path).metricRelabelings[\(step)]") }
+        }
+        if spec.scrapeClasses.filter(\.isDefault).count > 1 {
+            problems.append(("spec.scrapeClasses", "more than one class is default: true; mark at most one"))
+        }
         for (index, endpoint) in spec.prometheus.alertmanagers.enumerated() where URLParts(endpoint.url) == nil {
             problems.append(("spec.prometheus.alertmanagers[\(index)].url", "\"\(endpoint.url)\" is not an http(s) URL with a host"))
         }
@@ -48,6 +69,7 @@ enum NetWatchValidation {
             if let proxy = endpoint.proxyURL, !["http://", "https://", "socks5://"].contains(where: { proxy.hasPrefix($0) && proxy.count > $0.count }) {
                 problems.append(("\(path).proxyUrl", "\"\(proxy)\" is not an http, https or socks5 URL"))
             }
+            problems += endpoint.security.problems(at: path)
             for key in endpoint.params.keys.sorted() where key.isEmpty {
                 problems.append(("\(path).params", "a parameter name is empty"))
             }

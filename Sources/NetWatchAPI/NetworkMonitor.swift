@@ -20,6 +20,9 @@ public struct NetworkMonitorSpec: Sendable, Hashable, Decodable {
     public var limits: ScrapeLimits
     /// Node labels on every target (`attach_metadata.node`, Kubernetes discovery).
     public var attachNodeMetadata: Bool
+    /// The stack's scrape class whose defaults (TLS, authorization, relabelings) apply; nil:
+    /// the stack's default class, if it has one.
+    public var scrapeClass: String?
 
     public init(
         selector: LabelSelector? = nil, namespaceSelector: NamespaceSelector? = nil, endpoints: [Endpoint] = [],
@@ -38,7 +41,7 @@ public struct NetworkMonitorSpec: Sendable, Hashable, Decodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case selector, namespaceSelector, endpoints, networkExporter, podTargetLabels, staticTargets, jobLabel, attachMetadata
+        case selector, namespaceSelector, endpoints, networkExporter, podTargetLabels, staticTargets, jobLabel, attachMetadata, scrapeClass
     }
     private enum AttachMetadataKeys: String, CodingKey { case node }
 
@@ -51,6 +54,7 @@ public struct NetworkMonitorSpec: Sendable, Hashable, Decodable {
         podTargetLabels = try container.decodeIfPresent([String].self, forKey: .podTargetLabels) ?? []
         staticTargets = try container.decodeIfPresent([StaticTargetGroup].self, forKey: .staticTargets) ?? []
         jobLabel = try container.decodeIfPresent(String.self, forKey: .jobLabel)
+        scrapeClass = try container.decodeIfPresent(String.self, forKey: .scrapeClass)
         limits = try ScrapeLimits(from: decoder)
         if container.contains(.attachMetadata) {
             let attach = try container.nestedContainer(keyedBy: AttachMetadataKeys.self, forKey: .attachMetadata)
@@ -97,6 +101,8 @@ public struct NetworkMonitorSpec: Sendable, Hashable, Decodable {
         public var proxyURL: String?
         public var followRedirects: Bool?
         public var enableHTTP2: Bool?
+        /// TLS and authentication; every secret is a reference, never a value.
+        public var security: ScrapeSecurity
 
         public init(
             port: IntOrString?, path: String = "/metrics", interval: PrometheusDuration? = nil, scrapeTimeout: PrometheusDuration? = nil,
@@ -114,6 +120,7 @@ public struct NetworkMonitorSpec: Sendable, Hashable, Decodable {
             self.filterRunning = filterRunning
             endpointLabel = port?.description
             params = [:]
+            security = ScrapeSecurity()
         }
 
         private enum CodingKeys: String, CodingKey {
@@ -139,6 +146,7 @@ public struct NetworkMonitorSpec: Sendable, Hashable, Decodable {
             proxyURL = try container.decodeIfPresent(String.self, forKey: .proxyUrl)
             followRedirects = try container.decodeIfPresent(Bool.self, forKey: .followRedirects)
             enableHTTP2 = try container.decodeIfPresent(Bool.self, forKey: .enableHttp2)
+            security = try ScrapeSecurity(from: decoder)
         }
     }
 

@@ -40,6 +40,7 @@ public struct ServiceMonitorSpec: Sendable, Hashable {
     public var limits: ScrapeLimits = ScrapeLimits()
     public var attachNodeMetadata = false
     public var discoveryRole: DiscoveryRole = .endpointSlice
+    public var scrapeClass: String?
 }
 
 public typealias ServiceMonitor = CustomResource<ServiceMonitorSpec>
@@ -77,10 +78,10 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         // selectorMechanism only says where prometheus-operator selects (relabelling or the
         // discovery's server-side selectors); netwatch always relabels, with the same targets.
         case .podMonitor:
-            Self.limitKeys.union(["selector", "selectorMechanism", "namespaceSelector", "podMetricsEndpoints", "podTargetLabels", "jobLabel", "attachMetadata"])
+            Self.limitKeys.union(["selector", "selectorMechanism", "namespaceSelector", "podMetricsEndpoints", "podTargetLabels", "jobLabel", "attachMetadata", "scrapeClass"])
         case .serviceMonitor:
             Self.limitKeys.union(["selector", "selectorMechanism", "namespaceSelector", "endpoints", "podTargetLabels", "targetLabels", "jobLabel",
-                                  "attachMetadata", "serviceDiscoveryRole"])
+                                  "attachMetadata", "serviceDiscoveryRole", "scrapeClass"])
         case .prometheusRule: ["groups"]
         }
     }
@@ -88,6 +89,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
     static let supportedEndpointKeys: Set<String> = [
         "port", "portNumber", "targetPort", "path", "scheme", "interval", "scrapeTimeout", "honorLabels", "relabelings", "metricRelabelings",
         "honorTimestamps", "trackTimestampsStaleness", "filterRunning", "params", "proxyUrl", "followRedirects", "enableHttp2",
+        "tlsConfig", "authorization", "basicAuth", "oauth2", "bearerTokenSecret", "bearerTokenFile",
     ]
 
     public enum Resource: Sendable, Hashable {
@@ -191,7 +193,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         shaped["selector"] = selector
         if let namespaces = Self.namespaceSelector(spec["namespaceSelector"], report: report) { shaped["namespaceSelector"] = namespaces }
         shaped["endpoints"] = .sequence(endpoints)
-        for key in ["podTargetLabels", "jobLabel", "attachMetadata"] + Self.limitKeys.sorted() {
+        for key in ["podTargetLabels", "jobLabel", "attachMetadata", "scrapeClass"] + Self.limitKeys.sorted() {
             if let value = spec[key] { shaped[key] = value }
         }
 
@@ -245,6 +247,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
             monitor.limits = decoded.limits
             monitor.attachNodeMetadata = decoded.attachNodeMetadata
             monitor.discoveryRole = role
+            monitor.scrapeClass = decoded.scrapeClass
             return (.serviceMonitor(ServiceMonitor(metadata: metadata, spec: monitor, source: raw.source)), diagnostics)
         }
     }

@@ -33,7 +33,7 @@ final class ClusterApplier: Sendable {
     /// in it are deleted; without, `artifacts` is a subset (an incremental update).
     func apply(_ artifacts: [Artifact], stackUIDs: [String: String], prune: Bool) async throws -> Outcome {
         var outcome = Outcome()
-        let manifests = artifacts.filter { $0.role == .kubernetesManifest }
+        let manifests = artifacts.filter { $0.role == .kubernetesManifest || $0.role == .credentialsManifest }
         let previous = applied.withLock { $0 }
         for artifact in manifests {
             if previous[artifact.path] == artifact.bytes {

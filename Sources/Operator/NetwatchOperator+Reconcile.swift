@@ -32,7 +32,12 @@ extension NetwatchOperator {
     /// In a cluster the webhook injects sidecars, so no injection patches are rendered, and
     /// FlowPolicies are planned with the operator's own flow sources and clock; all else is
     /// byte for byte what `netwatch render` writes.
-    public static let renderOptions = RenderOptions(injectionPatches: false, flowPolicies: false)
+    public static let renderOptions: RenderOptions = {
+        var options = RenderOptions(injectionPatches: false, flowPolicies: false)
+        // The operator can read referenced Secrets, so it delivers their values itself.
+        options.credentials = .materialized
+        return options
+    }()
 
     /// Status after pod churn is written at most this often (a target count per pod event
     /// would be a status write per pod event).
@@ -165,6 +170,7 @@ extension NetwatchOperator {
             if let uid = node["metadata"]?["uid"]?.string { uids[key] = uid }
         }
         stackUIDs.withLock { $0 = uids }
+        try await readCredentials(into: &snapshot)
         let fresh = IncrementalRender(snapshot: snapshot, options: Self.renderOptions)
         snapshot = Snapshot()
         var result = fresh.result
@@ -201,6 +207,30 @@ extension NetwatchOperator {
         try await reportMonitors(result.diagnostics, artifacts: result.artifacts)
         if !reloads.withLock({ $0.pending.isEmpty }) { await controller.enqueue(.reload) }
         return .awaitChange
+    }
+
+    /// Fills the snapshot with the Secrets and ConfigMaps its monitors reference, read now, and
+    /// remembers them so `credentialsChanged` can tell when they change.
+    func readCredentials(into snapshot: inout Snapshot) async throws {
+        let references = CredentialFetcher.references(in: snapshot)
+        let objects: [CredentialObject]
+        do {
+            objects = try await CredentialFetcher(client: client).fetch(references)
+        } catch {
+            throw ReconcileError(terminal: false, error)
+        }
+        snapshot.credentialObjects = objects
+        snapshot.credentialsAuthoritative = true
+        credentials.withLock { $0 = (references, objects) }
+    }
+
+    /// Whether the referenced Secrets and ConfigMaps differ from those of the last render
+    /// (nothing referenced: false, without a request).
+    func credentialsChanged() async -> Bool {
+        let (references, objects) = credentials.withLock { $0 }
+        guard !references.isEmpty else { return false }
+        guard let current = try? await CredentialFetcher(client: client).fetch(references) else { return false }
+        return current != objects
     }
 
     /// A full render allocates a transient copy of the snapshot, and the first list before it

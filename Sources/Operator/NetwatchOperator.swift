@@ -39,6 +39,8 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         public var flowListenHost: String
         /// How often FlowPolicies are planned again (their sources are read as often).
         public var flowInterval: Duration
+        /// How often the Secrets and ConfigMaps scrape endpoints reference are read again.
+        public var credentialsInterval: Duration = .seconds(30)
 
         public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300,
                     healthAddress: (host: String, port: Int)? = nil, webhook: WebhookSettings? = nil,
@@ -109,6 +111,9 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     let webhookInjectors = Mutex<[SidecarInjection.Injector]>([])
     /// Namespace labels from the watch, for the webhook's namespace selectors.
     let namespaceLabels = Mutex<[String: [String: String]]>([:])
+    /// The Secrets and ConfigMaps the last full render read (what monitors referenced, and what
+    /// of it exists), for the periodic check that re-renders when one changes.
+    let credentials = Mutex<(references: [CredentialFetcher.Reference], objects: [CredentialObject])>(([], []))
     /// MonitoringStack "namespace/name" → uid, from the last full render (owner references).
     let stackUIDs = Mutex<[String: String]>([:])
     let events: EventRecorder
@@ -204,6 +209,14 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
                 group.addTask { await lease.run() }
             }
             group.addTask { await self.controller.enqueue(.flows) }
+            group.addTask {
+                // Referenced Secrets are read by GET, not watched (no cluster-wide Secret
+                // watch): they are checked this often, and a change re-renders and reloads.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.options.credentialsInterval)
+                    if await self.credentialsChanged() { await self.controller.enqueue(.render) }
+                }
+            }
             if let settings = options.webhook {
                 group.addTask { await self.controller.enqueue(.webhook) }
                 group.addTask { await self.serveWebhook(settings) }

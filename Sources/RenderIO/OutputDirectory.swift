@@ -39,7 +39,7 @@ public struct OutputDirectory: Sendable {
                 changes.unchanged += 1
                 continue
             }
-            try writeAtomically(artifact.bytes, to: path)
+            try writeAtomically(artifact.bytes, to: path, ownerOnly: artifact.isSensitive)
             changes.written.append(artifact.path)
         }
         for stale in previous.subtracting(current).sorted() {
@@ -62,7 +62,7 @@ public struct OutputDirectory: Sendable {
     /// every path must already be in it.
     public func replace(_ artifacts: [Artifact]) throws {
         for artifact in artifacts {
-            try writeAtomically(artifact.bytes, to: "\(root)/\(artifact.path)")
+            try writeAtomically(artifact.bytes, to: "\(root)/\(artifact.path)", ownerOnly: artifact.isSensitive)
         }
     }
 
@@ -71,17 +71,38 @@ public struct OutputDirectory: Sendable {
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { !$0.contains("..") }
     }
 
-    func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    /// `ownerOnly`: mode 0600 from creation on, so a credential is never readable by others,
+    /// not even between the write and a chmod.
+    func writeAtomically(_ bytes: [UInt8], to path: String, ownerOnly: Bool = false) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+        let created = ownerOnly ? Self.createOwnerOnly(temporary, bytes) : FileManager.default.createFile(atPath: temporary, contents: Data(bytes))
+        guard created else {
             throw OutputError(message: "\(temporary): cannot be written; check permissions and free space")
         }
         guard rename(temporary, path) == 0 else {
             try? FileManager.default.removeItem(atPath: temporary)
             throw OutputError(message: "\(path): cannot be replaced (errno \(errno))")
         }
+    }
+}
+
+extension OutputDirectory {
+    /// Creates `path` with mode 0600 (open with O_CREAT|O_EXCL, so no other mode ever exists).
+    static func createOwnerOnly(_ path: String, _ bytes: [UInt8]) -> Bool {
+        unlink(path)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBufferPointer { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else { return false }
+            written += result
+        }
+        return true
     }
 }
 

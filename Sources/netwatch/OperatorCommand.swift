@@ -74,6 +74,9 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("flow-interval"), help: "How often FlowPolicies' sources are read and their policies planned (Prometheus duration).")
     var flowInterval: String = "10s"
 
+    @Option(name: .customLong("credentials-interval"), help: "How often the Secrets and ConfigMaps scrape endpoints reference are read again; a change re-renders and reloads (Prometheus duration).")
+    var credentialsInterval: String = "30s"
+
     func run() async throws {
         try bootstrapLogging(logFormat)
         var logger = Logger(label: "netwatch")
@@ -105,10 +108,10 @@ struct OperatorCommand: AsyncParsableCommand {
                             capabilities: capabilities, defaultFailurePolicy: failurePolicy, certificates: certificates)
         }
         let interval = Duration.milliseconds(try parseDurationOption(flowInterval, option: "--flow-interval").milliseconds)
-        let netwatch = NetwatchOperator(
-            client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health, webhook: webhook,
-                                           flowListenHost: flowListenHost, flowInterval: max(interval, .milliseconds(100))), logger: logger,
-            transport: try CurlTransport(logger: logger))
+        var options = NetwatchOperator.Options(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, identity: identity, healthAddress: health,
+                                               webhook: webhook, flowListenHost: flowListenHost, flowInterval: max(interval, .milliseconds(100)))
+        options.credentialsInterval = max(.milliseconds(try parseDurationOption(credentialsInterval, option: "--credentials-interval").milliseconds), .seconds(1))
+        let netwatch = NetwatchOperator(client: client, options: options, logger: logger, transport: try CurlTransport(logger: logger))
         try await runUntilSignalled(netwatch, logger: logger)
     }
 }

@@ -15,6 +15,7 @@ struct GoldenTests {
         "samples": "manifests/samples",
         "prometheus-operator": "manifests/examples/prometheus-operator",
         "flowpolicy": "manifests/examples/flowpolicy",
+        "secure-scrapes": "manifests/examples/secure-scrapes",
     ]
     static let diagnosticsFile = "diagnostics.txt"
 

@@ -11,7 +11,7 @@ struct PrometheusOperatorIntakeTests {
         return (resource, diagnostics.map { "\($0.severity.rawValue) \($0.field ?? ""): \($0.message)" })
     }
 
-    @Test("a PodMonitor becomes a NetworkMonitor; unsupported fields are warnings naming them")
+    @Test("a PodMonitor becomes a NetworkMonitor, its bearer token Secret and limits kept")
     func podMonitor() throws {
         let (resource, problems) = try decode("""
             apiVersion: monitoring.coreos.com/v1
@@ -32,9 +32,8 @@ struct PrometheusOperatorIntakeTests {
         #expect(monitor.spec.limits.sampleLimit == 1000)
         // prometheus-operator labels `endpoint` from port (or targetPort), never from portNumber.
         #expect(monitor.spec.endpoints.map(\.endpointLabel) == ["metrics", nil])
-        #expect(problems == [
-            "warning spec.podMetricsEndpoints[0].bearerTokenSecret: not supported by netwatch; ignored (the target is scraped without it)",
-        ])
+        #expect(monitor.spec.endpoints[0].security.bearerTokenSecret == SecretKeySelector(name: "s", key: "t"))
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     @Test("endpoint fields prometheus-operator renders are kept: filterRunning, scheme in any case, params, proxy, limits, protocols, jobLabel, attachMetadata")

@@ -90,7 +90,7 @@ struct RBACTests {
         try FlowPolicyOperatorTests.hubble(("10.42.0.11", "web", "Deployment"), ("10.42.0.23", "cart", "Deployment"), port: 9090).write(toFile: hubble, atomically: true, encoding: .utf8)
         let loader = ManifestLoader()
         var seen: Set<String> = []
-        let objects = loader.load(paths: ["manifests/samples", "manifests/examples/prometheus-operator"].map { repositoryRoot.appendingPathComponent($0).path }).objects
+        let objects = loader.load(paths: ["manifests/samples", "manifests/examples/prometheus-operator", "manifests/examples/secure-scrapes"].map { repositoryRoot.appendingPathComponent($0).path }).objects
             .filter { seen.insert("\($0.type.kind)/\($0.metadata.namespace ?? "")/\($0.metadata.name)").inserted }.map(\.document)
         let extra: [Node] = [
             Self.crd(group: "monitoring.coreos.com", plural: "podmonitors", kind: "PodMonitor"),

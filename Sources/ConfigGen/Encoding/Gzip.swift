@@ -171,4 +171,35 @@ public enum Base64 {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// The bytes of standard base64 (padding optional, whitespace ignored); nil when the text is
+    /// not base64.
+    public static func decode(_ text: String) -> [UInt8]? {
+        var values: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(byte - UInt8(ascii: "a") + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(byte - UInt8(ascii: "0") + 52)
+            case UInt8(ascii: "+"): values.append(62)
+            case UInt8(ascii: "/"): values.append(63)
+            case UInt8(ascii: "="), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): continue
+            default: return nil
+            }
+        }
+        guard values.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(values.count * 3 / 4)
+        var index = 0
+        while index < values.count {
+            let chunk = values[index..<min(index + 4, values.count)]
+            var value = 0
+            for (offset, sextet) in chunk.enumerated() { value |= Int(sextet) << (18 - 6 * offset) }
+            out.append(UInt8(value >> 16 & 0xFF))
+            if chunk.count > 2 { out.append(UInt8(value >> 8 & 0xFF)) }
+            if chunk.count > 3 { out.append(UInt8(value & 0xFF)) }
+            index += 4
+        }
+        return out
+    }
 }

@@ -57,6 +57,9 @@ enum PrometheusConfigGenerator {
             if let proxy = endpoint.proxyURL { mapping["proxy_url"] = .string(proxy) }
             if let follow = endpoint.followRedirects { mapping["follow_redirects"] = .bool(follow) }
             if let http2 = endpoint.enableHTTP2 { mapping["enable_http2"] = .bool(http2) }
+            for key in ResolvedSecurity.order {
+                if let value = job.security.keys[key] { mapping[key] = value }
+            }
         }
         func kubernetesSD(role: String, _ namespaces: ScrapeJob.NamespaceScope) {
             // A selector that matched no namespace selects nothing: Prometheus reads an empty

@@ -66,6 +66,8 @@ public struct ScrapeJob: Sendable, Hashable {
     public var limits: ScrapeLimits = ScrapeLimits()
     /// `attach_metadata: {node: true}` under Kubernetes discovery.
     public var attachNodeMetadata = false
+    /// The endpoint's TLS and authentication as Prometheus keys, and the files they read.
+    var security = ResolvedSecurity()
 
     public var interval: PrometheusDuration? { endpoint.interval }
     public var scrapeTimeout: PrometheusDuration? { endpoint.scrapeTimeout }
@@ -80,4 +82,10 @@ public struct StackPlan: Sendable, Hashable {
     public var diagnostics: [Diagnostic]
     /// Rule files of the NetworkAlerts the stack selects, relative to prometheus.yml.
     public var ruleFiles: [String] = []
+
+    /// The Secret and ConfigMap keys the stack's jobs read from `credentials/`, sorted, once each.
+    public var credentialFiles: [CredentialSource] {
+        var seen: Set<String> = []
+        return jobs.flatMap(\.security.files).sorted().filter { seen.insert($0.fileName).inserted }
+    }
 }

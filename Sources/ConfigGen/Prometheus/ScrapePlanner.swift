@@ -9,8 +9,10 @@ public struct ScrapePlanner: Sendable {
     /// netwatch resources (those without a Namespace object have no labels).
     public let namespaceLabels: [String: [String: String]]
     public let sortedNamespaces: [String]
+    let credentials: CredentialStore
 
     public init(snapshot: Snapshot) {
+        credentials = CredentialStore(snapshot.credentialObjects, authoritative: snapshot.credentialsAuthoritative)
         var labels: [String: [String: String]] = [:]
         for pod in snapshot.pods { labels[pod.metadata.namespace ?? "default"] = [:] }
         for slice in snapshot.endpointSlices { labels[slice.metadata.namespace ?? "default"] = [:] }
@@ -101,6 +103,32 @@ public struct ScrapePlanner: Sendable {
             .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 
+    /// The stack's scrape class for a monitor, or a diagnostic when it names none of them.
+    private func scrapeClass(_ name: String?, for stack: MonitoringStack, reference: ObjectReference, source: SourceLocation?,
+                             diagnostics: inout [Diagnostic]) -> ScrapeClass?? {
+        switch stack.spec.scrapeClass(named: name) {
+        case .success(let found): return .some(found)
+        case .failure(let unknown):
+            let known = unknown.known.isEmpty ? "it has none" : "it has \(unknown.known.joined(separator: ", "))"
+            diagnostics.append(Diagnostic(.error, object: reference, source: source, field: "spec.scrapeClass",
+                message: "\"\(unknown.name)\" is not a scrape class of MonitoringStack \(stack.namespace)/\(stack.name) (\(known)); the monitor is skipped there"))
+            return nil
+        }
+    }
+
+    /// The endpoint's TLS and authentication resolved against the known Secrets and ConfigMaps;
+    /// nil (with diagnostics) when a reference cannot be satisfied, so the endpoint is skipped.
+    private func security(of endpoint: NetworkMonitorSpec.Endpoint, namespace: String, field: String, reference: ObjectReference,
+                          source: SourceLocation?, stack: MonitoringStack, diagnostics: inout [Diagnostic]) -> ResolvedSecurity? {
+        let version = stack.spec.prometheus.version ?? PrometheusVersion(3, 0)
+        let (resolved, problems) = ResolvedSecurity.resolve(endpoint.security, namespace: namespace, path: field, store: credentials,
+                                                            usernameFromFile: version >= PrometheusVersion(3, 0), mayHoldValues: credentials.authoritative)
+        for (path, message) in problems {
+            diagnostics.append(Diagnostic(.error, object: reference, source: source, field: path, message: message))
+        }
+        return problems.isEmpty ? resolved : nil
+    }
+
     /// Whether an endpoint's timeout fits its interval; reports it and says to skip it if not.
     private func timeoutFits(_ endpoint: NetworkMonitorSpec.Endpoint, field: String, reference: ObjectReference, source: SourceLocation?,
                              stack: MonitoringStack, diagnostics: inout [Diagnostic]) -> Bool {
@@ -127,8 +155,13 @@ public struct ScrapePlanner: Sendable {
         }
         let spec = monitor.spec
         var jobs: [ScrapeJob] = []
-        for (index, endpoint) in spec.endpoints.enumerated() {
-            guard timeoutFits(endpoint.scrape, field: "spec.endpoints[\(index)]", reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics) else { continue }
+        guard let scrapeClass = scrapeClass(spec.scrapeClass, for: stack, reference: reference, source: monitor.source, diagnostics: &diagnostics) else { return [] }
+        for (index, original) in spec.endpoints.enumerated() {
+            var endpoint = original
+            if let scrapeClass { endpoint.scrape = scrapeClass.applied(to: endpoint.scrape) }
+            guard timeoutFits(endpoint.scrape, field: "spec.endpoints[\(index)]", reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics),
+                  let security = security(of: endpoint.scrape, namespace: monitor.namespace, field: "spec.endpoints[\(index)]", reference: reference,
+                                          source: monitor.source, stack: stack, diagnostics: &diagnostics) else { continue }
             let targets = ScrapeJob.ServiceTargets(
                 selector: spec.selector, namespaces: scope(spec.namespaceSelector, own: monitor.namespace), port: endpoint.port,
                 targetLabels: spec.targetLabels, podTargetLabels: spec.podTargetLabels, jobLabel: spec.jobLabel, role: role,
@@ -137,7 +170,8 @@ public struct ScrapePlanner: Sendable {
                 name: "serviceMonitor/\(monitor.namespace)/\(monitor.name)/\(index)", fileStem: "serviceMonitor_\(monitor.namespace)_\(monitor.name)_\(index)",
                 monitor: reference, jobLabel: "", targets: .services(targets), endpoint: endpoint.scrape)
             job.limits = spec.limits
-            job.attachNodeMetadata = spec.attachNodeMetadata && stack.spec.prometheus.discovery == .kubernetes
+            job.attachNodeMetadata = (spec.attachNodeMetadata || scrapeClass?.attachNodeMetadata == true) && stack.spec.prometheus.discovery == .kubernetes
+            job.security = security
             jobs.append(job)
         }
         return jobs
@@ -152,10 +186,12 @@ public struct ScrapePlanner: Sendable {
         let namespaces = scope(spec.namespaceSelector, own: monitor.namespace)
         var jobs: [ScrapeJob] = []
 
-        func job(_ suffix: String, targets: ScrapeJob.Targets, endpoint: NetworkMonitorSpec.Endpoint) -> ScrapeJob {
+        guard let scrapeClass = scrapeClass(spec.scrapeClass, for: stack, reference: reference, source: monitor.source, diagnostics: &diagnostics) else { return [] }
+        func job(_ suffix: String, targets: ScrapeJob.Targets, endpoint: NetworkMonitorSpec.Endpoint, security: ResolvedSecurity = ResolvedSecurity()) -> ScrapeJob {
             var job = ScrapeJob(name: "\(prefix)/\(suffix)", fileStem: "\(stem)_\(suffix)", monitor: reference, jobLabel: jobLabel, targets: targets, endpoint: endpoint)
             job.limits = spec.limits
-            job.attachNodeMetadata = spec.attachNodeMetadata && stack.spec.prometheus.discovery == .kubernetes
+            job.attachNodeMetadata = (spec.attachNodeMetadata || scrapeClass?.attachNodeMetadata == true) && stack.spec.prometheus.discovery == .kubernetes
+            job.security = security
             return job
         }
         if spec.attachNodeMetadata && stack.spec.prometheus.discovery == .static {
@@ -169,9 +205,13 @@ public struct ScrapePlanner: Sendable {
         }
 
         if let selector = spec.selector {
-            for (index, endpoint) in spec.endpoints.enumerated() {
-                guard timeoutFits(endpoint, field: "\(origin.endpointsField)[\(index)]", reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics) else { continue }
-                jobs.append(job(String(index), targets: podTargets(endpoint, selector: selector), endpoint: endpoint))
+            for (index, original) in spec.endpoints.enumerated() {
+                let endpoint = scrapeClass?.applied(to: original) ?? original
+                let field = "\(origin.endpointsField)[\(index)]"
+                guard timeoutFits(endpoint, field: field, reference: reference, source: monitor.source, stack: stack, diagnostics: &diagnostics),
+                      let security = security(of: endpoint, namespace: monitor.namespace, field: field, reference: reference, source: monitor.source,
+                                              stack: stack, diagnostics: &diagnostics) else { continue }
+                jobs.append(job(String(index), targets: podTargets(endpoint, selector: selector), endpoint: endpoint, security: security))
             }
             if spec.networkExporter {
                 let endpoint = NetworkMonitorSpec.Endpoint(port: .string(NetworkExporterSidecar.portName))
