@@ -109,7 +109,8 @@ struct PrometheusEndToEndTests {
 struct ProcessGroup {
     var processes: [Process] = []
 
-    mutating func start(_ executable: String, _ arguments: [String]) throws {
+    /// `log`: a file that gets the process's standard error (discarded without).
+    mutating func start(_ executable: String, _ arguments: [String], log: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw TestFailure("\(executable) is missing; run hack/setup (make test does) to install it")
         }
@@ -117,7 +118,11 @@ struct ProcessGroup {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let log, FileManager.default.createFile(atPath: log, contents: nil), let handle = FileHandle(forWritingAtPath: log) {
+            process.standardError = handle
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         processes.append(process)
     }
