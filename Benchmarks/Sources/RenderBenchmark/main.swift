@@ -10,13 +10,22 @@ import NetWatchAPI
 /// Prints one line per measurement; `make bench` runs it in release mode.
 
 
+/// A pod with what Prometheus's pod discovery turns into labels on a real cluster: a uid, a
+/// controlling ReplicaSet, labels and annotations, the Ready condition, host IP, image and
+/// container ID (so file_sd carries the complete label set).
 func makePod(_ index: Int, namespace: String, ip: String) -> Pod {
-    Pod(
-        metadata: ObjectMeta(name: "app-\(index % 5)-\(index)", namespace: namespace,
-            labels: ["app": "app-\(index % 5)", "tier": index % 2 == 0 ? "frontend" : "backend", "pod-template-hash": "7d4b9c6f5"]),
-        spec: PodSpec(containers: [Container(name: "main", ports: [ContainerPort(name: "http", containerPort: 8080), ContainerPort(name: "metrics", containerPort: 9090)])],
+    var metadata = ObjectMeta(name: "app-\(index % 5)-\(index)", namespace: namespace,
+        labels: ["app": "app-\(index % 5)", "tier": index % 2 == 0 ? "frontend" : "backend", "pod-template-hash": "7d4b9c6f5"],
+        annotations: ["prometheus.io/scrape": "true", "kubectl.kubernetes.io/restartedAt": "2026-12-01T10:00:00Z"],
+        uid: "5b0c7a3e-1d2f-4c6b-9a8e-\(String(format: "%012d", index))")
+    metadata.ownerReferences = [OwnerReference(kind: "ReplicaSet", name: "app-\(index % 5)-7d4b9c6f5", controller: true)]
+    return Pod(
+        metadata: metadata,
+        spec: PodSpec(containers: [Container(name: "main", image: "registry.example.com/team/app-\(index % 5):1.4.2",
+                                             ports: [ContainerPort(name: "http", containerPort: 8080), ContainerPort(name: "metrics", containerPort: 9090)])],
             nodeName: "node-\(index % 200)"),
-        status: PodStatus(phase: "Running", podIP: ip))
+        status: PodStatus(phase: "Running", podIP: ip, hostIP: "192.0.2.\(index % 200)", ready: "True",
+                          containerStatuses: [.init(name: "main", containerID: "containerd://\(String(repeating: "3f9a", count: 16))")]))
 }
 
 func makeSnapshot(pods podCount: Int, namespaces namespaceCount: Int, monitors monitorCount: Int) -> Snapshot {
@@ -71,7 +80,9 @@ for _ in 0..<5 {
 }
 let bytes = result.artifacts.reduce(0) { $0 + $1.bytes.count }
 let targets = result.artifacts.filter { $0.role == .fileSD }.reduce(0) { count, artifact in count + artifact.bytes.filter { $0 == UInt8(ascii: "\n") }.count - 2 }
+let fileSDBytes = result.artifacts.filter { $0.role == .fileSD }.reduce(0) { $0 + $1.bytes.count }
 print("full render: pods=\(pods) namespaces=5000 monitors=2000 artifacts=\(result.artifacts.count) bytes=\(bytes) targets≈\(targets) diagnostics=\(result.diagnostics.count)")
+print("file_sd: \(fileSDBytes) bytes for \(targets) targets, \(targets > 0 ? fileSDBytes / targets : 0) bytes per target (every label Prometheus's pod discovery builds)")
 print(String(format: "full render wall ms: min %.1f median %.1f max %.1f (5 runs)", fullTimes.min()!, fullTimes.sorted()[2], fullTimes.max()!))
 print(String(format: "peak RSS MB: %.1f (after building the snapshot: %.1f)", residentMegabytes("VmHWM"), baseline))
 
