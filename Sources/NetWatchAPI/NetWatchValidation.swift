@@ -184,7 +184,9 @@ enum TemplateBraces {
 /// way Prometheus's Kubernetes discovery does: every character outside `[a-zA-Z0-9_]` becomes `_`.
 public enum LabelSanitizer {
     public static func sanitize(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
+        // Most names (`app`, `tier`) are valid already: no new string.
+        if name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }) { return name }
+        return String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
             scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_") ? scalar : "_"
         }))
     }

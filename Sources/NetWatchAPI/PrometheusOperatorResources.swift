@@ -148,7 +148,8 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
             return (nil, diagnostics)
         }
         for entry in spec where !supportedSpecKeys.contains(entry.key) {
-            report(.warning, "spec.\(entry.key)", "not supported by netwatch; ignored")
+            let effect = self == .prometheusRule ? "ignored" : "ignored (its targets are scraped without it)"
+            report(.warning, "spec.\(entry.key)", "not supported by netwatch; \(effect)")
         }
         if self == .prometheusRule {
             return (decodeRule(raw, spec: spec, report: report).map(Resource.prometheusRule), diagnostics)

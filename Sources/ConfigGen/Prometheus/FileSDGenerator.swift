@@ -135,9 +135,11 @@ public enum FileSDGenerator {
         guard case .pods(let targets) = job.targets, selects(pod, targets) else { return nil }
         let discovered = PodDiscoveryLabels(pod)
         var out: [UInt8] = []
+        var group: [UInt8]?
         for target in discovered.targets where keeps(target, port: targets.port) {
             if !out.isEmpty { out.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
-            PodDiscoveryLabels.writeGroup(address: target.address, group: discovered.groupLabels, target: target.labels, into: &out)
+            if group == nil { group = PodDiscoveryLabels.encode(discovered.groupLabels) }
+            PodDiscoveryLabels.writeGroup(address: target.address, group: group ?? [], target: target.labels, into: &out)
         }
         return out.isEmpty ? nil : out
     }
@@ -154,10 +156,11 @@ public enum FileSDGenerator {
     static func encode(_ slice: EndpointSlice, service: Service?, pod: (String, String) -> Pod?, for job: ScrapeJob) -> [UInt8]? {
         guard case .services(let targets) = job.targets, selects(slice, service: service, targets) else { return nil }
         let discovered = EndpointSliceDiscoveryLabels(slice, service: service, pod: pod)
+        let group = PodDiscoveryLabels.encode(discovered.groupLabels)
         var out: [UInt8] = []
         for target in discovered.targets {
             if !out.isEmpty { out.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
-            PodDiscoveryLabels.writeGroup(address: target.address, group: discovered.groupLabels, target: target.labels, into: &out)
+            PodDiscoveryLabels.writeGroup(address: target.address, group: group, target: target.labels, into: &out)
         }
         return out.isEmpty ? nil : out
     }

@@ -15,14 +15,15 @@ public struct PodDiscoveryLabels: Sendable {
     public struct Target: Sendable {
         /// `podIP:port` (IPv6 bracketed), or the bare `podIP` for a container without ports.
         public var address: String
-        /// Sorted by name, the target-level `__meta_kubernetes_pod_container_*` labels.
+        /// The target-level `__meta_kubernetes_pod_container_*` labels, in a fixed order.
         public var labels: [(String, String)]
         /// The container's port, when it declares ports.
         public var port: ContainerPort?
     }
 
-    /// Sorted by name, without duplicates; when two label keys sanitise to the same name, the
-    /// first key in sorted order wins (Prometheus's choice there depends on Go's map order).
+    /// Without duplicates, in a fixed order (pod fields, then labels and annotations by key);
+    /// when two keys sanitise to the same name, the first in sorted order wins (Prometheus's
+    /// choice there depends on Go's map order).
     public var groupLabels: [(String, String)]
     public var targets: [Target]
 
@@ -32,10 +33,7 @@ public struct PodDiscoveryLabels: Sendable {
             targets = []
             return
         }
-        var group = Self.podLabels(pod)
-        group.append(("__meta_kubernetes_namespace", pod.metadata.namespace ?? "default"))
-        group.sort { $0.0 < $1.0 }
-        groupLabels = group
+        groupLabels = [("__meta_kubernetes_namespace", pod.metadata.namespace ?? "default")] + Self.podLabels(pod)
 
         let host = ip.contains(":") ? "[\(ip)]" : ip
         var targets: [Target] = []
@@ -57,7 +55,6 @@ public struct PodDiscoveryLabels: Sendable {
                 if let name = port.name, !name.isEmpty { labels.append(("__meta_kubernetes_pod_container_port_name", name)) }
                 labels.append(("__meta_kubernetes_pod_container_port_number", String(port.containerPort)))
                 labels.append(("__meta_kubernetes_pod_container_port_protocol", port.protocol))
-                labels.sort { $0.0 < $1.0 }
                 targets.append(Target(address: "\(host):\(port.containerPort)", labels: labels, port: port))
             }
         }
@@ -102,32 +99,31 @@ public struct PodDiscoveryLabels: Sendable {
         return labels
     }
 
-    /// One file_sd target group per target: `{"targets":[address],"labels":{…}}` with the group
-    /// and target labels merged in name order.
-    static func writeGroup(address: String, group: [(String, String)], target: [(String, String)], into out: inout [UInt8]) {
+    /// Labels as the members of a JSON object, without braces: `"name":"value",…`.
+    static func encode(_ labels: [(String, String)]) -> [UInt8] {
+        var out: [UInt8] = []
+        for (index, (name, value)) in labels.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONEmitter.writeString(name, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONEmitter.writeString(value, into: &out)
+        }
+        return out
+    }
+
+    /// One file_sd target group: `{"targets":[address],"labels":{group…,target…}}`. The two sets
+    /// never share a name (pod-level and container-level labels); the group's members are
+    /// encoded once per pod.
+    static func writeGroup(address: String, group: [UInt8], target: [(String, String)], into out: inout [UInt8]) {
         out.append(contentsOf: #"{"targets":["#.utf8)
         JSONEmitter.writeString(address, into: &out)
         out.append(contentsOf: #"],"labels":{"#.utf8)
-        var first = true
-        func write(_ label: (String, String)) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            JSONEmitter.writeString(label.0, into: &out)
+        out.append(contentsOf: group)
+        for (name, value) in target {
+            if !group.isEmpty || out.last != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
+            JSONEmitter.writeString(name, into: &out)
             out.append(UInt8(ascii: ":"))
-            JSONEmitter.writeString(label.1, into: &out)
-        }
-        var g = 0
-        var t = 0
-        while g < group.count || t < target.count {
-            if t == target.count || (g < group.count && group[g].0 < target[t].0) {
-                write(group[g])
-                g += 1
-            } else {
-                // A target label wins over a group label of the same name, as in Prometheus.
-                if g < group.count && group[g].0 == target[t].0 { g += 1 }
-                write(target[t])
-                t += 1
-            }
+            JSONEmitter.writeString(value, into: &out)
         }
         out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "}")])
     }
