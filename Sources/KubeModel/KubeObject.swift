@@ -76,6 +76,19 @@ public enum ObjectReader {
         guard !metadata.name.isEmpty else {
             return ([], [Diagnostic(.error, object: ObjectReference(kind: kind, namespace: metadata.namespace, name: "?"), source: source, field: "metadata.name", message: "the object has no name; set metadata.name")])
         }
+        // Names become file and object names: the API server's rules, checked here for manifests.
+        if let problem = KubernetesName.pathSegmentProblem(metadata.name) ?? (metadata.name.utf8.count > 253 ? "must be at most 253 characters" : nil) {
+            return ([], [Diagnostic(.error, object: ObjectReference(kind: kind, namespace: metadata.namespace, name: "?"), source: source, field: "metadata.name",
+                                    message: "\"\(metadata.name)\" \(problem); the object is skipped")])
+        }
+        if kind == "Namespace", apiVersion == "v1", let problem = KubernetesName.labelProblem(metadata.name) {
+            return ([], [Diagnostic(.error, object: ObjectReference(kind: kind, namespace: nil, name: "?"), source: source, field: "metadata.name",
+                                    message: "\"\(metadata.name)\" \(problem); the object is skipped")])
+        }
+        if let namespace = metadata.namespace, let problem = KubernetesName.labelProblem(namespace) {
+            return ([], [Diagnostic(.error, object: ObjectReference(kind: kind, namespace: nil, name: metadata.name), source: source, field: "metadata.namespace",
+                                    message: "\"\(namespace)\" \(problem); the object is skipped")])
+        }
         return ([RawObject(type: TypeMeta(apiVersion: apiVersion, kind: kind), metadata: metadata, document: document, source: source)], [])
     }
 

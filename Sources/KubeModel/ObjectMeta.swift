@@ -113,3 +113,37 @@ public struct ObjectReference: Sendable, Hashable, Comparable, CustomStringConve
         (lhs.kind, lhs.namespace ?? "", lhs.name) < (rhs.kind, rhs.namespace ?? "", rhs.name)
     }
 }
+
+/// Kubernetes' rules for object names, which netwatch also turns into file and object names.
+public enum KubernetesName {
+    /// DNS-1123 label: at most 63 of `[a-z0-9-]`, starting and ending alphanumeric (namespaces,
+    /// Services).
+    public static func labelProblem(_ name: String) -> String? {
+        guard !name.isEmpty, name.utf8.count <= 63 else { return "must be 1 to 63 characters" }
+        guard name.utf8.allSatisfy({ isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }),
+              let first = name.utf8.first, let last = name.utf8.last, isLower(first) || isDigit(first), isLower(last) || isDigit(last) else {
+            return "must be lower-case letters, digits and '-', starting and ending with a letter or digit (a DNS-1123 label)"
+        }
+        return nil
+    }
+
+    /// DNS-1123 subdomain: at most 253 characters, dot-separated labels of `[a-z0-9-]` (most
+    /// kinds, ConfigMaps and Secrets included).
+    public static func subdomainProblem(_ name: String) -> String? {
+        guard !name.isEmpty, name.utf8.count <= 253 else { return "must be 1 to 253 characters" }
+        for part in name.split(separator: ".", omittingEmptySubsequences: false) where labelProblem(String(part)) != nil || part.isEmpty {
+            return "must be lower-case letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit (a DNS-1123 subdomain)"
+        }
+        return nil
+    }
+
+    /// What every kind's name must be (`IsValidPathSegmentName`): not `.` or `..`, no `/` or `%`.
+    public static func pathSegmentProblem(_ name: String) -> String? {
+        if name == "." || name == ".." { return "may not be '.' or '..'" }
+        if name.contains("/") || name.contains("%") { return "may not contain '/' or '%'" }
+        return nil
+    }
+
+    private static func isLower(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+}

@@ -104,6 +104,9 @@ extension NetWatchKind {
         guard raw.type.apiVersion == Self.apiVersion else {
             return (nil, [diagnostic("apiVersion", "\(rawValue) is served as \(Self.apiVersion), not \(raw.type.apiVersion)")])
         }
+        if let problem = KubernetesName.subdomainProblem(raw.metadata.name) {
+            return (nil, [diagnostic("metadata.name", "\"\(raw.metadata.name)\" \(problem), as the API server requires for \(rawValue)")])
+        }
         let violations = objectSchema.validate(raw.document)
         if !violations.isEmpty {
             return (nil, violations.map { diagnostic($0.path.description, $0.message) })

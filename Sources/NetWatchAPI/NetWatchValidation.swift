@@ -16,6 +16,21 @@ enum NetWatchValidation {
         }
         if let selector = spec.monitorSelector { problems += selector.validate(at: "spec.monitorSelector") }
         if let selector = spec.monitorNamespaceSelector { problems += selector.problems(at: "spec.monitorNamespaceSelector") }
+        switch prometheus.output {
+        case .configMap(let name)?, .secret(let name)?:
+            // It names the ConfigMap or Secret and, with suffixes up to 13 characters
+            // (`-credentials`, `-file-sd-<n>`), the objects beside it.
+            let field = "spec.prometheus.output.\(prometheus.output.map { if case .secret = $0 { "secret" } else { "configMap" } } ?? "configMap")"
+            if let problem = KubernetesName.subdomainProblem(name) {
+                problems.append((field, "\"\(name)\" \(problem): it becomes the name of a Kubernetes object"))
+            } else if name.utf8.count > 240 {
+                problems.append((field, "\"\(name)\" is longer than 240 characters; the objects netwatch names after it would exceed 253"))
+            }
+        case .directory(let path)?:
+            if path.isEmpty || path.utf8.contains(0) { problems.append(("spec.prometheus.output.directory", "must be a path")) }
+        case nil:
+            break
+        }
         var classNames: Set<String> = []
         for (index, scrapeClass) in spec.scrapeClasses.enumerated() {
             let path = "spec.scrapeClasses[\(index)]"

@@ -185,6 +185,7 @@ extension NetwatchOperator {
         do {
             if let directory = options.outputDirectory {
                 let changes = try OutputDirectory(root: directory).write(result.artifacts)
+                for warning in changes.warnings { logger.warning("output directory: \(warning)") }
                 // A changed prometheus*.yml needs a reload; file_sd changes are picked up by Prometheus itself.
                 let changedConfigs = changes.written.filter { $0.contains("/prometheus/") && !$0.contains("/file_sd/") }
                 let affected = Set(changedConfigs.map { $0.split(separator: "/").prefix(2).joined(separator: "/") })

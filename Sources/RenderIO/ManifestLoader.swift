@@ -66,29 +66,63 @@ public struct ManifestLoader: Sendable {
         return loaded
     }
 
+    /// The manifest files under `paths`, in sorted order, each once.
+    ///
+    /// Symbolic links are followed, to files and to directories (an input given as a link to a
+    /// directory is that directory); a directory reached twice (a link loop, or two links to
+    /// it) is read once. Entries named `..*` are skipped: in a directory the kubelet mounts from
+    /// a ConfigMap or Secret, the files are links into `..data`, the current `..<timestamp>`
+    /// directory, so skipping those reads each file once. Anything that cannot be read — a
+    /// missing path, a broken link, a directory without permission — is an error, so a caller
+    /// never mistakes an unreadable input for an empty one.
     func files(under paths: [String], errors: inout [String]) -> [String] {
         var result: [String] = []
-        let manager = FileManager.default
+        var visited = Set<FileIdentity>()
         for path in paths {
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                errors.append("\(path): no such file or directory")
-                continue
-            }
-            guard isDirectory.boolValue else {
-                result.append(path)
-                continue
-            }
-            let entries = (manager.enumerator(atPath: path)?.allObjects as? [String]) ?? []
-            for entry in entries.sorted() where Self.isManifest(entry) {
-                let full = path.hasSuffix("/") ? path + entry : path + "/" + entry
-                var entryIsDirectory: ObjCBool = false
-                if manager.fileExists(atPath: full, isDirectory: &entryIsDirectory), !entryIsDirectory.boolValue {
-                    result.append(full)
-                }
-            }
+            walk(path, isInput: true, visited: &visited, into: &result, errors: &errors)
         }
         return result
+    }
+
+    /// A file or directory by device and inode, so links to it are recognised.
+    struct FileIdentity: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    private func walk(_ path: String, isInput: Bool, visited: inout Set<FileIdentity>, into result: inout [String], errors: inout [String]) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let reason = errno == ENOENT ? (lstat(path, &info) == 0 ? "a symbolic link to nothing" : "no such file or directory") : String(cString: strerror(errno))
+            errors.append("\(path): cannot be read (\(reason))")
+            return
+        }
+        let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        guard visited.insert(identity).inserted else { return }  // a loop, or a second link to the same file
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            let entries: [String]
+            do {
+                entries = try FileManager.default.contentsOfDirectory(atPath: path)
+            } catch {
+                errors.append("\(path): cannot be read (\(access(path, R_OK | X_OK) == 0 ? "\(error)" : "permission denied"))")
+                return
+            }
+            for entry in entries.sorted() where !entry.hasPrefix("..") {
+                let full = path.hasSuffix("/") ? path + entry : path + "/" + entry
+                var target = stat()
+                let readable = stat(full, &target) == 0
+                // Manifests, directories and anything that cannot be resolved (reported); other
+                // files are skipped without being opened.
+                if !readable || Self.isManifest(entry) || target.st_mode & S_IFMT == S_IFDIR {
+                    walk(full, isInput: false, visited: &visited, into: &result, errors: &errors)
+                }
+            }
+        case S_IFREG:
+            if isInput || Self.isManifest(path) { result.append(path) }
+        default:
+            if isInput { errors.append("\(path): not a regular file or directory") }
+        }
     }
 
     static func isManifest(_ name: String) -> Bool {

@@ -9,8 +9,14 @@ import Foundation
 ///   Prometheus see no change.
 /// - Each write goes to a temporary file in the same directory and is renamed into place, so
 ///   readers never see a partial file.
-/// - Only files listed in the previous run's manifest (`.netwatch-files`) are ever deleted, so
-///   pointing netwatch at a directory with other content never loses that content.
+/// - Nothing is ever written or removed outside `root`: every path is checked before use — not
+///   empty, not absolute, no `.`/`..`/empty component — and no directory between `root` and
+///   the file may be a symbolic link. An artifact path that fails is an error and nothing is
+///   written.
+/// - Only regular files listed in the previous run's manifest (`.netwatch-files`) are ever
+///   deleted — never a directory, never through a symbolic link — so pointing netwatch at a
+///   directory with other content never loses that content. A manifest line that breaks those
+///   rules is reported in `Changes.warnings` and left alone.
 public struct OutputDirectory: Sendable {
     public static let manifestName = ".netwatch-files"
 
@@ -25,16 +31,64 @@ public struct OutputDirectory: Sendable {
         public var written: [String] = []
         public var removed: [String] = []
         public var unchanged = 0
+        /// Manifest lines not acted on, with the reason (never a file content).
+        public var warnings: [String] = []
+    }
+
+    /// Why `relative` cannot name a file inside the root, or nil when it can.
+    public static func problem(with relative: String) -> String? {
+        if relative.isEmpty { return "an empty path" }
+        if relative.hasPrefix("/") { return "an absolute path" }
+        if relative.utf8.contains(0) { return "a path with a NUL byte" }
+        for component in relative.split(separator: "/", omittingEmptySubsequences: false) {
+            if component.isEmpty || component == "." || component == ".." { return "a path with an empty, . or .. component" }
+        }
+        return nil
+    }
+
+    /// The first directory between the root and `relative`'s file that is a symbolic link or
+    /// not a directory; nil when every existing one is a real directory.
+    func unsafeAncestor(of relative: String) -> String? {
+        var path = root
+        for component in relative.split(separator: "/").dropLast() {
+            path += "/" + component
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return nil }  // created by us from here on
+            if info.st_mode & S_IFMT != S_IFDIR { return path }
+        }
+        return nil
+    }
+
+    /// The full path of a checked relative path.
+    func checkedPath(_ relative: String) throws -> String {
+        if let problem = Self.problem(with: relative) {
+            throw OutputError(message: "\(relative): refused, \(problem) cannot name a file inside \(root)")
+        }
+        if let ancestor = unsafeAncestor(of: relative) {
+            throw OutputError(message: "\(relative): refused, \(ancestor) is a symbolic link or not a directory; netwatch writes only inside \(root)")
+        }
+        return "\(root)/\(relative)"
     }
 
     public func write(_ artifacts: [Artifact]) throws -> Changes {
         var changes = Changes()
         let manager = FileManager.default
+        var rootInfo = stat()
+        if stat(root, &rootInfo) == 0, rootInfo.st_mode & S_IFMT != S_IFDIR {
+            throw OutputError(message: "\(root): exists and is not a directory; choose an output directory")
+        }
         try manager.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let previous = Set(readManifest())
+        // Every path is checked before anything is written.
+        let paths = try artifacts.map { artifact in
+            do {
+                return try checkedPath(artifact.path)
+            } catch let error as OutputError {
+                throw OutputError(message: error.message + "; nothing was written")
+            }
+        }
+        let previous = readManifest(warnings: &changes.warnings)
         let current = artifacts.map(\.path)
-        for artifact in artifacts {
-            let path = "\(root)/\(artifact.path)"
+        for (artifact, path) in zip(artifacts, paths) {
             if let existing = manager.contents(atPath: path), [UInt8](existing) == artifact.bytes {
                 changes.unchanged += 1
                 continue
@@ -42,12 +96,22 @@ public struct OutputDirectory: Sendable {
             try writeAtomically(artifact.bytes, to: path, ownerOnly: artifact.isSensitive)
             changes.written.append(artifact.path)
         }
-        for stale in previous.subtracting(current).sorted() {
-            let path = "\(root)/\(stale)"
-            if manager.fileExists(atPath: path) {
-                try manager.removeItem(atPath: path)
-                changes.removed.append(stale)
+        for stale in Set(previous).subtracting(current).sorted() {
+            if let ancestor = unsafeAncestor(of: stale) {
+                changes.warnings.append("\(Self.manifestName): \(stale) is not removed: \(ancestor) is a symbolic link or not a directory")
+                continue
             }
+            let path = "\(root)/\(stale)"
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }  // already gone
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                changes.warnings.append("\(Self.manifestName): \(stale) is not removed: it is not a regular file, and netwatch writes only regular files")
+                continue
+            }
+            guard unlink(path) == 0 else {
+                throw OutputError(message: "\(path): cannot be removed (\(String(cString: strerror(errno))))")
+            }
+            changes.removed.append(stale)
         }
         let manifest = Array((current.sorted().joined(separator: "\n") + "\n").utf8)
         let manifestPath = "\(root)/\(Self.manifestName)"
@@ -62,17 +126,29 @@ public struct OutputDirectory: Sendable {
     /// every path must already be in it.
     public func replace(_ artifacts: [Artifact]) throws {
         for artifact in artifacts {
-            try writeAtomically(artifact.bytes, to: "\(root)/\(artifact.path)", ownerOnly: artifact.isSensitive)
+            try writeAtomically(artifact.bytes, to: try checkedPath(artifact.path), ownerOnly: artifact.isSensitive)
         }
     }
 
-    func readManifest() -> [String] {
+    /// The previous run's paths that can name a file inside the root; other lines are warnings.
+    func readManifest(warnings: inout [String]) -> [String] {
         guard let data = FileManager.default.contents(atPath: "\(root)/\(Self.manifestName)") else { return [] }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { !$0.contains("..") }
+        var paths: [String] = []
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init) {
+            if let problem = Self.problem(with: line) {
+                warnings.append("\(Self.manifestName): the line \"\(line)\" is ignored: \(problem) cannot name a file netwatch wrote")
+            } else {
+                paths.append(line)
+            }
+        }
+        return paths
     }
 
-    /// `ownerOnly`: mode 0600 from creation on, so a credential is never readable by others,
-    /// not even between the write and a chmod.
+    func readManifest() -> [String] {
+        var warnings: [String] = []
+        return readManifest(warnings: &warnings)
+    }
+
     func writeAtomically(_ bytes: [UInt8], to path: String, ownerOnly: Bool = false) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

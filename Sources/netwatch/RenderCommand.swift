@@ -51,7 +51,14 @@ struct RenderCommand: ParsableCommand {
                 throw ExitCodes.diagnostics
             }
         } else {
-            let changes = try directory.write(result.artifacts)
+            let changes: OutputDirectory.Changes
+            do {
+                changes = try directory.write(result.artifacts)
+            } catch let error as OutputError {
+                printError("error: \(error.message)")
+                throw ExitCodes.unusableInput
+            }
+            for warning in changes.warnings { printError("warning: \(output)/\(warning)") }
             printError("netwatch: \(changes.written.count) written, \(changes.unchanged) unchanged, \(changes.removed.count) removed under \(output)")
         }
         if result.hasErrors { throw ExitCodes.diagnostics }
