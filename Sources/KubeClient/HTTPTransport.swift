@@ -1,3 +1,5 @@
+import KubeModel
+
 /// The HTTP layer under `KubeClient`, as a protocol so the client never sees libcurl
 /// (`CurlTransport` implements it) and tests can see every request.
 
@@ -130,7 +132,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        detail.isEmpty ? "\(method) \(url): \(kind.rawValue)" : "\(method) \(url): \(kind.rawValue): \(detail)"
+        let shown = RedactedURL.redacted(url)
+        return detail.isEmpty ? "\(method) \(shown): \(kind.rawValue)" : "\(method) \(shown): \(kind.rawValue): \(detail)"
     }
 }
 

@@ -69,3 +69,39 @@ public struct Diagnostic: Error, Sendable, Hashable, Comparable, CustomStringCon
         return left < right
     }
 }
+
+/// A URL as it may be printed: user info (`user:password@`) and the values of query parameters
+/// that carry credentials replaced by `***`. Logs, Events, status and errors show URLs only
+/// through this.
+public enum RedactedURL {
+    /// Query parameter names (lower-cased) whose values are hidden: tokens, passwords, keys,
+    /// signatures and the like.
+    static let sensitive = ["token", "password", "passwd", "pwd", "secret", "key", "auth", "signature", "sig", "credential", "session", "code"]
+
+    public static func redacted(_ url: String) -> String {
+        var text = url
+        // User info: before the last "@" of the authority (between "://" and the path).
+        if let scheme = text.firstRange(of: "://") {
+            let rest = text[scheme.upperBound...]
+            let authorityEnd: String.Index = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@") {
+                text.replaceSubrange(scheme.upperBound..<at, with: "***")
+            }
+        }
+        guard let question = text.firstIndex(of: "?") else { return text }
+        let fragment: String.Index = text[question...].firstIndex(of: "#") ?? text.endIndex
+        let query = text[text.index(after: question)..<fragment]
+        var pairs: [String] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: false) {
+            guard let equals = pair.firstIndex(of: "=") else {
+                pairs.append(String(pair))
+                continue
+            }
+            let name = pair[..<equals].lowercased()
+            let hidden = sensitive.contains { name.contains($0) }
+            pairs.append(hidden ? "\(pair[..<equals])=***" : String(pair))
+        }
+        return String(text[...question]) + pairs.joined(separator: "&") + String(text[fragment...])
+    }
+}

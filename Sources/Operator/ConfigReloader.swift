@@ -1,3 +1,4 @@
+import KubeModel
 import Foundation
 public import KubeClient
 import KubeRuntime
@@ -104,9 +105,9 @@ public final class ConfigReloader<C: Clock>: ServiceLifecycle.Service, Sendable 
                 lastReloadSuccessful.set(to: outcome.succeeded ? 1 : 0)
                 if outcome.succeeded {
                     lastReloadSuccessTime.set(to: Date().timeIntervalSince1970)
-                    logger.info("reloaded", metadata: ["reload.url": "\(options.reloadURL)", "reload.digest": "\(target)", "reload.files": "\(target.files)"])
+                    logger.info("reloaded", metadata: ["reload.url": "\(RedactedURL.redacted(options.reloadURL))", "reload.digest": "\(target)", "reload.files": "\(target.files)"])
                 } else {
-                    logger.warning("reload failed; retrying with backoff", metadata: ["reload.url": "\(options.reloadURL)", "reload.digest": "\(target)", "reload.message": "\(outcome.message)"])
+                    logger.warning("reload failed; retrying with backoff", metadata: ["reload.url": "\(RedactedURL.redacted(options.reloadURL))", "reload.digest": "\(target)", "reload.message": "\(outcome.message)"])
                 }
             }
             try? await clock.sleep(until: clock.now.advanced(by: options.interval), tolerance: nil)

@@ -1,3 +1,4 @@
+import KubeModel
 import Foundation
 public import KubeClient
 
@@ -33,14 +34,16 @@ public struct ReloadClient: Sendable {
 
     /// POSTs `url` (…/-/reload) and verifies the result from the server's /metrics.
     public func reload(_ url: String) async -> Outcome {
-        let base = url.hasSuffix("/-/reload") ? String(url.dropLast("/-/reload".count)) : url
+        // The server's own metrics are next to its reload endpoint (query and fragment aside).
+        let path = String(url.prefix { $0 != "?" && $0 != "#" })
+        let base = path.hasSuffix("/-/reload") ? String(path.dropLast("/-/reload".count)) : path
         let prefix = "\(server.rawValue)_config_last_reload"
         let before = await metric(prefix + "_success_timestamp_seconds", base: base)
         let response: HTTPResponse
         do {
             response = try await transport.send(HTTPRequest(method: "POST", url: url, timeout: .seconds(30)))
         } catch {
-            return Outcome(succeeded: false, message: "POST \(url): \(error)")
+            return Outcome(succeeded: false, message: "POST \(RedactedURL.redacted(url)): \(error)")
         }
         guard (200..<300).contains(response.head.status) else {
             let body = String(decoding: response.body.prefix(500), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

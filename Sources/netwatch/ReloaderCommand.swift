@@ -1,3 +1,4 @@
+import KubeModel
 import ArgumentParser
 import CurlTransport
 import Foundation
@@ -64,7 +65,7 @@ struct ReloaderCommand: AsyncParsableCommand {
         let reloader = ConfigReloader(
             options: .init(directories: directories, reloadURL: reloadURL, server: kind, interval: .milliseconds(period.milliseconds), healthAddress: listen),
             transport: try CurlTransport(logger: logger), clock: ContinuousClock(), logger: logger)
-        logger.info("watching", metadata: ["reload.directories": "\(directories)", "reload.url": "\(reloadURL)", "reload.server": "\(kind.rawValue)"])
+        logger.info("watching", metadata: ["reload.directories": "\(directories)", "reload.url": "\(RedactedURL.redacted(reloadURL))", "reload.server": "\(kind.rawValue)"])
         try await runUntilSignalled(reloader, logger: logger)
     }
 }

@@ -97,12 +97,16 @@ struct ReloaderCommandTests {
         text.split(separator: "\n").first { $0.hasPrefix(sample + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
-    static func start(_ executable: String, _ arguments: [String]) throws -> Process {
+    static func start(_ executable: String, _ arguments: [String], log: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let log, FileManager.default.createFile(atPath: log, contents: nil), let handle = FileHandle(forWritingAtPath: log) {
+            process.standardError = handle
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }
@@ -142,9 +146,12 @@ struct ReloaderCommandTests {
         #expect(try await eventually(timeout: .seconds(30)) { Self.value(prefix + "_successful", in: await Self.metrics(serverPort)) == 1 })
         let startedAt = try #require(Self.value(prefix + "_success_timestamp_seconds", in: await Self.metrics(serverPort)))
 
+        // Credentials in the URL (user info, a token parameter) must never reach the log.
+        let (password, token) = ("reloader-secret-pw", "reloader-secret-token")
+        let log = work + "/reloader.log"
         let reloader = try Self.start(OperatorCommandTests.build.appendingPathComponent("netwatch").path, [
-            "reloader", "--watch", work + "/config", "--reload-url", "http://127.0.0.1:\(serverPort)/-/reload",
-            "--server", server.name, "--interval", "100ms", "--listen-address", "127.0.0.1:\(reloaderPort)"])
+            "reloader", "--watch", work + "/config", "--reload-url", "http://admin:\(password)@127.0.0.1:\(serverPort)/-/reload?token=\(token)",
+            "--server", server.name, "--interval", "100ms", "--listen-address", "127.0.0.1:\(reloaderPort)"], log: log)
         defer { if reloader.isRunning { reloader.terminate(); reloader.waitUntilExit() } }
         #expect(try await eventually { Self.value("netwatch_reloader_watched_files", in: await Self.metrics(reloaderPort)) == 1 })
 
@@ -178,5 +185,8 @@ struct ReloaderCommandTests {
         reloader.terminate()
         reloader.waitUntilExit()
         #expect(reloader.terminationStatus == 0)
+        let logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(logged.contains("http://***@127.0.0.1:\(serverPort)/-/reload?token=***"), "\(logged)")
+        #expect(!logged.contains(password) && !logged.contains(token), "the reloader logged a credential")
     }
 }

@@ -1,3 +1,4 @@
+import KubeModel
 import DataTree
 public import Flows
 import Foundation
@@ -109,7 +110,7 @@ public actor FlowSources {
             case .success(let decoded): istio[query] = (decoded.connections, clock.now)
             case .failure(let failure):
                 failedIstioQueries += 1
-                logger.warning("Istio query failed; the previous answer is kept", metadata: ["flows.prometheus": "\(query.prometheusURL)", "error": "\(failure)"])
+                logger.warning("Istio query failed; the previous answer is kept", metadata: ["flows.prometheus": "\(RedactedURL.redacted(query.prometheusURL))", "error": "\(failure)"])
             }
         }
     }

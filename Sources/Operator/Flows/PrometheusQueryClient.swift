@@ -1,5 +1,6 @@
 public import DataTree
 public import Flows
+import KubeModel
 import Foundation
 public import KubeClient
 
@@ -31,15 +32,15 @@ public struct PrometheusQueryClient: Sendable {
 
     /// GETs an API path and returns the decoded JSON body (whatever its status field says).
     public func get(_ path: String, parameters: [(String, String)]) async -> Result<Node, Failure> {
-        guard let url = Self.url(baseURL, path: path, parameters: parameters) else { return .failure(Failure(description: "\(baseURL) is not a URL")) }
+        guard let url = Self.url(baseURL, path: path, parameters: parameters) else { return .failure(Failure(description: "\(RedactedURL.redacted(baseURL)) is not a URL")) }
         let response: HTTPResponse
         do {
             response = try await transport.send(HTTPRequest(method: "GET", url: url, timeout: .seconds(60)))
         } catch {
-            return .failure(Failure(description: "GET \(baseURL)\(path): \(error)"))
+            return .failure(Failure(description: "GET \(RedactedURL.redacted(baseURL))\(path): \(error)"))
         }
         guard let body = try? JSONReader().read(response.body) else {
-            return .failure(Failure(description: "GET \(baseURL)\(path): HTTP \(response.head.status), the body is not JSON"))
+            return .failure(Failure(description: "GET \(RedactedURL.redacted(baseURL))\(path): HTTP \(response.head.status), the body is not JSON"))
         }
         return .success(body)
     }
@@ -54,7 +55,7 @@ public struct PrometheusQueryClient: Sendable {
         switch await query(IstioServiceGraph.query(window: window), at: time) {
         case .failure(let failure): return .failure(failure)
         case .success(let body):
-            return IstioServiceGraph.decode(body, end: time, windowMilliseconds: windowMilliseconds).mapError { Failure(description: "\(baseURL): \($0.message)") }
+            return IstioServiceGraph.decode(body, end: time, windowMilliseconds: windowMilliseconds).mapError { Failure(description: "\(RedactedURL.redacted(baseURL)): \($0.message)") }
         }
     }
 }
