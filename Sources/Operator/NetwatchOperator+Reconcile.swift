@@ -164,7 +164,9 @@ extension NetwatchOperator {
         pendingPods.withLock { $0 = [:] }
         var uids: [String: String] = [:]
         var stacks: [String: Node] = [:]
+        var existing: Set<String> = []
         var (snapshot, problems) = await storedSnapshot { key, node in
+            if let uid = node["metadata"]?["uid"]?.string { existing.insert(uid) }
             guard node["kind"] == "MonitoringStack" else { return }
             stacks[key] = node
             if let uid = node["metadata"]?["uid"]?.string { uids[key] = uid }
@@ -206,6 +208,7 @@ extension NetwatchOperator {
         }
         try await reportStatus(stacks, result: result)
         try await reportMonitors(result.diagnostics, artifacts: result.artifacts)
+        forgetWrittenStatus(except: existing)
         if !reloads.withLock({ $0.pending.isEmpty }) { await controller.enqueue(.reload) }
         return .awaitChange
     }

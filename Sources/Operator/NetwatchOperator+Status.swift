@@ -74,11 +74,20 @@ extension NetwatchOperator {
         events.forget(except: Set(objects.values.compactMap { $0["metadata"]?["uid"]?.string }))
     }
 
+    /// Forgets the statuses written for objects that no longer exist (by uid).
+    func forgetWrittenStatus(except uids: Set<String>) {
+        writtenStatus.withLock { written in
+            written = written.filter { key, _ in key.split(separator: "@").last.map { uids.contains(String($0)) } ?? false }
+        }
+    }
+
     /// Applies `make(basis)` as the object's status unless it equals what is stored or was last
     /// written. `basis` carries the status last written (transition times are kept from it: the
     /// store may not show our write yet).
     func writeStatus(_ resource: APIResource, namespace: String?, name: String, stored: Node, make: (Node) -> Node) async throws {
-        let key = "\(resource.kind):\(namespace ?? "")/\(name)"
+        // By uid: an object deleted and created again under the same name is a new object
+        // whose status was never written.
+        let key = "\(resource.kind):\(namespace ?? "")/\(name)@\(stored["metadata"]?["uid"]?.string ?? "")"
         let written = writtenStatus.withLock { $0[key] }
         var basis = stored
         if let written, case .mapping(var map) = basis {

@@ -194,6 +194,29 @@ struct PrometheusOperatorResourceTests {
         await harness.stop()
     }
 
+    @Test("a NetworkMonitor deleted and created again under the same name gets its status again (status is kept by uid)")
+    func recreatedMonitorGetsStatus() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document), outputDirectory: nil)
+        let client = harness.client
+        let monitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
+        let monitor: Node = [
+            "apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor", "metadata": ["name": "again", "namespace": "shop"],
+            "spec": ["selector": [:], "endpoints": [["port": "metrics"]]],
+        ]
+        for round in 0..<3 {
+            _ = try await client.create(Node.self, monitors, namespace: "shop", object: monitor)
+            let accepted = try await eventually {
+                let status = try? await client.get(Node.self, monitors, namespace: "shop", name: "again")["status"]
+                return status?["conditions"]?.sequence?.first { $0["type"] == "Accepted" }?["status"] == "True"
+            }
+            #expect(accepted, "round \(round): no status on the recreated monitor")
+            try await client.delete(monitors, namespace: "shop", name: "again")
+            _ = try await eventually { (try? await client.get(Node.self, monitors, namespace: "shop", name: "again")) == nil }
+        }
+        await harness.stop()
+    }
+
     @Test("a ServiceMonitor under static discovery follows its Service's EndpointSlices, watched because ServiceMonitors are served")
     func serviceMonitorFollowsEndpointSlices() async throws {
         let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
