@@ -142,6 +142,11 @@ struct APIResponder: HTTPResponder {
                 return Self.failure(APIFailure(code: 400, reason: "BadRequest", message: "PATCH requests with apply content type require fieldManager"))
             }
             if state.get(typeKey: type.key, namespace: namespace, name: name) == nil {
+                // Apply creates a missing object, but never through a subresource: a status
+                // written for an object deleted meanwhile is a 404, as in kube-apiserver.
+                if subresource != nil {
+                    return Self.failure(APIFailure(code: 404, reason: "NotFound", message: "\(type.key) \"\(name)\" not found"))
+                }
                 var object = node
                 if object["metadata"]?["name"] == nil { object = Patching.setting(.string(name), at: ["metadata", "name"], in: object) }
                 return Self.result(state.create(typeKey: type.key, namespace: namespace, body: object, manager: manager, operation: "Apply"), created: true)

@@ -26,6 +26,6 @@ struct HealthServer: Sendable {
         var quiet = logger
         quiet.logLevel = .warning
         let application = Application(router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "netwatch"), logger: quiet)
-        try await application.runService(gracefulShutdownSignals: [])
+        try await GracefulServer.run(application, logger: quiet)
     }
 }

@@ -86,6 +86,7 @@ public struct OutputDirectory: Sendable {
                 throw OutputError(message: error.message + "; nothing was written")
             }
         }
+        removeStaleTemporaries()
         let previous = readManifest(warnings: &changes.warnings)
         let current = artifacts.map(\.path)
         for (artifact, path) in zip(artifacts, paths) {
@@ -149,6 +150,24 @@ public struct OutputDirectory: Sendable {
         return readManifest(warnings: &warnings)
     }
 
+    /// Removes the temporary files (`.<name>.tmp-<pid>`) a killed writer left behind: regular
+    /// files of that exact form, of another process, inside the root (links are not followed).
+    func removeStaleTemporaries() {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return }
+        let own = "\(getpid())"
+        while let relative = enumerator.nextObject() as? String {
+            let name = relative.split(separator: "/").last.map(String.init) ?? relative
+            guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { continue }
+            let pid = name[marker.upperBound...]
+            guard !pid.isEmpty, pid.allSatisfy(\.isNumber), pid != own else { continue }
+            var info = stat()
+            let path = "\(root)/\(relative)"
+            if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, unsafeAncestor(of: relative) == nil { unlink(path) }
+        }
+    }
+
+    /// `ownerOnly`: mode 0600 from creation on (open with O_CREAT|O_EXCL), so a credential is
+    /// never readable by others, not even between the write and a chmod.
     func writeAtomically(_ bytes: [UInt8], to path: String, ownerOnly: Bool = false) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -105,6 +105,29 @@ struct OutputSafetyTests {
         }
     }
 
+    @Test("temporary files a killed writer left are removed by the next write; other dot files stay")
+    func staleTemporaries() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try "partial".write(toFile: sandbox.out + "/monitoring/.prometheus.yml.tmp-999999", atomically: true, encoding: .utf8)
+        try "user".write(toFile: sandbox.out + "/monitoring/.keep", atomically: true, encoding: .utf8)
+        _ = try OutputDirectory(root: sandbox.out).write([Artifact(path: "monitoring/prometheus.yml", bytes: Array("x".utf8), role: .prometheusConfig)])
+        #expect(!FileManager.default.fileExists(atPath: sandbox.out + "/monitoring/.prometheus.yml.tmp-999999"))
+        #expect(FileManager.default.fileExists(atPath: sandbox.out + "/monitoring/.keep"))
+    }
+
+    @Test("an output path that is a file is a clear error, not a Cocoa error code")
+    func outputIsAFile() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        do {
+            _ = try OutputDirectory(root: sandbox.outside + "/precious.txt").write([])
+            Issue.record("a file as the output directory was accepted")
+        } catch let error as OutputError {
+            #expect(error.message.contains("exists and is not a directory"))
+        }
+    }
+
     @Test("property: random artifact paths and manifest lines never write or remove anything outside the output directory", arguments: 0..<4)
     func nothingEscapes(seed: Int) throws {
         var random = SplitMix64(seed: UInt64(seed) &+ 77)

@@ -105,3 +105,60 @@ struct WebhookServerTests {
         #expect(try await Self.curl(["--cacert", pki.path("ca.crt"), url + "/healthz"]).status != 0, "the old certificate is still served")
     }
 }
+
+@Suite("Clean shutdown of the long-running commands")
+struct CleanShutdownTests {
+    /// Starts a netwatch command with its stderr in `log`, waits until `ready`, sends SIGTERM
+    /// and returns the exit status and the log.
+    static func stop(_ arguments: [String], log: String, ready: () async -> Bool) async throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = OperatorCommandTests.build.appendingPathComponent("netwatch")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        #expect(try await eventually(timeout: .seconds(20)) { await ready() }, "\(arguments[0]) did not start")
+        // The signal handlers are installed once the services run; give them that moment.
+        try await Task.sleep(for: .milliseconds(500))
+        process.terminate()
+        try await offPoolWait(process)
+        return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    static func offPoolWait(_ process: Process) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread { process.waitUntilExit(); continuation.resume() }
+        }
+    }
+
+    @Test("netwatch webhook and netwatch operator exit 0 on SIGTERM and log no error while stopping")
+    func sigterm() async throws {
+        let pki = try TestPKI.make()
+        defer { try? FileManager.default.removeItem(at: pki.directory) }
+        let work = pki.directory.path
+        try """
+            apiVersion: netwatch.dev/v1alpha1
+            kind: SidecarInjector
+            metadata: {name: exporter}
+            spec: {namespaceSelector: {matchLabels: {netwatch.dev/inject: enabled}}, sidecar: networkExporter}
+            """.write(toFile: work + "/injector.yaml", atomically: true, encoding: .utf8)
+        let webhookPort = freeLoopbackPort()
+        let (webhookStatus, webhookLog) = try await Self.stop(
+            ["webhook", "--listen", "127.0.0.1:\(webhookPort)", "--tls-cert", pki.path("server.crt"), "--tls-key", pki.path("server.key"), "--injectors", work + "/injector.yaml"],
+            log: work + "/webhook.log") { (try? await WebhookServerTests.curl(["--cacert", pki.path("ca.crt"), "https://127.0.0.1:\(webhookPort)/healthz"]).http) == 200 }
+        #expect(webhookStatus == 0, "\(webhookLog)")
+        #expect(!webhookLog.contains("\"level\":\"error\""), "\(webhookLog)")
+        #expect(webhookLog.contains("\"stopped\""))
+
+        let server = try await TestAPIServer.start()
+        defer { Task { await server.stop() } }
+        try server.kubeconfig(token: "t").write(toFile: work + "/kubeconfig", atomically: true, encoding: .utf8)
+        let healthPort = freeLoopbackPort()
+        let (operatorStatus, operatorLog) = try await Self.stop(
+            ["operator", "--kubeconfig", work + "/kubeconfig", "--output-dir", work + "/out", "--health-address", "127.0.0.1:\(healthPort)"],
+            log: work + "/operator.log") { (try? await WebhookServerTests.curl(["http://127.0.0.1:\(healthPort)/healthz"]).http) == 200 }
+        #expect(operatorStatus == 0, "\(operatorLog)")
+        #expect(!operatorLog.contains("\"level\":\"error\""), "\(operatorLog)")
+    }
+}

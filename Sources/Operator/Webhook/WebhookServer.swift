@@ -79,14 +79,14 @@ public struct WebhookServer: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: quiet)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await application.runService(gracefulShutdownSignals: []) }
             group.addTask {
+                // Ends quietly once the server has stopped (cancelled below).
                 while !Task.isCancelled {
-                    try await Task.sleep(for: certificateCheckInterval)
-                    certificate.reload(logger: logger)
+                    try? await Task.sleep(for: certificateCheckInterval)
+                    if !Task.isCancelled { certificate.reload(logger: logger) }
                 }
             }
-            try await group.next()
+            try await GracefulServer.run(application, logger: quiet)
             group.cancelAll()
         }
     }
