@@ -7,18 +7,23 @@ import DataTree
 /// Guarantees: every failure is a `YAMLError` with file, line and column; duplicate keys and
 /// non-scalar keys are errors (as for the Kubernetes API server's strict decoding); aliases are
 /// expanded, with a cap on the number of expanded nodes so a "billion laughs" document fails
-/// instead of exhausting memory; `<<` merge keys are applied.
+/// instead of exhausting memory; `<<` merge keys are applied; nesting deeper than `maxDepth`
+/// is an error at the collection that goes too deep, so parse time stays linear in the input
+/// and no tree is deep enough to overflow the stack when it is released.
 public struct YAMLParser: Sendable {
     /// The most nodes alias expansion may create in one stream.
     public var maxAliasExpansion: Int
+    /// The deepest nesting of collections accepted (Kubernetes objects need a few dozen).
+    public var maxDepth: Int
 
-    public init(maxAliasExpansion: Int = 1_000_000) {
+    public init(maxAliasExpansion: Int = 1_000_000, maxDepth: Int = 512) {
         self.maxAliasExpansion = maxAliasExpansion
+        self.maxDepth = maxDepth
     }
 
     /// Parses every document in `bytes`. Documents whose content is empty are returned as `.null`.
     public func parse(_ bytes: [UInt8], file: String) throws(YAMLError) -> [YAMLDocument] {
-        let session = ParseSession(file: file, maxAliasExpansion: maxAliasExpansion)
+        let session = ParseSession(file: file, maxAliasExpansion: maxAliasExpansion, maxDepth: maxDepth)
         return try session.run(bytes)
     }
 
@@ -32,6 +37,7 @@ public struct YAMLParser: Sendable {
 private final class ParseSession {
     private let file: String
     private let maxAliasExpansion: Int
+    private let maxDepth: Int
     private var parser = yaml_parser_t()
     private var anchors: [String: Node] = [:]
     private var expanded = 0
@@ -43,9 +49,16 @@ private final class ParseSession {
 
     private var stack: [Frame] = []
 
-    init(file: String, maxAliasExpansion: Int) {
+    init(file: String, maxAliasExpansion: Int, maxDepth: Int) {
         self.file = file
         self.maxAliasExpansion = maxAliasExpansion
+        self.maxDepth = maxDepth
+    }
+
+    private func checkDepth(_ mark: yaml_mark_t) throws(YAMLError) {
+        if stack.count >= maxDepth {
+            throw error(mark, "collections nest deeper than \(maxDepth) levels; no Kubernetes object needs that, so the input is refused")
+        }
     }
 
     func run(_ bytes: [UInt8]) throws(YAMLError) -> [YAMLDocument] {
@@ -120,8 +133,10 @@ private final class ParseSession {
                 }
                 try add(node, mark: event.start_mark, into: &root, isAlias: true)
             case YAML_SEQUENCE_START_EVENT:
+                try checkDepth(event.start_mark)
                 stack.append(.sequence(anchor: event.data.sequence_start.anchor.map { String(cString: $0) }, elements: []))
             case YAML_MAPPING_START_EVENT:
+                try checkDepth(event.start_mark)
                 let anchor = event.data.mapping_start.anchor.map { String(cString: $0) }
                 stack.append(.mapping(anchor: anchor, mapping: Mapping(), pendingKey: nil, keyMark: event.start_mark, mergeKeys: []))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:

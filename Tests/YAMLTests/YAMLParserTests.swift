@@ -87,3 +87,33 @@ struct YAMLParserTests {
 }
 
 /// A small deterministic generator so property tests reproduce from their seed.
+
+@Suite("Deep nesting")
+struct DeepNestingTests {
+    @Test("60,000 levels of flow nesting are refused at the level that goes too deep, with file, line and column, instead of crashing")
+    func tooDeep() throws {
+        let text = String(repeating: "[", count: 60_000) + String(repeating: "]", count: 60_000)
+        do {
+            _ = try YAMLParser().parse(text, file: "deep.yaml")
+            Issue.record("a 60,000-deep document was accepted")
+        } catch {
+            #expect(error.file == "deep.yaml" && error.line == 1 && error.column == 513, "\(error)")
+            #expect(error.message.contains("deeper than 512 levels"))
+        }
+        let mappings = String(repeating: "{a: ", count: 20_000) + "1" + String(repeating: "}", count: 20_000)
+        #expect(throws: YAMLError.self) { _ = try YAMLParser().parse(mappings, file: "deep.yaml") }
+    }
+
+    @Test("512 levels still parse")
+    func deepButAllowed() throws {
+        let text = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        var node = try #require(try YAMLParser().parse(text, file: "ok.yaml").first?.node)
+        var depth = 0
+        while case .sequence(let elements) = node {
+            depth += 1
+            guard let first = elements.first else { break }
+            node = first
+        }
+        #expect(depth == 512)
+    }
+}
