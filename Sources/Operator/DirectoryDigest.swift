@@ -5,8 +5,10 @@ import Foundation
 /// Symbolic links are followed, so a Kubernetes ConfigMap volume (visible names linking through
 /// `..data` to a timestamped directory the kubelet swaps atomically) digests to its content;
 /// names starting with "." (`..data`, the timestamped directories, netwatch's own
-/// `.netwatch-files` and temporary files) are skipped. Timestamps play no part: touching a
-/// file changes nothing, and the same content always gives the same digest.
+/// `.netwatch-files` and temporary files) are skipped. A directory reached again through a link
+/// (`w/a -> .`) is not entered again, so link loops end and a scan is bounded by what exists.
+/// Timestamps play no part: touching a file changes nothing, and the same content always gives
+/// the same digest.
 public struct DirectoryDigest: Sendable, Hashable, CustomStringConvertible {
     public var value: UInt64
     public var files: Int
@@ -26,14 +28,20 @@ public struct DirectoryDigest: Sendable, Hashable, CustomStringConvertible {
     public static func of(_ directories: [String]) -> DirectoryDigest {
         var hash = FNV1a64()
         var files = 0
+        var visited: Set<[UInt64]> = []
         for directory in directories {
             hash.add(Array("dir \(directory)\n".utf8))
-            add(directory: directory, relative: "", into: &hash, files: &files)
+            add(directory: directory, relative: "", into: &hash, files: &files, visited: &visited)
         }
         return DirectoryDigest(value: hash.value, files: files)
     }
 
-    private static func add(directory: String, relative: String, into hash: inout FNV1a64, files: inout Int) {
+    private static func add(directory: String, relative: String, into hash: inout FNV1a64, files: inout Int, visited: inout Set<[UInt64]>) {
+        var info = stat()
+        if stat(directory, &info) == 0, !visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted {
+            hash.add(Array("again \(relative)\n".utf8))  // a loop, or a second link to the same directory
+            return
+        }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             hash.add(Array("unreadable \(relative)\n".utf8))
             return
@@ -47,7 +55,7 @@ public struct DirectoryDigest: Sendable, Hashable, CustomStringConvertible {
                 continue
             }
             if isDirectory.boolValue {
-                add(directory: path, relative: key, into: &hash, files: &files)
+                add(directory: path, relative: key, into: &hash, files: &files, visited: &visited)
             } else if let data = FileManager.default.contents(atPath: path) {
                 hash.add(Array("file \(key) \(data.count)\n".utf8))
                 hash.add([UInt8](data))

@@ -79,6 +79,20 @@ struct ReloaderTests {
         try volume.update(["prometheus.yml": "global: {scrape_interval: 7s}\n", "rules.yml": "groups: []\n"])
         #expect(DirectoryDigest.of([path]) != first)
     }
+
+    @Test("link loops (w/a -> ., w/b -> .) end: the scan reads each directory once and sees a change")
+    func linkLoopsEnd() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-loop-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try "global: {}\n".write(toFile: path + "/prometheus.yml", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: path + "/a", withDestinationPath: ".")
+        try FileManager.default.createSymbolicLink(atPath: path + "/b", withDestinationPath: ".")
+        let digest = DirectoryDigest.of([path])  // before the fix this never returned
+        #expect(digest.files == 1)
+        try "global: {scrape_interval: 7s}\n".write(toFile: path + "/prometheus.yml", atomically: true, encoding: .utf8)
+        #expect(DirectoryDigest.of([path]) != digest)
+    }
 }
 
 /// `netwatch reloader` as a user runs it, next to a real Prometheus and a real Alertmanager
