@@ -162,3 +162,42 @@ struct CleanShutdownTests {
         #expect(!operatorLog.contains("\"level\":\"error\""), "\(operatorLog)")
     }
 }
+
+@Suite("Webhook TLS")
+struct WebhookTLSTests {
+    /// The cipher openssl s_client negotiated with TLS 1.2 and `cipher`, or nil when refused.
+    static func negotiated(port: Int, cipher: String) async throws -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_2", "-cipher", cipher]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.contains("Cipher is") }) else { return nil }
+        let name = String(line.split(separator: " ").last ?? "")
+        return name == "(NONE)" ? nil : name
+    }
+
+    @Test("TLS 1.2 offers only forward-secret AEAD suites: a static-RSA suite is refused, ECDHE is served")
+    func forwardSecrecy() async throws {
+        let pki = try TestPKI.make()
+        defer { try? FileManager.default.removeItem(at: pki.directory) }
+        let certificate = try ServingCertificate(certificateFile: pki.path("server.crt"), keyFile: pki.path("server.key"))
+        let handler = AdmissionHandler(injectors: [], capabilities: .init(nativeSidecars: true), operatorNamespace: "netwatch-system", namespaceLabels: { _ in nil })
+        let port = Mutex(0)
+        let server = WebhookServer(host: "127.0.0.1", port: 0, certificate: certificate, certificateCheckInterval: .seconds(60), logger: Logger(label: "webhook")) { handler }
+        let running = Task { try await server.run { bound in port.withLock { $0 = bound } } }
+        defer { running.cancel() }
+        #expect(try await eventually { port.withLock { $0 } != 0 })
+        let bound = port.withLock { $0 }
+        #expect(try await Self.negotiated(port: bound, cipher: "AES128-GCM-SHA256") == nil)
+        #expect(try await Self.negotiated(port: bound, cipher: "AES256-SHA") == nil)
+        #expect(try await Self.negotiated(port: bound, cipher: "ECDHE-ECDSA-AES128-GCM-SHA256") == "ECDHE-ECDSA-AES128-GCM-SHA256")
+    }
+}

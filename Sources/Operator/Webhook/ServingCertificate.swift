@@ -84,11 +84,20 @@ public final class ServingCertificate: Sendable {
     }
 
     /// A server configuration whose certificate is chosen per handshake from what is loaded now.
+    /// The TLS 1.2 suites offered: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305, as
+    /// the Mozilla "intermediate" profile and Go's defaults for this role.
+    static let forwardSecretSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
     public func serverConfiguration() -> TLSConfiguration {
         let loaded = current.withLock { $0 }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: loaded.chain.map { .certificate($0) }, privateKey: .privateKey(loaded.key))
         configuration.minimumTLSVersion = .tlsv12
+        // TLS 1.2 with forward secrecy and AEAD only (TLS 1.3 suites always are).
+        configuration.cipherSuites = Self.forwardSecretSuites
         configuration.sslContextCallback = { [self] _, promise in
             let now = current.withLock { $0 }
             var override = NIOSSLContextConfigurationOverride()
