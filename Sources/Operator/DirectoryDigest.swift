@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A content digest of the files under some directories, as a process reading them sees them.
 ///

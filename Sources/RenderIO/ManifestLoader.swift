@@ -2,6 +2,7 @@ public import ConfigGen
 import DataTree
 public import Flows
 import Foundation
+import Glibc
 public import KubeModel
 import YAML
 

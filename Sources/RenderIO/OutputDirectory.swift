@@ -1,5 +1,6 @@
 public import ConfigGen
 import Foundation
+import Glibc
 
 /// An output directory netwatch owns: writes artifacts atomically, leaves unchanged files
 /// untouched, and removes files it wrote before that are no longer generated.
