@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 
 /// A content digest of the files under some directories, as a process reading them sees them.
 ///
@@ -29,7 +28,7 @@ public struct DirectoryDigest: Sendable, Hashable, CustomStringConvertible {
     public static func of(_ directories: [String]) -> DirectoryDigest {
         var hash = FNV1a64()
         var files = 0
-        var visited: Set<[UInt64]> = []
+        var visited: Set<String> = []
         for directory in directories {
             hash.add(Array("dir \(directory)\n".utf8))
             add(directory: directory, relative: "", into: &hash, files: &files, visited: &visited)
@@ -37,9 +36,10 @@ public struct DirectoryDigest: Sendable, Hashable, CustomStringConvertible {
         return DirectoryDigest(value: hash.value, files: files)
     }
 
-    private static func add(directory: String, relative: String, into hash: inout FNV1a64, files: inout Int, visited: inout Set<[UInt64]>) {
-        var info = stat()
-        if stat(directory, &info) == 0, !visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted {
+    private static func add(directory: String, relative: String, into hash: inout FNV1a64, files: inout Int, visited: inout Set<String>) {
+        // Identified by the path with every link resolved (not stat's device and inode, which
+        // Foundation's module graph does not export portably).
+        if !visited.insert(URL(fileURLWithPath: directory).resolvingSymlinksInPath().path).inserted {
             hash.add(Array("again \(relative)\n".utf8))  // a loop, or a second link to the same directory
             return
         }
