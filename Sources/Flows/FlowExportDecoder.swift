@@ -38,7 +38,8 @@ public struct FlowRecord: Sendable, Hashable {
 ///
 /// Guarantees: never traps and never allocates in proportion to a length field that the packet
 /// does not back; every problem is counted in `Statistics` and the rest of the packet is still
-/// read where its framing allows; the number of kept templates is bounded.
+/// read where its framing allows; templates expire and are bounded per exporter and in all
+/// (`TemplateCache`), so one exporter's flood never locks the others out.
 public struct FlowExportDecoder: Sendable {
     public struct Statistics: Sendable, Hashable {
         public var packets = 0
@@ -52,14 +53,9 @@ public struct FlowExportDecoder: Sendable {
         public var templates = 0
         public var optionsTemplates = 0
         public var withdrawnTemplates = 0
+        /// Data records whose template expired (not refreshed within its lifetime).
+        public var expiredTemplateRecords = 0
         public init() {}
-    }
-
-    struct TemplateKey: Hashable, Sendable {
-        var exporter: String
-        var domain: UInt32
-        var id: UInt16
-        var version: UInt16
     }
 
     struct Field: Sendable, Hashable {
@@ -75,15 +71,20 @@ public struct FlowExportDecoder: Sendable {
     }
 
     public private(set) var statistics = Statistics()
-    var templates: [TemplateKey: Template] = [:]
-    public let maximumTemplates: Int
+    /// The kept templates, with what they refused, expired and evicted.
+    public private(set) var templates: TemplateCache
+    /// When the packet being decoded arrived (epoch milliseconds): templates expire by it.
+    var now: Int64 = 0
 
-    public init(maximumTemplates: Int = 4096) {
-        self.maximumTemplates = maximumTemplates
+    public init(limits: TemplateCache.Limits = .standard) {
+        templates = TemplateCache(limits: limits)
     }
 
-    /// Decodes one UDP payload from `exporter` (e.g. "10.0.0.5:2055"), appending the flows to `records`.
-    public mutating func decode(_ packet: [UInt8], exporter: String, into records: inout [FlowRecord]) {
+    /// Decodes one UDP payload from `exporter` (its address and port, e.g. "10.0.0.5:2055"),
+    /// received at `receivedAt` (epoch milliseconds), appending the flows to `records`.
+    public mutating func decode(_ packet: [UInt8], exporter: String, receivedAt: Int64, into records: inout [FlowRecord]) {
+        now = receivedAt
+        templates.heard(from: exporter, at: receivedAt)
         packet.withUnsafeBufferPointer { buffer in decode(ByteReader(buffer), exporter: exporter, into: &records) }
     }
 
@@ -106,7 +107,7 @@ public struct FlowExportDecoder: Sendable {
                 statistics.malformedPackets += 1
                 return
             }
-            let clock = Clock(exportMilliseconds: Int64(seconds) * 1000, bootMilliseconds: bootTimes[DomainKey(exporter: exporter, domain: domain)])
+            let clock = Clock(exportMilliseconds: Int64(seconds) * 1000, bootMilliseconds: templates.bootTime(exporter: exporter, domain: domain))
             readSets(packet, from: 16, end: Int(length), version: 10, exporter: exporter, domain: domain, clock: clock, into: &records)
         default:
             statistics.malformedPackets += 1
@@ -132,9 +133,6 @@ public struct FlowExportDecoder: Sendable {
         }
     }
 
-    /// systemInitTimeMilliseconds per exporter and observation domain (IPFIX options data).
-    var bootTimes: [DomainKey: Int64] = [:]
-
     struct DomainKey: Hashable, Sendable {
         var exporter: String
         var domain: UInt32
@@ -154,12 +152,13 @@ public struct FlowExportDecoder: Sendable {
             case templateSet: readTemplates(packet, body, version: version, exporter: exporter, domain: domain, options: false)
             case optionsSet: readTemplates(packet, body, version: version, exporter: exporter, domain: domain, options: true)
             case 256...:
-                let key = TemplateKey(exporter: exporter, domain: domain, id: setID, version: version)
-                if let template = templates[key] {
+                if let template = templates.template(exporter: exporter, domain: domain, id: setID, version: version, at: now) {
                     var current = clock
                     // An options record in this message may carry the boot time the data sets after it need.
-                    if version == 10, current.bootMilliseconds == nil { current.bootMilliseconds = bootTimes[DomainKey(exporter: exporter, domain: domain)] }
+                    if version == 10, current.bootMilliseconds == nil { current.bootMilliseconds = templates.bootTime(exporter: exporter, domain: domain) }
                     readData(packet, body, template: template, clock: current, domain: DomainKey(exporter: exporter, domain: domain), into: &records)
+                } else if templates.hasExpired(exporter: exporter, domain: domain, id: setID, version: version) {
+                    statistics.expiredTemplateRecords += 1
                 } else {
                     statistics.unknownTemplateRecords += 1
                 }
@@ -175,14 +174,9 @@ public struct FlowExportDecoder: Sendable {
         while offset + 4 <= body.upperBound {
             guard let id = packet.u16(at: offset), let count = packet.u16(at: offset + 2) else { return }
             offset += 4
-            let key = TemplateKey(exporter: exporter, domain: domain, id: id, version: version)
             if count == 0, version == 10 {
                 // IPFIX withdrawal (RFC 7011 §8.1); ID 2/3 withdraws all of that kind.
-                if id == 2 || id == 3 {
-                    templates = templates.filter { !($0.key.exporter == exporter && $0.key.domain == domain && $0.value.isOptions == (id == 3)) }
-                } else {
-                    templates[key] = nil
-                }
+                templates.withdraw(exporter: exporter, domain: domain, id: id, version: version)
                 statistics.withdrawnTemplates += 1
                 continue
             }
@@ -215,8 +209,7 @@ public struct FlowExportDecoder: Sendable {
                 if fields.count > 1024 { valid = false; break }
             }
             guard valid, offset <= body.upperBound else { statistics.malformedPackets += 1; return }
-            if templates[key] == nil, templates.count >= maximumTemplates { continue }  // bounded: new templates beyond the limit are ignored
-            templates[key] = Template(fields: fields, isOptions: options)
+            guard templates.store(Template(fields: fields, isOptions: options), exporter: exporter, domain: domain, id: id, version: version, at: now) else { continue }
             if options { statistics.optionsTemplates += 1 } else { statistics.templates += 1 }
         }
     }
@@ -251,8 +244,7 @@ public struct FlowExportDecoder: Sendable {
                         record.set(field.id, packet, offset, length, clock: clock)
                     } else if field.id == 160 {
                         // systemInitTimeMilliseconds: what flowStart/EndSysUpTime are relative to.
-                        if bootTimes[domain] == nil, bootTimes.count >= maximumTemplates { bootTimes.removeAll() }
-                        bootTimes[domain] = Int64(truncatingIfNeeded: packet.unsigned(at: offset, length: length))
+                        templates.setBootTime(Int64(truncatingIfNeeded: packet.unsigned(at: offset, length: length)), exporter: domain.exporter, domain: domain.domain)
                     }
                 }
                 offset += length

@@ -106,13 +106,18 @@ public struct ConnectionMerger: Sendable {
     }
 
     var merged: [Key: ObservedConnection] = [:]
+    /// Distinct connections kept; flows of new ones past it are counted in `droppedRecords`.
+    public var maxConnections: Int
+    public private(set) var droppedRecords = 0
 
-    public init() {}
+    public init(maxConnections: Int = 100_000) {
+        self.maxConnections = maxConnections
+    }
 
     public mutating func add(_ connection: ObservedConnection) {
         let key = Key(key: connection.key, client: connection.clientIdentity, server: connection.serverIdentity)
         guard var existing = merged[key] else {
-            merged[key] = connection
+            if merged.count < maxConnections { merged[key] = connection } else { droppedRecords += connection.flows }
             return
         }
         existing.firstSeen = min(existing.firstSeen, connection.firstSeen)
@@ -147,7 +152,28 @@ public struct ConnectionAggregator: Sendable {
     /// Whether `port` on `address` is known to accept connections.
     public var isListening: @Sendable (IPAddress, UInt16) -> Bool
     public private(set) var skippedRecords = 0
+    /// Conversations (both endpoints and ports) kept open to decide their direction; past this
+    /// the least recently active half is settled into connections and forgotten. Each costs
+    /// about 300 bytes, so the default bounds this state near 30 MB.
+    public var maxConversations: Int
+    /// Distinct connections (client, server, server port, transport) kept; records of new ones
+    /// beyond it are counted in `droppedRecords`, not kept. The output is at this granularity,
+    /// so client ports never multiply it.
+    public var maxConnections: Int
+    /// Records not kept because `maxConnections` was reached.
+    public private(set) var droppedRecords = 0
+    /// Conversations settled early because `maxConversations` was reached.
+    public private(set) var settledConversations = 0
+    /// Conversations kept open now (at most `maxConversations`).
+    public var openConversations: Int { conversations.count }
+    /// Milliseconds (of flow time) after which a conversation with no new flow is settled.
+    public var idleTimeout: Int64
+    /// The latest flow end seen, and records added since idle conversations were last settled.
+    var latestActivity: Int64 = .min
+    var addsSinceIdleSweep = 0
     var conversations: [Conversation: Halves] = [:]
+    /// Connections of conversations already settled.
+    var settled: [ObservedConnection.Key: ObservedConnection] = [:]
 
     /// Unordered endpoints and transport: both halves of a conversation share it.
     struct Conversation: Hashable {
@@ -163,10 +189,16 @@ public struct ConnectionAggregator: Sendable {
     struct Halves {
         var lowToHigh = Half()
         var highToLow = Half()
+
+        var lastActivity: Int64 { max(lowToHigh.last, highToLow.last) }
     }
 
-    public init(isListening: @escaping @Sendable (IPAddress, UInt16) -> Bool = { _, _ in false }) {
+    public init(isListening: @escaping @Sendable (IPAddress, UInt16) -> Bool = { _, _ in false }, maxConversations: Int = 100_000, maxConnections: Int = 100_000,
+                idleTimeout: Int64 = 300_000) {
         self.isListening = isListening
+        self.idleTimeout = idleTimeout
+        self.maxConversations = maxConversations
+        self.maxConnections = maxConnections
     }
 
     public mutating func add(_ record: FlowRecord, source: String) {
@@ -188,6 +220,60 @@ public struct ConnectionAggregator: Sendable {
             if transport == .tcp, record.tcpFlags & 0x02 != 0, record.tcpFlags & 0x10 == 0 { half.opened = true }
         }
         if forward { fold(&conversations[conversation, default: Halves()].lowToHigh) } else { fold(&conversations[conversation, default: Halves()].highToLow) }
+        latestActivity = max(latestActivity, record.end)
+        addsSinceIdleSweep += 1
+        if conversations.count > maxConversations {
+            settleOldest()
+        } else if addsSinceIdleSweep >= 16_384 {
+            settleIdle()
+        }
+    }
+
+    /// Settles every conversation with no flow in the last `idleTimeout` of flow time; a scan
+    /// every 16,384 records keeps the cost per record constant.
+    mutating func settleIdle() {
+        addsSinceIdleSweep = 0
+        let (cutoff, overflow) = latestActivity.subtractingReportingOverflow(idleTimeout)
+        guard !overflow else { return }  // flow times are exporter-supplied: never trap on them
+        settle(conversations.filter { $0.value.lastActivity < cutoff })
+    }
+
+    /// Settles the least recently active half of the open conversations: their direction is
+    /// decided with what is known now and they become connections.
+    mutating func settleOldest() {
+        settle(conversations.sorted { $0.value.lastActivity < $1.value.lastActivity }.prefix(max(1, conversations.count / 2)))
+    }
+
+    mutating func settle(_ chosen: some Sequence<(key: Conversation, value: Halves)>) {
+        for (conversation, halves) in chosen {
+            Self.merge(conversation, halves, lowIsClient: lowIsClient(conversation, halves), into: &settled, limit: maxConnections, dropped: &droppedRecords)
+            conversations[conversation] = nil
+            settledConversations += 1
+        }
+    }
+
+    /// Adds a conversation's halves to `connections` under its connection key; a key not yet
+    /// there when `limit` connections exist is dropped, its flows counted.
+    static func merge(_ conversation: Conversation, _ halves: Halves, lowIsClient lowClient: Bool, into connections: inout [ObservedConnection.Key: ObservedConnection],
+                      limit: Int, dropped: inout Int) {
+        let key = lowClient
+            ? ObservedConnection.Key(client: conversation.low, server: conversation.high, serverPort: conversation.highPort, transport: conversation.transport)
+            : ObservedConnection.Key(client: conversation.high, server: conversation.low, serverPort: conversation.lowPort, transport: conversation.transport)
+        for half in [halves.lowToHigh, halves.highToLow] where half.flows > 0 {
+            if var existing = connections[key] {
+                existing.firstSeen = min(existing.firstSeen, half.first)
+                existing.lastSeen = max(existing.lastSeen, half.last)
+                existing.flows += half.flows
+                existing.packets &+= half.packets
+                existing.bytes &+= half.bytes
+                existing.source = min(existing.source, half.source)
+                connections[key] = existing
+            } else if connections.count < limit {
+                connections[key] = ObservedConnection(key: key, firstSeen: half.first, lastSeen: half.last, flows: half.flows, packets: half.packets, bytes: half.bytes, source: half.source)
+            } else {
+                dropped += half.flows
+            }
+        }
     }
 
     /// Whether the low end of a conversation is its client.
@@ -205,25 +291,10 @@ public struct ConnectionAggregator: Sendable {
 
     /// The connections, merged over conversations and sorted by key.
     public var connections: [ObservedConnection] {
-        var merged: [ObservedConnection.Key: ObservedConnection] = [:]
+        var merged = settled
+        var dropped = 0
         for (conversation, halves) in conversations {
-            let lowClient = lowIsClient(conversation, halves)
-            let key = lowClient
-                ? ObservedConnection.Key(client: conversation.low, server: conversation.high, serverPort: conversation.highPort, transport: conversation.transport)
-                : ObservedConnection.Key(client: conversation.high, server: conversation.low, serverPort: conversation.lowPort, transport: conversation.transport)
-            for half in [halves.lowToHigh, halves.highToLow] where half.flows > 0 {
-                if var existing = merged[key] {
-                    existing.firstSeen = min(existing.firstSeen, half.first)
-                    existing.lastSeen = max(existing.lastSeen, half.last)
-                    existing.flows += half.flows
-                    existing.packets &+= half.packets
-                    existing.bytes &+= half.bytes
-                    existing.source = min(existing.source, half.source)
-                    merged[key] = existing
-                } else {
-                    merged[key] = ObservedConnection(key: key, firstSeen: half.first, lastSeen: half.last, flows: half.flows, packets: half.packets, bytes: half.bytes, source: half.source)
-                }
-            }
+            Self.merge(conversation, halves, lowIsClient: lowIsClient(conversation, halves), into: &merged, limit: maxConnections, dropped: &dropped)
         }
         return merged.values.sorted { $0.key < $1.key }
     }

@@ -147,5 +147,10 @@ extension NetwatchOperator {
         metrics.flowBadRecords(source: "ipfix").increment(by: delta(statistics.malformedPackets, previous.malformedPackets))
         metrics.flowBadRecords(source: "hubble").increment(by: delta(statistics.badHubbleRecords, previous.badHubbleRecords))
         metrics.flowBadRecords(source: "istio").increment(by: delta(statistics.failedIstioQueries, previous.failedIstioQueries))
+        metrics.flowDroppedRecords(reason: "unknown_template").increment(by: delta(statistics.unknownTemplateRecords, previous.unknownTemplateRecords))
+        metrics.flowDroppedRecords(reason: "expired_template").increment(by: delta(statistics.expiredTemplateRecords, previous.expiredTemplateRecords))
+        metrics.flowDroppedRecords(reason: "connection_limit").increment(by: delta(statistics.droppedRecords, previous.droppedRecords))
+        metrics.flowTemplateRefusals(reason: "template_limit").increment(by: delta(statistics.refusedTemplates, previous.refusedTemplates))
+        metrics.flowTemplateRefusals(reason: "exporter_evicted").increment(by: delta(statistics.evictedExporters, previous.evictedExporters))
     }
 }

@@ -46,6 +46,20 @@ public final class OperatorMetrics: Sendable {
         registry.makeCounter(descriptor: Self.name("flow_bad_records", unit: "total", "Flow input skipped because it could not be read, by source."), labels: [("source", source)])
     }
 
+    /// Flow records decoded but not kept, by reason: `unknown_template` (data before its
+    /// template), `expired_template` (template not refreshed), `connection_limit` (past the
+    /// collector's connection bound).
+    func flowDroppedRecords(reason: String) -> Counter {
+        registry.makeCounter(descriptor: Self.name("flow_dropped_records", unit: "total", "Flow records not kept, by reason."), labels: [("reason", reason)])
+    }
+
+    /// Templates refused because their exporter session was at its limit, and exporter
+    /// sessions evicted to make room for others.
+    func flowTemplateRefusals(reason: String) -> Counter {
+        registry.makeCounter(descriptor: Self.name("flow_template_refusals", unit: "total", "Flow templates refused (template_limit) or exporter sessions evicted (exporter_evicted)."),
+                             labels: [("reason", reason)])
+    }
+
     /// A per-FlowPolicy gauge.
     func flowPolicyGauge(_ metric: String, _ help: String, _ plan: FlowPolicyPlan) -> Gauge {
         registry.makeGauge(descriptor: Self.name(metric, help), labels: [("namespace", plan.namespace), ("flowpolicy", plan.name)])

@@ -106,9 +106,12 @@ struct FlowsCommand: AsyncParsableCommand {
                 group.cancelAll()
             }
             try write()
-            let (connections, statistics) = collector.snapshot
+            let (connections, counters) = collector.snapshot
+            let statistics = counters.decoder
             printError("netwatch: \(connections.count) connection(s) from \(statistics.records) record(s) in \(statistics.packets) packet(s) written to \(output); " +
-                       "\(statistics.malformedPackets) malformed packet(s), \(statistics.unknownTemplateRecords) data set(s) before their template")
+                       "\(statistics.malformedPackets) malformed packet(s), \(statistics.unknownTemplateRecords) data set(s) before their template, " +
+                       "\(statistics.expiredTemplateRecords) after it expired, \(counters.templates.refusedTemplates) template(s) refused at an exporter's limit, " +
+                       "\(counters.droppedRecords) record(s) past the connection limit")
         }
 
         func collectIstio(from base: String) async throws {

@@ -78,4 +78,36 @@ struct ConnectionTests {
             #expect(Timestamp.parse(Timestamp.format(milliseconds: value)) == value)
         }
     }
+
+    @Test("memory is bounded: ephemeral client ports are settled into one connection past maxConversations, new connections past maxConnections are counted, not kept")
+    func bounded() {
+        var aggregator = ConnectionAggregator(maxConversations: 100, maxConnections: 50)
+        for port in 0..<10_000 {
+            aggregator.add(Self.record("10.0.0.1", UInt16(20_000 + port), "10.0.0.2", 443, flags: 0x02, start: Int64(port)), source: "ipfix")
+            #expect(aggregator.openConversations <= 100)
+        }
+        #expect(aggregator.connections.map { "\($0.key.client)->\($0.key.server):\($0.key.serverPort) flows \($0.flows)" } == ["10.0.0.1->10.0.0.2:443 flows 10000"])
+        #expect(aggregator.settledConversations >= 9_900)
+        #expect(aggregator.droppedRecords == 0)
+
+        // 1,000 distinct clients: 49 more connections fit, the other 951 records are counted.
+        for client in 0..<1_000 {
+            aggregator.add(Self.record("10.1.\(client / 256).\(client % 256)", 50_000, "10.0.0.2", 443, flags: 0x02, start: 20_000 + Int64(client)), source: "ipfix")
+        }
+        let all = aggregator.connections
+        #expect(all.count == 50)
+        #expect(aggregator.droppedRecords + all.reduce(0) { $0 + $1.flows } >= 10_000 + 1_000 - 100)
+        #expect(aggregator.openConversations <= 100)
+    }
+
+    @Test("idle conversations are settled into connections after idleTimeout of flow time, so short-lived ones do not accumulate")
+    func idleSettled() {
+        var aggregator = ConnectionAggregator(idleTimeout: 60_000)
+        for port in 0..<20_000 {
+            aggregator.add(Self.record("10.0.0.1", UInt16(10_000 + port % 50_000), "10.0.0.2", 80, flags: 0x02, start: Int64(port) * 10), source: "ipfix")
+        }
+        // 20,000 records 10 ms apart: only the last minute's conversations can still be open.
+        #expect(aggregator.openConversations < 20_000 - 10_000)
+        #expect(aggregator.connections.map(\.flows) == [20_000])
+    }
 }

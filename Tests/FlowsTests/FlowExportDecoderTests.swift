@@ -60,7 +60,7 @@ struct FlowExportDecoderTests {
         }
         var decoder = FlowExportDecoder()
         var records: [FlowRecord] = []
-        decoder.decode(packet, exporter: "127.0.0.1:1", into: &records)
+        decoder.decode(packet, exporter: "127.0.0.1:1", receivedAt: 0, into: &records)
         #expect(records.count == 2)
         #expect(records.first == FlowRecord(source: IPAddress("127.0.0.1")!, destination: IPAddress("127.0.0.2")!, sourcePort: 40000, destinationPort: 8080,
                                             protocolNumber: 6, tcpFlags: 0x02, packets: 10, bytes: 1500, start: 1_800_000_000_000, end: 1_800_000_001_500))
@@ -86,7 +86,7 @@ struct FlowExportDecoderTests {
         }
         var decoder = FlowExportDecoder()
         var records: [FlowRecord] = []
-        decoder.decode(packet, exporter: "[fd00::9]:9995", into: &records)
+        decoder.decode(packet, exporter: "[fd00::9]:9995", receivedAt: 0, into: &records)
         #expect(records.count == 1, "\(decoder.statistics)")
         #expect(records.first?.source.description == "fd00::1" && records.first?.destination.description == "fd00::2")
         let exported: Int64 = 1_800_000_000_000, uptime: Int64 = 100_000
@@ -100,17 +100,68 @@ struct FlowExportDecoderTests {
         var decoder = FlowExportDecoder()
         var records: [FlowRecord] = []
         let data = PacketBuilder.ipfix { $0.set(256) { ipv4Record(&$0, source: 1, destination: 2, sourcePort: 3, destinationPort: 4) } }
-        decoder.decode(data, exporter: "a", into: &records)
+        decoder.decode(data, exporter: "a", receivedAt: 0, into: &records)
         #expect(records.isEmpty && decoder.statistics.unknownTemplateRecords == 1)
-        decoder.decode(PacketBuilder.ipfix { $0.set(2) { ipv4Template(&$0) } }, exporter: "a", into: &records)
-        decoder.decode(data, exporter: "b", into: &records)  // another exporter: template unknown there
-        decoder.decode(PacketBuilder.ipfix(domain: 2) { $0.set(256) { ipv4Record(&$0, source: 1, destination: 2, sourcePort: 3, destinationPort: 4) } }, exporter: "a", into: &records)
+        decoder.decode(PacketBuilder.ipfix { $0.set(2) { ipv4Template(&$0) } }, exporter: "a", receivedAt: 0, into: &records)
+        decoder.decode(data, exporter: "b", receivedAt: 0, into: &records)  // another exporter: template unknown there
+        decoder.decode(PacketBuilder.ipfix(domain: 2) { $0.set(256) { ipv4Record(&$0, source: 1, destination: 2, sourcePort: 3, destinationPort: 4) } }, exporter: "a", receivedAt: 0, into: &records)
         #expect(records.isEmpty && decoder.statistics.unknownTemplateRecords == 3)
-        decoder.decode(data, exporter: "a", into: &records)
+        decoder.decode(data, exporter: "a", receivedAt: 0, into: &records)
         #expect(records.count == 1)
-        decoder.decode(PacketBuilder.ipfix { $0.set(2) { t in t.u16(256); t.u16(0) } }, exporter: "a", into: &records)
-        decoder.decode(data, exporter: "a", into: &records)
+        decoder.decode(PacketBuilder.ipfix { $0.set(2) { t in t.u16(256); t.u16(0) } }, exporter: "a", receivedAt: 0, into: &records)
+        decoder.decode(data, exporter: "a", receivedAt: 0, into: &records)
         #expect(records.count == 1 && decoder.statistics.withdrawnTemplates == 1 && decoder.statistics.unknownTemplateRecords == 4)
+    }
+
+    @Test("a template flood from one socket locks out no other exporter: its own templates past 256 are refused and counted")
+    func templateFlood() {
+        var decoder = FlowExportDecoder()
+        var records: [FlowRecord] = []
+        for packet in 0..<250 {
+            let flood = PacketBuilder.ipfix { sets in
+                sets.set(2) { set in for template in 0..<16 { ipv4Template(&set, id: UInt16(256 + packet * 16 + template)) } }
+            }
+            decoder.decode(flood, exporter: "127.0.0.1:40000", receivedAt: Int64(packet), into: &records)
+        }
+        #expect(decoder.templates.counters.refusedTemplates == 250 * 16 - 256)
+        for exporter in 1...5 {
+            let packet = PacketBuilder.ipfix { sets in
+                sets.set(2) { ipv4Template(&$0) }
+                sets.set(256) { ipv4Record(&$0, source: UInt32(exporter), destination: 2, sourcePort: 3, destinationPort: 4) }
+            }
+            decoder.decode(packet, exporter: "127.0.0.1:\(41000 + exporter)", receivedAt: 1_000, into: &records)
+        }
+        #expect(records.count == 5)
+        #expect(decoder.statistics.unknownTemplateRecords == 0)
+    }
+
+    @Test("templates expire when not refreshed within their lifetime; the least recently heard exporter is evicted past the exporter limit")
+    func templateExpiryAndEviction() {
+        let limits = TemplateCache.Limits(exporters: 3, templatesPerExporter: 4, fieldsPerExporter: 100, fields: 1_000, templateLifetime: 60_000)
+        var decoder = FlowExportDecoder(limits: limits)
+        var records: [FlowRecord] = []
+        let template = PacketBuilder.ipfix { $0.set(2) { ipv4Template(&$0) } }
+        let data = PacketBuilder.ipfix { $0.set(256) { ipv4Record(&$0, source: 1, destination: 2, sourcePort: 3, destinationPort: 4) } }
+        decoder.decode(template, exporter: "a", receivedAt: 0, into: &records)
+        decoder.decode(data, exporter: "a", receivedAt: 59_000, into: &records)
+        #expect(records.count == 1)
+        decoder.decode(data, exporter: "a", receivedAt: 61_000, into: &records)
+        #expect(records.count == 1 && decoder.statistics.expiredTemplateRecords == 1)
+        decoder.decode(template, exporter: "a", receivedAt: 62_000, into: &records)  // refreshed
+        decoder.decode(data, exporter: "a", receivedAt: 63_000, into: &records)
+        #expect(records.count == 2)
+        // Sweeping forgets expired templates and silent sessions: memory goes back down.
+        decoder.decode(data, exporter: "b", receivedAt: 62_000 + 2 * 60_000 + 1, into: &records)
+        #expect(decoder.templates.templateCount == 0 && decoder.templates.exporterCount == 0)
+        #expect(decoder.templates.counters.expiredTemplates == 2)
+
+        for (index, exporter) in ["a", "b", "c", "d"].enumerated() {
+            decoder.decode(template, exporter: exporter, receivedAt: 200_000 + Int64(index), into: &records)
+        }
+        #expect(decoder.templates.exporterCount == 3 && decoder.templates.counters.evictedExporters == 1)
+        decoder.decode(data, exporter: "a", receivedAt: 200_010, into: &records)  // "a" was heard from longest ago
+        decoder.decode(data, exporter: "d", receivedAt: 200_010, into: &records)
+        #expect(records.count == 3)
     }
 
     @Test("IPFIX variable-length and enterprise fields are skipped correctly")
@@ -127,7 +178,7 @@ struct FlowExportDecoderTests {
         }
         var decoder = FlowExportDecoder()
         var records: [FlowRecord] = []
-        decoder.decode(packet, exporter: "x", into: &records)
+        decoder.decode(packet, exporter: "x", receivedAt: 0, into: &records)
         #expect(records.count == 1)
         #expect(records.first?.destination.description == "10.0.0.2" && records.first?.protocolNumber == 17)
     }
@@ -140,7 +191,7 @@ struct FlowExportDecoderTests {
             sets.set(2) { ipv4Template(&$0) }
             sets.set(256) { ipv4Record(&$0, source: 1, destination: 2, sourcePort: 3, destinationPort: 4) }
         }
-        var decoder = FlowExportDecoder(maximumTemplates: 64)
+        var decoder = FlowExportDecoder(limits: TemplateCache.Limits(exporters: 4, templatesPerExporter: 8, fieldsPerExporter: 64, fields: 128, templateLifetime: 1_000))
         var records: [FlowRecord] = []
         for round in 0..<20_000 {
             var bytes = valid
@@ -152,8 +203,9 @@ struct FlowExportDecoderTests {
                 if position + 1 < bytes.count { bytes[position] = 0xFF; bytes[position + 1] = UInt8(truncatingIfNeeded: next()) }
             default: bytes = [0, 10] + (0..<Int(next() % 200)).map { _ in UInt8(truncatingIfNeeded: next()) }
             }
-            decoder.decode(bytes, exporter: "fuzz-\(round % 7)", into: &records)
+            decoder.decode(bytes, exporter: "fuzz-\(round % 7)", receivedAt: Int64(round), into: &records)
             if records.count > 10_000 { records.removeAll() }
+            #expect(decoder.templates.exporterCount <= 4 && decoder.templates.templateCount <= 4 * 8)
         }
         #expect(decoder.statistics.packets == 20_000)
         #expect(decoder.statistics.malformedPackets > 0)

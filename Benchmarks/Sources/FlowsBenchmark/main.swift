@@ -57,7 +57,7 @@ func decodeAndAggregate() -> (decoder: FlowExportDecoder, aggregator: Connection
     scratch.reserveCapacity(perMessage)
     for packet in messages {
         scratch.removeAll(keepingCapacity: true)
-        decoder.decode(packet, exporter: "10.0.0.1:4739", into: &scratch)
+        decoder.decode(packet, exporter: "10.0.0.1:4739", receivedAt: 0, into: &scratch)
         for record in scratch { aggregator.add(record, source: "ipfix") }
     }
     return (decoder, aggregator)

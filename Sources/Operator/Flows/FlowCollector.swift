@@ -8,13 +8,27 @@ import Synchronization
 /// Receives NetFlow v9 and IPFIX over UDP and folds every record into connections.
 ///
 /// Guarantees: one bad datagram never stops collection (it is counted in the decoder's
-/// statistics); templates are kept per exporter address and observation domain; the
-/// connections seen so far can be read at any time (`snapshot`).
+/// statistics); templates are kept per exporter session and observation domain, expire, and
+/// are bounded (`TemplateCache`); memory is bounded (`ConnectionAggregator`'s limits), with
+/// what was refused or dropped counted (`counters`) and logged; the connections seen so far
+/// can be read at any time (`snapshot`).
 public final class FlowCollector: Sendable {
+    /// What the collector decoded, refused and dropped so far; all only grow.
+    public struct Counters: Sendable, Hashable {
+        public var decoder = FlowExportDecoder.Statistics()
+        public var templates = TemplateCache.Counters()
+        /// Records of connections past the aggregator's connection limit.
+        public var droppedRecords = 0
+        public init() {}
+    }
+
     struct State {
         var decoder = FlowExportDecoder()
         var aggregator = ConnectionAggregator()
         var scratch: [FlowRecord] = []
+        /// What was last logged as refused or dropped, and when.
+        var reported = Counters()
+        var reportedAt: Int64 = 0
     }
 
     let state = Mutex(State())
@@ -24,20 +38,50 @@ public final class FlowCollector: Sendable {
         self.logger = logger
     }
 
-    /// The connections so far and the decoder's counters.
-    public var snapshot: (connections: [ObservedConnection], statistics: FlowExportDecoder.Statistics) {
-        state.withLock { ($0.aggregator.connections, $0.decoder.statistics) }
+    /// The connections so far and the counters.
+    public var snapshot: (connections: [ObservedConnection], counters: Counters) {
+        state.withLock { ($0.aggregator.connections, $0.counters) }
     }
 
-    /// Adds one export datagram from `exporter` (its address, e.g. "10.0.0.5:2055").
-    public func receive(_ datagram: [UInt8], from exporter: String) {
-        state.withLock { state in
+    /// The counters alone (cheap: no connection list is built).
+    public var counters: Counters {
+        state.withLock { $0.counters }
+    }
+
+    /// Adds one export datagram from `exporter` (its address and port, e.g. "10.0.0.5:2055"),
+    /// received at `receivedAt` (epoch milliseconds; templates expire by it).
+    public func receive(_ datagram: [UInt8], from exporter: String, receivedAt: Int64 = FlowCollector.now()) {
+        let refusals: Counters? = state.withLock { state in
             state.scratch.removeAll(keepingCapacity: true)
             let version = datagram.count >= 2 ? UInt16(datagram[0]) << 8 | UInt16(datagram[1]) : 0
-            state.decoder.decode(datagram, exporter: exporter, into: &state.scratch)
+            state.decoder.decode(datagram, exporter: exporter, receivedAt: receivedAt, into: &state.scratch)
             let source = version == 10 ? "ipfix" : "netflow9"
             for record in state.scratch { state.aggregator.add(record, source: source) }
+            // Refusals are logged at most once a minute, with how many since the last line.
+            let counters = state.counters
+            guard counters.templates.refusedTemplates > state.reported.templates.refusedTemplates || counters.droppedRecords > state.reported.droppedRecords
+                    || counters.templates.evictedExporters > state.reported.templates.evictedExporters,
+                  receivedAt - state.reportedAt >= 60_000 else { return nil }
+            defer { state.reported = counters; state.reportedAt = receivedAt }
+            var delta = Counters()
+            delta.templates.refusedTemplates = counters.templates.refusedTemplates - state.reported.templates.refusedTemplates
+            delta.templates.evictedExporters = counters.templates.evictedExporters - state.reported.templates.evictedExporters
+            delta.droppedRecords = counters.droppedRecords - state.reported.droppedRecords
+            return delta
         }
+        if let refusals {
+            logger.warning("flow input refused at the collector's limits", metadata: [
+                "flows.exporter": "\(exporter)",
+                "flows.refused_templates": "\(refusals.templates.refusedTemplates)",
+                "flows.evicted_exporters": "\(refusals.templates.evictedExporters)",
+                "flows.dropped_records": "\(refusals.droppedRecords)",
+            ])
+        }
+    }
+
+    /// The wall clock in epoch milliseconds.
+    public static func now() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
     }
 
     /// Listens on `host:port` until cancelled; `onBound` gets the bound port (port 0 picks one).
@@ -61,5 +105,15 @@ public final class FlowCollector: Sendable {
         } onCancel: {
             channel.channel.close(promise: nil)
         }
+    }
+}
+
+extension FlowCollector.State {
+    var counters: FlowCollector.Counters {
+        var counters = FlowCollector.Counters()
+        counters.decoder = decoder.statistics
+        counters.templates = decoder.templates.counters
+        counters.droppedRecords = aggregator.droppedRecords
+        return counters
     }
 }

@@ -45,6 +45,13 @@ public actor FlowSources {
         public var packets = 0
         public var records = 0
         public var malformedPackets = 0
+        /// Records not kept: before their template, after it expired, past the connection limit.
+        public var unknownTemplateRecords = 0
+        public var expiredTemplateRecords = 0
+        public var droppedRecords = 0
+        /// Templates refused at an exporter's limit; exporter sessions evicted.
+        public var refusedTemplates = 0
+        public var evictedExporters = 0
         /// Hubble lines that could not be read.
         public var badHubbleRecords = 0
         /// Istio queries that failed.
@@ -153,10 +160,15 @@ public actor FlowSources {
     public var statistics: Statistics {
         var statistics = Statistics()
         for (collector, _) in collectors.values {
-            let counters = collector.snapshot.statistics
-            statistics.packets += counters.packets
-            statistics.records += counters.records
-            statistics.malformedPackets += counters.malformedPackets
+            let counters = collector.counters
+            statistics.packets += counters.decoder.packets
+            statistics.records += counters.decoder.records
+            statistics.malformedPackets += counters.decoder.malformedPackets
+            statistics.unknownTemplateRecords += counters.decoder.unknownTemplateRecords
+            statistics.expiredTemplateRecords += counters.decoder.expiredTemplateRecords
+            statistics.droppedRecords += counters.droppedRecords
+            statistics.refusedTemplates += counters.templates.refusedTemplates
+            statistics.evictedExporters += counters.templates.evictedExporters
         }
         statistics.badHubbleRecords = tails.values.reduce(0) { $0 + $1.badRecords }
         statistics.failedIstioQueries = failedIstioQueries
