@@ -62,6 +62,11 @@ extension Snapshot {
         var diagnostics: [Diagnostic] = []
         var seen: [ObjectReference: SourceLocation?] = [:]
         for raw in objects {
+            if let problem = raw.metadata.annotations[ObjectMeta.unreadableAnnotation] {
+                diagnostics.append(Diagnostic(.error, object: raw.reference, source: raw.source,
+                                              message: "the API server sent this object but it cannot be read (\(problem)); it is left out until it is fixed or deleted"))
+                continue
+            }
             let reference = ObjectReference(kind: raw.type.kind, namespace: raw.metadata.namespace, name: raw.metadata.name)
             if let first = seen[reference] {
                 let where_ = first.map { " (first defined at \($0))" } ?? ""

@@ -51,6 +51,8 @@ extension KubeClient {
                     case .added(let object), .modified(let object): items[key(object)] = object
                     case .deleted(let object): items[key(object)] = nil
                     case .bookmark(let version, let end): if end { return (items, version, iterator) }
+                    case .unreadable(let unreadable, let deleted):
+                        if let standIn = unreadable.standIn(as: Object.self, resource: resource) { items[key(standIn)] = deleted ? nil : standIn }
                     }
                 }
                 return nil  // closed before the end marker

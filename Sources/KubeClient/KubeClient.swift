@@ -65,7 +65,40 @@ public final class KubeClient: Sendable {
     public func list<T: Decodable & Sendable>(_ type: T.Type, _ resource: APIResource, namespace: String? = nil, options: ListOptions = ListOptions()) async throws -> ObjectList<T> {
         let path = resource.path(namespace: namespace) + PathEscaping.query(options.queryItems)
         let response = try await perform(Call(verb: "list", method: "GET", resource: resource, namespace: namespace, path: path))
-        return try decode(ObjectList<T>.self, response.body, what: "\(resource.kind)List", url: path)
+        do {
+            return try decode(ObjectList<T>.self, response.body, what: "\(resource.kind)List", url: path)
+        } catch let failure as DecodingFailure {
+            // One item that cannot be decoded must not cost the others: read them one by one.
+            guard let list = itemByItem(T.self, response.body, resource: resource) else { throw failure }
+            return list
+        }
+    }
+
+    /// A list page read item by item: items that decode are kept, the others become their
+    /// stand-ins (`UnreadableStandIn`) or are left out, each logged. Nil when the page itself
+    /// cannot be framed.
+    func itemByItem<T: Decodable & Sendable>(_ type: T.Type, _ body: [UInt8], resource: APIResource) -> ObjectList<T>? {
+        let skimmer = JSONSkimmer(body)
+        guard let page = skimmer.value(at: 0), let members = skimmer.members(of: page) else { return nil }
+        let metadata = members.first { $0.key == "metadata" }?.value
+        let elements = members.first { $0.key == "items" }.flatMap { skimmer.elements(of: $0.value) } ?? []
+        let decoder = jsonDecoder()
+        var items: [T] = []
+        for element in elements {
+            let bytes = Array(body[element])
+            do {
+                items.append(try BodyDecoder.decode(T.self, from: bytes, using: decoder))
+            } catch {
+                guard let unreadable = UnreadableObject.skim(skimmer, element, problem: "\(error)") else { return nil }
+                logger.error("an object the API server listed cannot be read; it is skipped until it changes", metadata: [
+                    "kube.resource": "\(resource)", "kube.object": "\(unreadable)", "error": "\(unreadable.problem)",
+                ])
+                if let standIn = unreadable.standIn(as: T.self, resource: resource) { items.append(standIn) }
+            }
+        }
+        let remaining = metadata.flatMap { skimmer.members(of: $0) }?.first { $0.key == "remainingItemCount" }.flatMap { Int(String(decoding: body[$0.value], as: UTF8.self)) }
+        return ObjectList(items: items, resourceVersion: metadata.flatMap { skimmer.stringMember("resourceVersion", of: $0) } ?? "",
+                          continueToken: metadata.flatMap { skimmer.stringMember("continue", of: $0) }.flatMap { $0.isEmpty ? nil : $0 }, remainingItemCount: remaining)
     }
 
     /// The whole collection in pages of `pageSize`, as one consistent snapshot. Continuation
@@ -272,12 +305,20 @@ public final class KubeClient: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], what: String, url: String) throws -> T {
+        if let discarded = Discarded() as? T { return discarded }
         do {
             return try BodyDecoder.decode(type, from: body, using: jsonDecoder())
         } catch {
             throw DecodingFailure(what: what, url: url, offset: DecodingFailure.offset(of: error), detail: "\(error)", bytes: body)
         }
     }
+}
+
+/// A response body the caller does not read (a status write): not decoded at all, so the
+/// answer can never fail to decode after the server has done the write.
+public struct Discarded: Decodable, Sendable {
+    public init() {}
+    public init(from decoder: any Decoder) throws {}
 }
 
 extension DecodingFailure {

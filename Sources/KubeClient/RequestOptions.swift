@@ -73,6 +73,13 @@ public struct ObjectList<Item: Decodable & Sendable>: Decodable, Sendable {
     public var continueToken: String?
     public var remainingItemCount: Int?
 
+    init(items: [Item], resourceVersion: String, continueToken: String?, remainingItemCount: Int?) {
+        self.items = items
+        self.resourceVersion = resourceVersion
+        self.continueToken = continueToken
+        self.remainingItemCount = remainingItemCount
+    }
+
     private enum CodingKeys: String, CodingKey { case items, metadata }
     private struct ListMeta: Decodable {
         var resourceVersion: String?

@@ -8,6 +8,9 @@ public enum WatchEvent<Object: Decodable & Sendable>: Sendable {
     /// All changes up to `resourceVersion` have been sent. `initialEventsEnd` marks the end
     /// of the synthetic ADDED events of a `sendInitialEvents` watch.
     case bookmark(resourceVersion: String, initialEventsEnd: Bool)
+    /// An ADDED or MODIFIED (`deleted` false) or DELETED event whose object could not be
+    /// decoded; the stream goes on after it.
+    case unreadable(UnreadableObject, deleted: Bool)
 }
 
 /// The wire envelope `{"type": …, "object": …}`; ERROR events carry a `Status` instead.
@@ -52,7 +55,9 @@ struct WatchEnvelope<Object: Decodable & Sendable>: Decodable {
 ///
 /// Guarantees: an event is yielded only when its whole line decoded, so no partial object
 /// reaches the caller; an ERROR event or a bare `Status` line ends the stream with `APIError`
-/// (410 → `isExpired`); a line that is not JSON ends it with `DecodingFailure` naming the byte
+/// (410 → `isExpired`); an event whose object cannot be decoded but can still be named (its
+/// type and metadata.name skimmed from the bytes) is yielded as `.unreadable` and the stream
+/// goes on; any other line that cannot be read ends it with `DecodingFailure` naming the byte
 /// offset; an incomplete last line at a normal close is dropped (the server cut the stream).
 public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable {
     public typealias Element = WatchEvent<Object>
@@ -103,6 +108,16 @@ public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable
             return nil
         }
 
+        /// An event line whose object could not be decoded, named from its skimmed bytes.
+        static func skim(_ bytes: [UInt8], problem: String) -> WatchEvent<Object>? {
+            let skimmer = JSONSkimmer(bytes)
+            guard let envelope = skimmer.value(at: 0), let members = skimmer.members(of: envelope),
+                  let type = members.first(where: { $0.key == "type" }).flatMap({ skimmer.string(in: $0.value) }), ["ADDED", "MODIFIED", "DELETED"].contains(type),
+                  let object = members.first(where: { $0.key == "object" })?.value,
+                  let unreadable = UnreadableObject.skim(skimmer, object, problem: problem) else { return nil }
+            return .unreadable(unreadable, deleted: type == "DELETED")
+        }
+
         private mutating func decode(_ line: LineFramer.Line) throws -> WatchEvent<Object> {
             let data = Data(line.bytes)
             do {
@@ -120,8 +135,10 @@ public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable
                     done = true
                     throw APIError(verb: "watch", resource: resource, namespace: namespace, name: nil, code: status.code ?? 500, status: status)
                 }
+                let problem = DecodingFailure(what: "watch event", url: url, offset: line.offset, detail: "\(error)", bytes: line.bytes)
+                if let unreadable = Self.skim(line.bytes, problem: "\(error)") { return unreadable }
                 done = true
-                throw DecodingFailure(what: "watch event", url: url, offset: line.offset, detail: "\(error)", bytes: line.bytes)
+                throw problem
             }
         }
     }

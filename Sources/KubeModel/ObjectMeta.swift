@@ -147,3 +147,10 @@ public enum KubernetesName {
     private static func isLower(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 }
+
+extension ObjectMeta {
+    /// Set on the stand-in netwatch keeps for an object the API server sent but that could not
+    /// be read (too deeply nested, wrong types): the problem. Such an object is reported, never
+    /// rendered.
+    public static let unreadableAnnotation = "netwatch.dev/unreadable"
+}

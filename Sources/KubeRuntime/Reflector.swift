@@ -38,6 +38,7 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
         start = clock.now
         self.logger = logger
         watcher = Watcher(resourceVersion: resourceVersion)
+        watcher.resource = resource
         store = ObjectStore(key: key, version: resourceVersion)
         (changes, continuation) = AsyncStream.makeStream()
     }
@@ -81,6 +82,11 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
             let stream = try await client.watch(Object.self, resource, namespace: namespace, options: WatchOptions(resourceVersion: version, labelSelector: labelSelector, timeoutSeconds: watchTimeoutSeconds))
             watcher.watchStarted(now: instant())
             for try await event in stream {
+                if case .unreadable(let object, _) = event {
+                    logger.error("an object the API server sent cannot be read; it is skipped until it changes", metadata: [
+                        "kube.resource": "\(resource)", "kube.object": "\(object)", "error": "\(object.problem)",
+                    ])
+                }
                 apply(watcher.received(event, now: instant()))
             }
             watcher.watchEnded(now: instant(), unit: Double.random(in: 0...1))

@@ -22,6 +22,8 @@ public enum WatcherEvent<Object: Sendable>: Sendable {
 ///   without any event, which counts as a failure (client-go's VeryShortWatch).
 /// - 410 Expired/Gone (in the stream or at the start) forgets the resourceVersion and relists
 ///   from scratch (resourceVersion ""), never retrying the expired one.
+/// - An event whose object cannot be decoded advances the resourceVersion; the store gets the
+///   object's stand-in (`UnreadableStandIn`) when `Object` has one, else nothing.
 /// - Other failures wait with `Backoff` (0.8 s → 30 s, jitter, reset after 2 min healthy),
 ///   at least the server's Retry-After, and retry the same step.
 public struct Watcher<Object: Decodable & Sendable>: Sendable {
@@ -45,6 +47,9 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
     private var eventsInWatch = 0
     private let resourceVersion: @Sendable (Object) -> String?
     public var minimumWatchDuration: Duration = .seconds(1)
+    /// The resource watched: what a stand-in for an unreadable object is when its bytes do not say.
+    public var resource = APIResource(group: "", version: "v1", resource: "", kind: "", namespaced: true)
+
     /// Counters for the operator's metrics.
     public private(set) var relists = 0
     public private(set) var watchRestarts = 0
@@ -101,6 +106,11 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
         case .bookmark(let version, _):
             advance(to: version)
             return []
+        case .unreadable(let object, let deleted):
+            // Past it, whatever it is: one object that cannot be read never stalls its kind.
+            advance(to: object.resourceVersion)
+            guard let standIn = object.standIn(as: Object.self, resource: resource) else { return [] }
+            return [deleted ? .delete(standIn) : .apply(standIn)]
         }
     }
 

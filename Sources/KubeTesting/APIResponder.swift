@@ -276,7 +276,8 @@ struct APIResponder: HTTPResponder {
             return optional ? .success(.null) : .failure(APIFailure(code: 400, reason: "BadRequest", message: "the request has no body"))
         }
         do {
-            switch try YAMLParser().parse(bytes, file: "request body").first?.node {
+            // kube-apiserver reads JSON nested up to 10,000 levels (and stores what it read).
+            switch try YAMLParser(maxDepth: 10_000).parse(bytes, file: "request body").first?.node {
             case let node? where node.mapping != nil || node.sequence != nil: return .success(node)
             default: return .failure(APIFailure(code: 400, reason: "BadRequest", message: "the request body is not an object"))
             }

@@ -1,4 +1,4 @@
-import DataTree
+public import DataTree
 import Foundation
 import Synchronization
 import YAML
@@ -18,7 +18,7 @@ public final class ClusterState: Sendable {
         var name: String
         var revision: Int
         var managers: [String: ManagedFields] = [:]
-        var node: Node { (try? YAMLParser().parse(json, file: "stored").first?.node) ?? .null }
+        var node: Node { (try? YAMLParser(maxDepth: 10_000).parse(json, file: "stored").first?.node) ?? .null }
     }
 
     struct ManagedFields: Sendable {
@@ -142,6 +142,12 @@ public final class ClusterState: Sendable {
 
     func get(typeKey: String, namespace: String?, name: String) -> Stored? {
         storage.withLock { $0.objects[typeKey]?[ObjectKey(namespace: namespace ?? "", name: name)] }
+    }
+
+    /// The stored object as a tree, read without going through a client (for objects a client
+    /// cannot decode); `typeKey` is `resource.group` ("networkmonitors.netwatch.dev").
+    public func storedObject(typeKey: String, namespace: String?, name: String) -> Node? {
+        get(typeKey: typeKey, namespace: namespace, name: name)?.node
     }
 
     struct ListResult {

@@ -101,7 +101,7 @@ extension NetwatchOperator {
         if let namespace { metadata["namespace"] = .string(namespace) }
         let object: Node = ["apiVersion": .string(resource.apiVersion), "kind": .string(resource.kind), "metadata": .mapping(metadata), "status": status]
         do {
-            let _: Node = try await client.apply(Node.self, resource, namespace: namespace, name: name, object: object, fieldManager: ClusterApplier.fieldManager, force: true, subresource: "status")
+            _ = try await client.apply(Discarded.self, resource, namespace: namespace, name: name, object: object, fieldManager: ClusterApplier.fieldManager, force: true, subresource: "status")
             writtenStatus.withLock { $0[key] = status }
         } catch let error as APIError where error.isNotFound {
             return  // deleted meanwhile

@@ -24,6 +24,7 @@ func describe(_ events: [WatchEvent<Pod>]) -> [String] {
         case .modified(let pod): "MODIFIED \(pod.metadata.name)"
         case .deleted(let pod): "DELETED \(pod.metadata.name)"
         case .bookmark(_, let end): end ? "BOOKMARK end" : "BOOKMARK"
+        case .unreadable(let object, let deleted): "\(deleted ? "DELETED" : "CHANGED") unreadable \(object.namespace ?? "")/\(object.name) at \(object.resourceVersion ?? "")"
         }
     }
 }
@@ -182,6 +183,55 @@ struct WatchTests {
             let bare = try await client.watch(Pod.self, .pods, options: WatchOptions(resourceVersion: String(cluster.server.state.currentRevision)))
             let apiError = try await #require(throws: APIError.self) { _ = try await collect(bare, count: 5) }
             #expect(apiError.code == 500)
+        }
+    }
+
+    @Test("objects nested deeper than Foundation reads (512) decode up to 1,000 levels; deeper ones (kube-apiserver stores up to 10,000) are reported as unreadable by name and the watch goes on")
+    func deepObjectsDoNotStall() async throws {
+        try await withCluster { cluster in
+            let client = cluster.client
+            func nested(_ depth: Int) -> String { String(repeating: "[", count: depth) + String(repeating: "]", count: depth) }
+            func line(_ name: String, version: Int, spec: String = "{}") -> [UInt8] {
+                Array(#"{"type":"ADDED","object":{"apiVersion":"netwatch.dev/v1alpha1","kind":"NetworkMonitor","metadata":{"name":"\#(name)","namespace":"shop","resourceVersion":"\#(version)"},"spec":\#(spec)}}"#.utf8) + [0x0A]
+            }
+            cluster.server.state.updateFaults {
+                $0.injectedWatchBytes = line("before", version: 7) + line("deep", version: 8, spec: #"{"x":\#(nested(990))}"#)
+                    + line("deeper", version: 9, spec: #"{"x":\#(nested(20_000))}"#) + line("after", version: 10)
+            }
+            let stream = try await client.watch(Node.self, .pods, options: WatchOptions(resourceVersion: String(cluster.server.state.currentRevision), allowBookmarks: false))
+            let events = try await collect(stream, count: 4)
+            stream.close()
+            let described = events.map { event -> String in
+                switch event {
+                case .added(let node): "ADDED \(node["metadata"]?["name"]?.string ?? "")"
+                case .unreadable(let object, _): "UNREADABLE \(object.kind ?? "")/\(object.namespace ?? "")/\(object.name) at \(object.resourceVersion ?? "")"
+                default: "other"
+                }
+            }
+            #expect(described == ["ADDED before", "ADDED deep", "UNREADABLE NetworkMonitor/shop/deeper at 9", "ADDED after"])
+            if case .unreadable(let object, _) = events[2] {
+                #expect(object.problem.contains("nested deeper than"), "\(object.problem)")
+                let standIn = try #require(object.standIn(as: Node.self, resource: .pods))
+                #expect(standIn["metadata"]?["annotations"]?[Node.unreadableAnnotation]?.string == object.problem)
+                #expect(standIn["kind"] == "NetworkMonitor" && standIn["apiVersion"] == "netwatch.dev/v1alpha1")
+            }
+        }
+    }
+
+    @Test("a list page with an item that cannot be decoded keeps the other items and its metadata")
+    func listKeepsReadableItems() async throws {
+        try await withCluster { cluster in
+            let client = cluster.client
+            for name in ["a", "b", "c"] { _ = try await client.create(Node.self, .pods, namespace: "default", object: podNode(name)) }
+            // Stored as the test server accepts it; a Pod whose containers are not a list cannot be decoded.
+            _ = try await client.patch(Node.self, .pods, namespace: "default", name: "b", patch: .merge(["spec": ["containers": "not a list"]]))
+            let pods = try await client.list(Pod.self, .pods, namespace: "default", options: ListOptions(limit: 2))
+            #expect(pods.items.map(\.metadata.name) == ["a"])
+            #expect(!pods.resourceVersion.isEmpty && pods.continueToken != nil)
+            let all = try await client.listAll(Pod.self, .pods, namespace: "default")
+            #expect(all.items.map(\.metadata.name) == ["a", "c"])
+            let nodes = try await client.listAll(Node.self, .pods, namespace: "default")
+            #expect(nodes.items.count == 3)
         }
     }
 

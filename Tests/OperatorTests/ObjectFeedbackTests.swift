@@ -82,4 +82,42 @@ struct ObjectFeedbackTests {
         #expect(try await eventually { await condition("slow")?["status"] == "True" })
         await harness.stop()
     }
+
+    @Test("a NetworkMonitor nested deeper than netwatch reads (kube-apiserver stores up to 10,000 levels) gets Accepted=False and an Event, listed or watched; the others keep rendering")
+    func unreadableMonitorDoesNotStallItsKind() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        var deep: Node = "bottom"
+        for _ in 0..<1_500 { deep = [deep] }
+        func monitor(_ name: String, app: String = "web", extra: Node? = nil) -> Node {
+            var spec: Node = ["selector": ["matchLabels": ["app": .string(app)]], "endpoints": [["port": "metrics"]]]
+            if let extra, case .mapping(var fields) = spec { fields["x-extra"] = extra; spec = .mapping(fields) }
+            return ["apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor",
+                    "metadata": ["name": .string(name), "namespace": "shop", "labels": ["netwatch.dev/stack": "main"]], "spec": spec]
+        }
+        let listed = monitor("deep-listed", extra: deep)
+        let live = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-deep-\(UUID().uuidString)").path
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document) + [listed], outputDirectory: live)
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        let client = harness.client
+
+        func condition(_ name: String) async -> Node? {
+            // Read through the raw store: the client cannot decode the deep object either.
+            let object = harness.server.state.storedObject(typeKey: "networkmonitors.netwatch.dev", namespace: "shop", name: name)
+            return object?["status"]?["conditions"]?.sequence?.first { $0["type"] == "Accepted" }
+        }
+        #expect(try await eventually { await condition("deep-listed")?["status"] == "False" })
+        let rejected = await condition("deep-listed")
+        #expect(rejected?["message"]?.string?.contains("cannot be read") == true, "\(String(describing: rejected))")
+        #expect(try await eventually { await condition("web")?["status"] == "True" })
+
+        // Watched: created while the operator runs; later objects are still seen.
+        _ = try? await client.create(Node.self, Self.monitors, namespace: "shop", object: monitor("deep-watched", extra: deep))
+        _ = try await client.create(Node.self, Self.monitors, namespace: "shop", object: monitor("later", app: "api"))
+        #expect(try await eventually { await condition("deep-watched")?["status"] == "False" })
+        #expect(try await eventually { await condition("later")?["status"] == "True" })
+        #expect(try await eventually { (try? String(contentsOfFile: live + "/monitoring/main/prometheus/prometheus-shard-0.yml", encoding: .utf8))?.contains("netwatch/shop/later/0") == true })
+        let events = try await client.list(Node.self, Self.events, namespace: "shop").items
+        #expect(events.contains { $0["involvedObject"]?["name"] == "deep-watched" && $0["type"] == "Warning" })
+        await harness.stop()
+    }
 }

@@ -63,9 +63,13 @@ struct WebhookSlowClientTests {
             try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
         }
 
-        /// What the server sent, once it closed the connection.
-        func reply() -> String {
-            String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        /// What the server sent, once it closed the connection. Read on a thread of its own:
+        /// blocking one of the few cooperative threads would stall every other test.
+        func reply() async -> String {
+            let output = self.output
+            return await withCheckedContinuation { continuation in
+                Thread.detachNewThread { continuation.resume(returning: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) }
+            }
         }
 
         func stop() {
@@ -80,7 +84,11 @@ struct WebhookSlowClientTests {
         defer { running.cancel(); try? FileManager.default.removeItem(at: pki.directory) }
 
         // More idle connections than the connection limit (256): the rest wait in the backlog.
-        let idle = (0..<300).map { _ in Self.idleConnection(port: port) }
+        // Connected from a thread of their own: a connect blocks while the listen backlog is
+        // full, and must not hold one of the few cooperative threads meanwhile.
+        let idle = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: (0..<300).map { _ in Self.idleConnection(port: port) }) }
+        }
         defer { for descriptor in idle where descriptor >= 0 { close(descriptor) } }
         #expect(idle.allSatisfy { $0 >= 0 })
         // Slowloris: a TLS handshake, then a request head one byte every 200 ms.
@@ -118,13 +126,13 @@ struct WebhookSlowClientTests {
             }
         }
         defer { trickle.cancel() }
-        let reply = await Task.detached { client.reply() }.value
+        let reply = await client.reply()
         #expect(reply.hasPrefix("HTTP/1.1 408"), "\(reply)")
         #expect(reply.contains("did not arrive within"))
 
         let stalled = try TLSClient(port: port)
         defer { stalled.stop() }
         stalled.send("POST /mutate HTTP/1.1\r\nHost: webhook\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-        #expect(await Task.detached { stalled.reply() }.value.isEmpty, "the connection is closed without a reply")
+        #expect(await stalled.reply().isEmpty, "the connection is closed without a reply")
     }
 }
