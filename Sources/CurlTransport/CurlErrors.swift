@@ -7,6 +7,12 @@ enum CurlErrors {
         let request = transfer.request
         let buffer = String(cString: transfer.errorBuffer)
         let detail = buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
+        if code == CURLE_SSL_CERTPROBLEM, buffer.contains("private key") {
+            // OpenSSL's "unable to set private key file": a key that cannot be read, or one that
+            // is not the certificate's. Say which settings to look at.
+            return TransportError(kind: .tlsConfiguration, method: request.method, url: request.url,
+                                  detail: "the client key cannot be used with the client certificate: it is unreadable or not the certificate's key (check the kubeconfig's client-key/client-key-data against client-certificate/client-certificate-data; curl said: \(buffer))")
+        }
         if code == CURLE_WRITE_ERROR && transfer.isResponseTooLarge {
             return TransportError(kind: .responseTooLarge, method: request.method, url: request.url, detail: "the body exceeded the transport's response limit; use a paginated list")
         }

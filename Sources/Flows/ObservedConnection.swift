@@ -235,21 +235,33 @@ public struct ConnectionAggregator: Sendable {
         addsSinceIdleSweep = 0
         let (cutoff, overflow) = latestActivity.subtractingReportingOverflow(idleTimeout)
         guard !overflow else { return }  // flow times are exporter-supplied: never trap on them
-        settle(conversations.filter { $0.value.lastActivity < cutoff })
+        settle(where: { $0.lastActivity < cutoff })
     }
 
     /// Settles the least recently active half of the open conversations: their direction is
     /// decided with what is known now and they become connections.
     mutating func settleOldest() {
-        settle(conversations.sorted { $0.value.lastActivity < $1.value.lastActivity }.prefix(max(1, conversations.count / 2)))
+        var activity = conversations.values.map(\.lastActivity)
+        let middle = activity.count / 2
+        activity.sort()
+        let cutoff = activity[middle]
+        settle(where: { $0.lastActivity <= cutoff })
     }
 
-    mutating func settle(_ chosen: some Sequence<(key: Conversation, value: Halves)>) {
-        for (conversation, halves) in chosen {
-            Self.merge(conversation, halves, lowIsClient: lowIsClient(conversation, halves), into: &settled, limit: maxConnections, dropped: &droppedRecords)
-            conversations[conversation] = nil
-            settledConversations += 1
+    /// Settles every conversation `chosen` picks, in one pass that rebuilds the table (removing
+    /// entries one by one from a large hash table costs far more).
+    mutating func settle(where chosen: (Halves) -> Bool) {
+        var kept: [Conversation: Halves] = [:]
+        kept.reserveCapacity(conversations.count)
+        for (conversation, halves) in conversations {
+            if chosen(halves) {
+                Self.merge(conversation, halves, lowIsClient: lowIsClient(conversation, halves), into: &settled, limit: maxConnections, dropped: &droppedRecords)
+                settledConversations += 1
+            } else {
+                kept[conversation] = halves
+            }
         }
+        conversations = kept
     }
 
     /// Adds a conversation's halves to `connections` under its connection key; a key not yet

@@ -49,6 +49,13 @@ struct TLSTests {
             missingFile.clientKey = .file(pki.path("does-not-exist.key"))
             let misconfigured = try await #require(throws: TransportError.self) { _ = try await client(missingFile).get(Node.self, .namespaces, name: "default") }
             #expect(misconfigured.kind == .tlsConfiguration, "\(misconfigured)")
+
+            // A key that is not the certificate's: said in words, not as OpenSSL's code.
+            var mismatched = files
+            mismatched.clientKey = .file(pki.path("server.key"))
+            let wrongKey = try await #require(throws: TransportError.self) { _ = try await client(mismatched).get(Node.self, .namespaces, name: "default") }
+            #expect(wrongKey.kind == .tlsConfiguration, "\(wrongKey)")
+            #expect(wrongKey.description.contains("not the certificate's key") && wrongKey.description.contains("client-key"), "\(wrongKey)")
         }
     }
 
