@@ -53,6 +53,12 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
     }
 
     public var relists: Int { watcher.relists }
+    /// Why the kind is not in sync: set after three lists or watches in a row failed, cleared by
+    /// the next success.
+    public var syncProblem: String? {
+        watcher.consecutiveFailures >= 3 ? "\(resource) cannot sync (\(watcher.consecutiveFailures) failures in a row): \(lastError ?? "")" : nil
+    }
+    private var lastError: String?
     public var watchRestarts: Int { watcher.watchRestarts }
 
     public func run() async {
@@ -68,6 +74,7 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
                 } catch {
                     if Task.isCancelled { break }
                     logger.warning("list failed; retrying", metadata: ["kube.resource": "\(resource)", "error": "\(error)"])
+                    lastError = "\(error)"
                     watcher.listFailed(error, now: instant(), unit: Double.random(in: 0...1))
                 }
             case .watch(let version):
@@ -93,6 +100,7 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
         } catch {
             if Task.isCancelled { return }
             logger.info("watch ended with an error", metadata: ["kube.resource": "\(resource)", "watch.resource_version": "\(version)", "error": "\(error)"])
+            lastError = "\(error)"
             watcher.watchFailed(error, now: instant(), unit: Double.random(in: 0...1))
         }
     }

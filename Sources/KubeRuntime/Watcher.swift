@@ -53,6 +53,9 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
     /// Counters for the operator's metrics.
     public private(set) var relists = 0
     public private(set) var watchRestarts = 0
+    /// Lists and watches that failed since the last list or event that succeeded: a kind that
+    /// keeps failing is not in sync, whatever its cache holds.
+    public private(set) var consecutiveFailures = 0
 
     public init(backoff: Backoff = Backoff(), resourceVersion: @escaping @Sendable (Object) -> String?) {
         self.backoff = backoff
@@ -74,11 +77,13 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
     public mutating func listed(_ items: [Object], resourceVersion: String, now: RuntimeInstant) -> [WatcherEvent<Object>] {
         waitUntil = nil
         backoff.succeeded(at: now)
+        consecutiveFailures = 0
         phase = .watching(from: resourceVersion)
         return [.initStart, .initApply(items), .initDone]
     }
 
     public mutating func listFailed(_ error: any Error, now: RuntimeInstant, unit: Double) {
+        consecutiveFailures += 1
         if let apiError = error as? APIError, apiError.isExpired {
             phase = .listing(resourceVersion: "")
         }
@@ -96,6 +101,7 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
     public mutating func received(_ event: WatchEvent<Object>, now: RuntimeInstant) -> [WatcherEvent<Object>] {
         eventsInWatch += 1
         backoff.succeeded(at: now)
+        consecutiveFailures = 0
         switch event {
         case .added(let object), .modified(let object):
             advance(to: resourceVersion(object))
@@ -126,6 +132,7 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
     /// The watch failed to start or failed mid-stream.
     public mutating func watchFailed(_ error: any Error, now: RuntimeInstant, unit: Double) {
         watchRestarts += 1
+        consecutiveFailures += 1
         if let apiError = error as? APIError, apiError.isExpired {
             relists += 1
             phase = .listing(resourceVersion: "")

@@ -226,8 +226,9 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
                     do {
                         let server = HealthServer(
                             readiness: {
-                                let (ready, leading) = await self.readiness()
-                                return (ready, "\(ready ? "ready" : "not ready: waiting for the first list of every watched kind")\nleader: \(leading)\n")
+                                let (ready, leading, problems) = await self.readiness()
+                                let state = ready ? "ready" : problems.isEmpty ? "not ready: waiting for the first list of every watched kind" : "not ready: " + problems.joined(separator: "; ")
+                                return (ready, "\(state)\nleader: \(leading)\n")
                             },
                             metrics: {
                                 await self.updateScrapeTimeMetrics()
@@ -297,12 +298,19 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     }
 
     /// Every watched kind has been listed once; and whether this replica leads.
-    func readiness() async -> (ready: Bool, leading: Bool) {
+    /// Ready once every watched kind was listed and none keeps failing to sync; `problems`
+    /// names the kinds that do.
+    func readiness() async -> (ready: Bool, leading: Bool, problems: [String]) {
         var ready = servedOptional.withLock { $0 != nil }
-        for reflector in reflectors where !(await reflector.snapshot().isReady) { ready = false }
+        var problems: [String] = []
+        for reflector in reflectors {
+            if !(await reflector.snapshot().isReady) { ready = false }
+            if let problem = await reflector.syncProblem { problems.append(problem) }
+        }
         if !(await pods.snapshot().isReady) { ready = false }
+        if let problem = await pods.syncProblem { problems.append(problem) }
         let leading = await lease?.isLeader ?? true
-        return (ready, leading)
+        return (ready && problems.isEmpty, leading, problems)
     }
 
     /// Gauges read from the actors when Prometheus scrapes.

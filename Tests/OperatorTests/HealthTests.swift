@@ -28,4 +28,27 @@ struct HealthTests {
         #expect(metrics.contains("netwatch_reconcile_duration_seconds_bucket"))
         await harness.stop()
     }
+
+    @Test("/readyz turns not ready, naming the kind, while one watched kind keeps failing to sync, and ready again once it syncs")
+    func kindThatCannotSync() async throws {
+        let port = freeLoopbackPort()
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-sync-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document), outputDirectory: output, healthPort: port)
+        let http = try CurlTransport(logger: Logger(label: "t"))
+        func get(_ path: String) async -> HTTPResponse? { try? await http.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)\(path)")) }
+        #expect(try await eventually { await get("/readyz")?.head.status == 200 })
+
+        // Every new watch or list of NetworkMonitors fails; the open watches are dropped.
+        harness.server.state.updateFaults { $0.failures = [.init(method: "GET", pathContains: "/networkmonitors", status: 500, count: 1_000)] }
+        harness.server.state.closeAllWatches()
+        #expect(try await eventually(timeout: .seconds(30)) { await get("/readyz")?.head.status == 503 })
+        let body = String(decoding: await get("/readyz")?.body ?? [], as: UTF8.self)
+        #expect(body.contains("networkmonitors.netwatch.dev cannot sync"), "\(body)")
+
+        harness.server.state.updateFaults { $0.failures = [] }
+        #expect(try await eventually(timeout: .seconds(60)) { await get("/readyz")?.head.status == 200 })
+        await harness.stop()
+    }
 }
