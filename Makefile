@@ -53,7 +53,7 @@ golden: setup
 	UPDATE_GOLDEN=1 swift test --filter "ConfigGenTests|FlowsTests|ResourceReferenceTests"
 
 bench: setup
-	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark && .build/release/FlowsBenchmark
+	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark && .build/release/FlowsBenchmark && .build/release/FlowMemoryBenchmark
 	$(PY) hack/check-image && $(PY) hack/bench-startup
 
 clean:

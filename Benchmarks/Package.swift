@@ -36,6 +36,15 @@ let package = Package(
             name: "FlowsBenchmark",
             dependencies: [.product(name: "Flows", package: "main"), .product(name: "ConfigGen", package: "main")]
         ),
+        .executableTarget(
+            name: "FlowMemoryBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Flows", package: "main"),
+                .product(name: "Operator", package: "main"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "ClientBenchmark",

@@ -110,7 +110,7 @@ public struct ConnectionMerger: Sendable {
     public var maxConnections: Int
     public private(set) var droppedRecords = 0
 
-    public init(maxConnections: Int = 100_000) {
+    public init(maxConnections: Int = 90_000) {
         self.maxConnections = maxConnections
     }
 
@@ -153,8 +153,9 @@ public struct ConnectionAggregator: Sendable {
     public var isListening: @Sendable (IPAddress, UInt16) -> Bool
     public private(set) var skippedRecords = 0
     /// Conversations (both endpoints and ports) kept open to decide their direction; past this
-    /// the least recently active half is settled into connections and forgotten. Each costs
-    /// about 300 bytes, so the default bounds this state near 30 MB.
+    /// the least recently active half is settled into connections and forgotten. The default,
+    /// 90,000, stays below 98,304, where a hash table of 2^17 buckets doubles: about 25 MB
+    /// (192 bytes a bucket). The connection table's default follows the same reasoning.
     public var maxConversations: Int
     /// Distinct connections (client, server, server port, transport) kept; records of new ones
     /// beyond it are counted in `droppedRecords`, not kept. The output is at this granularity,
@@ -172,8 +173,9 @@ public struct ConnectionAggregator: Sendable {
     var latestActivity: Int64 = .min
     var addsSinceIdleSweep = 0
     var conversations: [Conversation: Halves] = [:]
-    /// Connections of conversations already settled.
-    var settled: [ObservedConnection.Key: ObservedConnection] = [:]
+    /// Connections of conversations already settled, tallied compactly (a `Half` per
+    /// connection: about half the size of an `ObservedConnection`).
+    var settled: [ObservedConnection.Key: Half] = [:]
 
     /// Unordered endpoints and transport: both halves of a conversation share it.
     struct Conversation: Hashable {
@@ -184,6 +186,16 @@ public struct ConnectionAggregator: Sendable {
         var first: Int64 = .max, last: Int64 = .min, flows = 0, packets: UInt64 = 0, bytes: UInt64 = 0, source = ""
         /// A flow of this half showed SYN without ACK: it is the client's.
         var opened = false
+
+        /// Adds another tally of the same connection.
+        mutating func absorb(_ other: Half) {
+            first = min(first, other.first)
+            last = max(last, other.last)
+            flows += other.flows
+            packets &+= other.packets
+            bytes &+= other.bytes
+            source = min(source, other.source)
+        }
     }
 
     struct Halves {
@@ -193,7 +205,7 @@ public struct ConnectionAggregator: Sendable {
         var lastActivity: Int64 { max(lowToHigh.last, highToLow.last) }
     }
 
-    public init(isListening: @escaping @Sendable (IPAddress, UInt16) -> Bool = { _, _ in false }, maxConversations: Int = 100_000, maxConnections: Int = 100_000,
+    public init(isListening: @escaping @Sendable (IPAddress, UInt16) -> Bool = { _, _ in false }, maxConversations: Int = 90_000, maxConnections: Int = 90_000,
                 idleTimeout: Int64 = 300_000) {
         self.isListening = isListening
         self.idleTimeout = idleTimeout
@@ -251,8 +263,21 @@ public struct ConnectionAggregator: Sendable {
     /// Settles every conversation `chosen` picks, in one pass that rebuilds the table (removing
     /// entries one by one from a large hash table costs far more).
     mutating func settle(where chosen: (Halves) -> Bool) {
+        let count = conversations.values.reduce(0) { $0 + (chosen($1) ? 1 : 0) }
+        if count == 0 { return }
+        if count < conversations.count / 8 {
+            // A few: removed where they are.
+            for (conversation, halves) in conversations where chosen(halves) {
+                Self.merge(conversation, halves, lowIsClient: lowIsClient(conversation, halves), into: &settled, limit: maxConnections, dropped: &droppedRecords)
+                conversations[conversation] = nil
+                settledConversations += 1
+            }
+            return
+        }
+        // Many: the table is rebuilt in one pass, sized for what stays (two full tables at
+        // once would double the aggregator's peak memory).
         var kept: [Conversation: Halves] = [:]
-        kept.reserveCapacity(conversations.count)
+        kept.reserveCapacity(conversations.count - count)
         for (conversation, halves) in conversations {
             if chosen(halves) {
                 Self.merge(conversation, halves, lowIsClient: lowIsClient(conversation, halves), into: &settled, limit: maxConnections, dropped: &droppedRecords)
@@ -266,22 +291,16 @@ public struct ConnectionAggregator: Sendable {
 
     /// Adds a conversation's halves to `connections` under its connection key; a key not yet
     /// there when `limit` connections exist is dropped, its flows counted.
-    static func merge(_ conversation: Conversation, _ halves: Halves, lowIsClient lowClient: Bool, into connections: inout [ObservedConnection.Key: ObservedConnection],
+    static func merge(_ conversation: Conversation, _ halves: Halves, lowIsClient lowClient: Bool, into connections: inout [ObservedConnection.Key: Half],
                       limit: Int, dropped: inout Int) {
         let key = lowClient
             ? ObservedConnection.Key(client: conversation.low, server: conversation.high, serverPort: conversation.highPort, transport: conversation.transport)
             : ObservedConnection.Key(client: conversation.high, server: conversation.low, serverPort: conversation.lowPort, transport: conversation.transport)
         for half in [halves.lowToHigh, halves.highToLow] where half.flows > 0 {
-            if var existing = connections[key] {
-                existing.firstSeen = min(existing.firstSeen, half.first)
-                existing.lastSeen = max(existing.lastSeen, half.last)
-                existing.flows += half.flows
-                existing.packets &+= half.packets
-                existing.bytes &+= half.bytes
-                existing.source = min(existing.source, half.source)
-                connections[key] = existing
+            if connections[key] != nil {
+                connections[key]!.absorb(half)
             } else if connections.count < limit {
-                connections[key] = ObservedConnection(key: key, firstSeen: half.first, lastSeen: half.last, flows: half.flows, packets: half.packets, bytes: half.bytes, source: half.source)
+                connections[key] = half
             } else {
                 dropped += half.flows
             }
@@ -308,6 +327,11 @@ public struct ConnectionAggregator: Sendable {
         for (conversation, halves) in conversations {
             Self.merge(conversation, halves, lowIsClient: lowIsClient(conversation, halves), into: &merged, limit: maxConnections, dropped: &dropped)
         }
-        return merged.values.sorted { $0.key < $1.key }
+        var result = merged.map { key, tally in
+            ObservedConnection(key: key, firstSeen: tally.first, lastSeen: tally.last, flows: tally.flows, packets: tally.packets, bytes: tally.bytes, source: tally.source)
+        }
+        merged = [:]
+        result.sort { $0.key < $1.key }
+        return result
     }
 }
