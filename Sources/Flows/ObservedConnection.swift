@@ -260,8 +260,9 @@ public struct ConnectionAggregator: Sendable {
         settle(where: { $0.lastActivity <= cutoff })
     }
 
-    /// Settles every conversation `chosen` picks, in one pass that rebuilds the table (removing
-    /// entries one by one from a large hash table costs far more).
+    /// Settles every conversation `chosen` picks: in place when they are few, else in one pass
+    /// that rebuilds the table (removing most entries one by one from a large hash table costs
+    /// far more).
     mutating func settle(where chosen: (Halves) -> Bool) {
         let count = conversations.values.reduce(0) { $0 + (chosen($1) ? 1 : 0) }
         if count == 0 { return }
