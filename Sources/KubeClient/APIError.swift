@@ -62,6 +62,13 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public var isAlreadyExists: Bool { code == 409 && reason == "AlreadyExists" }
     /// 410 with reason Expired (servers ≥ 1.18) or Gone (older): relist from scratch.
     public var isExpired: Bool { code == 410 || reason == "Expired" || reason == "Gone" }
+    /// kube-apiserver has not reached the resourceVersion asked for (504 `Timeout` whose cause
+    /// is `ResourceVersionTooLarge`; older servers only say "Too large resource version"): its
+    /// history is behind the client's, e.g. after an etcd restore.
+    public var isResourceVersionTooLarge: Bool {
+        if status.details?.causes?.contains(where: { $0.reason == "ResourceVersionTooLarge" }) == true { return true }
+        return (code == 504 || reason == "Timeout") && (status.message ?? "").contains("Too large resource version")
+    }
     public var isTooManyRequests: Bool { code == 429 }
     public var isUnauthorized: Bool { code == 401 }
     public var isForbidden: Bool { code == 403 }

@@ -272,7 +272,9 @@ public final class KubeClient: Sendable {
                 backoff = min(backoff * 2, retryPolicy.maxBackoff)
                 continue
             }
-            if status >= 500 && call.isRead && serverErrors < retryPolicy.maxServerErrorRetries {
+            // A resourceVersion the server has not reached after its own wait is a history that
+            // went back (a restore), not a hiccup: the caller relists instead of waiting more.
+            if status >= 500 && call.isRead && !error.isResourceVersionTooLarge && serverErrors < retryPolicy.maxServerErrorRetries {
                 serverErrors += 1
                 try await Task.sleep(for: error.retryAfterSeconds.map { .seconds($0) } ?? jittered(backoff))
                 backoff = min(backoff * 2, retryPolicy.maxBackoff)

@@ -22,7 +22,9 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
     private let continuation: AsyncStream<[StoreChange<Object>]>.Continuation
     /// Every change the store makes visible, batch by batch.
     public nonisolated let changes: AsyncStream<[StoreChange<Object>]>
-    /// Server-side watch timeout; the server closes the stream after it and the watch resumes.
+    /// Server-side watch timeout: each watch asks for a random time between this and twice it
+    /// (client-go: 5 to 10 minutes), so a stream that went silently stale is renewed and the
+    /// watches of many clients do not end together.
     public var watchTimeoutSeconds = 300
 
     public init(
@@ -86,7 +88,7 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
 
     private func watch(from version: String) async {
         do {
-            let stream = try await client.watch(Object.self, resource, namespace: namespace, options: WatchOptions(resourceVersion: version, labelSelector: labelSelector, timeoutSeconds: watchTimeoutSeconds))
+            let stream = try await client.watch(Object.self, resource, namespace: namespace, options: WatchOptions(resourceVersion: version, labelSelector: labelSelector, timeoutSeconds: Int.random(in: watchTimeoutSeconds...(2 * watchTimeoutSeconds))))
             watcher.watchStarted(now: instant())
             for try await event in stream {
                 if case .unreadable(let object, _) = event {
@@ -95,6 +97,11 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
                     ])
                 }
                 apply(watcher.received(event, now: instant()))
+                if watcher.mustRelist {
+                    logger.info("the server's history went backwards; relisting", metadata: ["kube.resource": "\(resource)", "watch.resource_version": "\(version)"])
+                    stream.close()
+                    return
+                }
             }
             watcher.watchEnded(now: instant(), unit: Double.random(in: 0...1))
         } catch {

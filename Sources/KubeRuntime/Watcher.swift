@@ -22,6 +22,11 @@ public enum WatcherEvent<Object: Sendable>: Sendable {
 ///   without any event, which counts as a failure (client-go's VeryShortWatch).
 /// - 410 Expired/Gone (in the stream or at the start) forgets the resourceVersion and relists
 ///   from scratch (resourceVersion ""), never retrying the expired one.
+/// - The server's history behind the client's — 504 with the cause ResourceVersionTooLarge on
+///   a list or a watch, or an event older than the resourceVersion watched from — relists at
+///   once with resourceVersion "" (a consistent read), as after an etcd restore. A server that
+///   could not be reached is relisted at the last resourceVersion once it answers (client-go
+///   re-watches instead, and misses a history replaced meanwhile).
 /// - An event whose object cannot be decoded advances the resourceVersion; the store gets the
 ///   object's stand-in (`UnreadableStandIn`) when `Object` has one, else nothing.
 /// - Other failures wait with `Backoff` (0.8 s → 30 s, jitter, reset after 2 min healthy),
@@ -84,6 +89,12 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
 
     public mutating func listFailed(_ error: any Error, now: RuntimeInstant, unit: Double) {
         consecutiveFailures += 1
+        if let apiError = error as? APIError, apiError.isResourceVersionTooLarge {
+            // client-go relists at "" immediately: only the current state can be trusted.
+            phase = .listing(resourceVersion: "")
+            waitUntil = nil
+            return
+        }
         if let apiError = error as? APIError, apiError.isExpired {
             phase = .listing(resourceVersion: "")
         }
@@ -133,17 +144,38 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
     public mutating func watchFailed(_ error: any Error, now: RuntimeInstant, unit: Double) {
         watchRestarts += 1
         consecutiveFailures += 1
-        if let apiError = error as? APIError, apiError.isExpired {
+        if let apiError = error as? APIError, apiError.isExpired || apiError.isResourceVersionTooLarge {
             relists += 1
             phase = .listing(resourceVersion: "")
             waitUntil = nil
             return
         }
+        if let transport = error as? TransportError, transport.kind == .couldNotConnect, case .watching(let version) = phase {
+            // The server went away: it may come back with another history (restarted from a
+            // backup, or an etcd restore), and a watch cannot tell. A list at the last
+            // resourceVersion can: it answers the current state, or ResourceVersionTooLarge.
+            relists += 1
+            phase = .listing(resourceVersion: version)
+        }
         wait(after: error, now: now, unit: unit)
+    }
+
+    /// Whether the last event showed the server's history going backwards; the driver ends the
+    /// watch and relists (`phase` is already `.listing("")`).
+    public var mustRelist: Bool {
+        if case .listing = phase { return true }
+        return false
     }
 
     private mutating func advance(to version: String?) {
         guard let version, !version.isEmpty else { return }
+        // resourceVersions are opaque, but every API server in use sends increasing integers;
+        // one lower than where the watch stands means the history was replaced.
+        if case .watching(let current) = phase, let old = Int(current), let new = Int(version), new < old {
+            relists += 1
+            phase = .listing(resourceVersion: "")
+            return
+        }
         phase = .watching(from: version)
     }
 

@@ -21,6 +21,11 @@ struct APIResponder: HTTPResponder {
         let method = request.method.rawValue
         state.record(RecordedRequest(method: method, path: path, query: query, contentType: request.headers[.contentType]))
 
+        if state.isStopped {
+            var failure = APIFailure(code: 503, reason: "ServiceUnavailable", message: "the API server is shutting down")
+            failure.retryAfter = 1
+            return Self.failure(failure)
+        }
         let faults = state.faults
         if let delay = faults.delay { try await Task.sleep(for: delay) }
         let isWatch = query["watch"] == "1" || query["watch"] == "true"
@@ -94,7 +99,19 @@ struct APIResponder: HTTPResponder {
 
         switch (method, name) {
         case ("GET", nil):
-            if query["watch"] == "1" || query["watch"] == "true" { return watch(type: type, version: version, namespace: namespace, query: query) }
+            // A resourceVersion this server has not reached (its history is behind the client's,
+            // as after an etcd restore): kube-apiserver waits up to 3 s for it, then answers
+            // 504 Timeout with the cause ResourceVersionTooLarge (an ERROR event on a watch).
+            let isWatch = query["watch"] == "1" || query["watch"] == "true"
+            if let requested = query["resourceVersion"].flatMap(Int.init), requested > 0, query["continue"] == nil,
+               !(await state.waitForRevision(requested, upTo: .seconds(3))) {
+                let failure = APIFailure.resourceVersionTooLarge(requested, current: state.currentRevision)
+                if isWatch {
+                    return Self.json(bytes: ClusterState.line(type: "ERROR", object: compactJSON(failure.status)))
+                }
+                return Self.failure(failure)
+            }
+            if isWatch { return watch(type: type, version: version, namespace: namespace, query: query) }
             return list(type: type, version: version, namespace: namespace, query: query)
         case ("GET", let name?):
             guard let stored = state.get(typeKey: type.key, namespace: namespace, name: name) else { return Self.failure(.notFound(type, name)) }

@@ -16,6 +16,7 @@ extension ClusterState {
         resourceVersion: String?, sendInitialEvents: Bool
     ) -> WatchStart {
         storage.withLock { storage in
+            if storage.stopped { return WatchStart(initialLines: [], stream: nil, continuation: nil, id: -1) }
             var lines: [[UInt8]] = []
             let requested = resourceVersion.flatMap(Int.init) ?? 0
             let injected = storage.faults.injectedWatchBytes

@@ -260,6 +260,8 @@ extension ClusterState {
                         storage.revision += 1
                         var gone = object
                         gone.revision = storage.revision
+                        // As kube-apiserver: a DELETED event carries the revision of the deletion.
+                        gone.json = compactJSON(Patching.setting(.string(String(storage.revision)), at: ["metadata", "resourceVersion"], in: object.node))
                         storage.objects[otherKey]?[objectKey] = nil
                         publish(&storage, Event(type: "DELETED", resourceKey: otherKey, object: gone))
                     }

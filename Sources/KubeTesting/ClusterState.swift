@@ -57,6 +57,8 @@ public final class ClusterState: Sendable {
     }
 
     struct Storage: Sendable {
+        /// Set by `shutDown`: requests are refused from then on.
+        var stopped = false
         var revision = 1
         var types: [String: ResourceType] = [:]
         var objects: [String: [ObjectKey: Stored]] = [:]
@@ -110,7 +112,32 @@ public final class ClusterState: Sendable {
 
     public var currentRevision: Int { storage.withLock { $0.revision } }
 
+    /// Waits until the revision reaches `revision` or `limit` passes; whether it did.
+    func waitForRevision(_ revision: Int, upTo limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while currentRevision < revision {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    /// Moves the revision counter forward to at least `revision` (never back), so that objects
+    /// written later get resourceVersions above it.
+    public func advanceRevision(atLeast revision: Int) {
+        storage.withLock { $0.revision = max($0.revision, revision) }
+    }
+
     /// Closes every open watch normally (as the API server does at its timeout).
+    /// Refuses every request from now on and closes the open watches, as a terminating API
+    /// server does; a client never stays connected to a server that is gone.
+    func shutDown() {
+        storage.withLock { $0.stopped = true }
+        closeAllWatches()
+    }
+
+    var isStopped: Bool { storage.withLock { $0.stopped } }
+
     public func closeAllWatches() {
         let watchers = storage.withLock { storage -> [Watcher] in
             defer { storage.watchers = [:] }
@@ -273,6 +300,14 @@ struct APIFailure: Error, Sendable {
         self.code = code
         self.reason = reason
         self.message = message
+    }
+
+    /// kube-apiserver's answer to a resourceVersion it has not reached.
+    static func resourceVersionTooLarge(_ requested: Int, current: Int) -> APIFailure {
+        var failure = APIFailure(code: 504, reason: "Timeout", message: "Timeout: Too large resource version: \(requested), current: \(current)")
+        failure.causes = [("", "Too large resource version", "ResourceVersionTooLarge")]
+        failure.retryAfter = 1
+        return failure
     }
 
     static func notFound(_ type: ResourceType, _ name: String) -> APIFailure {

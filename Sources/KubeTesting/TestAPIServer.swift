@@ -58,9 +58,17 @@ public final class TestAPIServer: Sendable {
         self.group = group
     }
 
-    /// Starts serving and returns once the port is bound.
-    public static func start(_ options: Options = Options(), logger: Logger = Logger(label: "netwatch-dev-apiserver")) async throws -> TestAPIServer {
+    /// Starts serving and returns once the port is bound. `restoring` objects are in place
+    /// (`ClusterState.restore`) before the first request is answered, as a server restored
+    /// from a backup serves nothing until its store is ready; the messages for those that could
+    /// not be created go to `problems`.
+    public static func start(_ options: Options = Options(), restoring objects: [Node] = [], problems: (@Sendable ([String]) -> Void)? = nil,
+                             logger: Logger = Logger(label: "netwatch-dev-apiserver")) async throws -> TestAPIServer {
         let state = ClusterState(eventWindow: options.eventWindow)
+        if !objects.isEmpty {
+            let refused = state.restore(objects)
+            problems?(refused)
+        }
         let scheme = options.tls == nil ? "http" : "https"
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let responder = APIResponder(state: state, serverAddress: "\(options.host):\(options.port)")
@@ -112,7 +120,7 @@ public final class TestAPIServer: Sendable {
     /// Stops serving; open watches end. Connections get `gracePeriod` to finish, then the
     /// server is cancelled (an HTTP/2 stream a client reset can otherwise hold it up).
     public func stop(gracePeriod: Duration = .seconds(2)) async {
-        state.closeAllWatches()
+        state.shutDown()
         await group.triggerGracefulShutdown()
         let task = self.task
         let watchdog = Task {
@@ -151,6 +159,25 @@ extension ClusterState {
     /// Creates manifests the way `kubectl create` would: CRDs first, then namespaces (missing
     /// namespaces are created for convenience), then the rest. Returns one message per object
     /// that could not be created; the others are created regardless.
+    /// Starts this (new) server from saved objects, as a restore from a backup does: `load`s
+    /// them, then moves the revision counter 1,000,000 past both its own count and the highest
+    /// resourceVersion the objects carry (objects saved with `kubectl get -o yaml`), and keeps
+    /// no history before that point — what `etcdutl snapshot restore --bump-revision 1000000
+    /// --mark-compacted` does for kube-apiserver. So a client that watched the server before
+    /// the restore never resumes into a different history (without the bump, a server that
+    /// loaded as many objects reaches the same resourceVersions): a watch from an older
+    /// resourceVersion gets 410 Expired and relists.
+    public func restore(_ objects: [Node], manager: String = "netwatch-dev-apiserver") -> [String] {
+        let problems = load(objects, manager: manager)
+        let highestSaved = objects.compactMap { $0["metadata"]?["resourceVersion"]?.string.flatMap(Int.init) }.max() ?? 0
+        advanceRevision(atLeast: max(currentRevision, highestSaved) + Self.restoreBump)
+        compact()
+        return problems
+    }
+
+    /// How far `restore` moves the revision counter.
+    public static let restoreBump = 1_000_000
+
     public func load(_ objects: [Node], manager: String = "netwatch-dev-apiserver") -> [String] {
         func rank(_ node: Node) -> Int {
             switch node["kind"]?.string {

@@ -25,7 +25,7 @@ struct DevAPIServer: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
 
-    @Option(name: .customLong("load"), help: "Create the objects in these manifest files or directories at start (CRDs first, then namespaces).")
+    @Option(name: .customLong("load"), help: "Create the objects in these manifest files or directories at start (CRDs first, then namespaces). Like a restore from a backup (etcdutl --bump-revision 1000000 --mark-compacted): resourceVersions continue 1,000,000 above the highest one the files carry, with no history before the start, so clients of an earlier run relist.")
     var load: [String] = []
 
     @Option(name: .customLong("write-kubeconfig"), help: "Write a kubeconfig for this server to PATH.")
@@ -52,16 +52,17 @@ struct DevAPIServer: AsyncParsableCommand {
         } else if tlsCertificate != nil || tlsKey != nil {
             throw ValidationError("--tls-certificate and --tls-key go together")
         }
-        let server = try await TestAPIServer.start(.init(host: host, port: port, tls: tls), logger: logger)
-        if let token { server.state.setAcceptedTokens([token]) }
-        if !load.isEmpty {
-            let loaded = ManifestLoader().load(paths: load)
-            for problem in loaded.fileErrors { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
-            for diagnostic in loaded.diagnostics { FileHandle.standardError.write(Data("\(diagnostic)\n".utf8)) }
-            let problems = server.state.load(loaded.objects.map(\.document))
+        // Loaded before the port is served: no client sees a half-restored store.
+        let loaded = load.isEmpty ? nil : ManifestLoader().load(paths: load)
+        for problem in loaded?.fileErrors ?? [] { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
+        for diagnostic in loaded?.diagnostics ?? [] { FileHandle.standardError.write(Data("\(diagnostic)\n".utf8)) }
+        let objects = loaded?.objects.map(\.document) ?? []
+        let loadLogger = logger
+        let server = try await TestAPIServer.start(.init(host: host, port: port, tls: tls), restoring: objects, problems: { problems in
             for problem in problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
-            logger.info("loaded \(loaded.objects.count - problems.count) of \(loaded.objects.count) objects")
-        }
+            loadLogger.info("loaded \(objects.count - problems.count) of \(objects.count) objects")
+        }, logger: logger)
+        if let token { server.state.setAcceptedTokens([token]) }
         if let kubeconfigPath {
             try server.kubeconfig(token: token, certificateAuthority: tls == nil ? nil : clientCA ?? tlsCertificate).write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
             logger.info("wrote \(kubeconfigPath)")

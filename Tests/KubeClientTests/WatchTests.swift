@@ -235,6 +235,27 @@ struct WatchTests {
         }
     }
 
+    @Test("a resourceVersion the server has not reached: after its 3 s wait, a watch gets an ERROR event and a list a 504, both with the cause ResourceVersionTooLarge")
+    func resourceVersionTooLarge() async throws {
+        try await withCluster { cluster in
+            let client = cluster.client
+            let ahead = String(cluster.server.state.currentRevision + 100)
+            async let watched: APIError? = {
+                do {
+                    let stream = try await client.watch(Pod.self, .pods, options: WatchOptions(resourceVersion: ahead))
+                    for try await _ in stream {}
+                    return nil
+                } catch let error as APIError { return error }
+            }()
+            async let listed: APIError? = {
+                do { _ = try await client.list(Pod.self, .pods, options: ListOptions(resourceVersion: ahead)); return nil } catch let error as APIError { return error }
+            }()
+            let (watchError, listError) = try await (watched, listed)
+            #expect(watchError?.isResourceVersionTooLarge == true && watchError?.code == 504, "\(String(describing: watchError))")
+            #expect(listError?.isResourceVersionTooLarge == true && listError?.retryAfterSeconds == 1, "\(String(describing: listError))")
+        }
+    }
+
     @Test("a consumer that lags pauses the transfer and still gets every event in order")
     func backpressure() async throws {
         var transport = CurlTransport.Options()

@@ -16,8 +16,33 @@ func expired() -> APIError {
     return APIError(verb: "watch", resource: nil, namespace: nil, name: nil, code: 410, status: status)
 }
 
+func tooLarge() -> APIError {
+    let status = Status(message: "Timeout: Too large resource version: 20, current: 10", reason: "Timeout", code: 504)
+    return APIError(verb: "watch", resource: nil, namespace: nil, name: nil, code: 504, status: status)
+}
+
 @Suite("Watcher state machine and store")
 struct WatcherTests {
+    @Test("a server whose history is behind (ResourceVersionTooLarge on a watch or a list, or an event older than the watch) is relisted at once with resourceVersion \"\"")
+    func historyWentBack() {
+        let now = RuntimeInstant.origin
+        var watcher = makeWatcher()
+        _ = watcher.listed([Item(name: "a", version: "5")], resourceVersion: "20", now: now)
+        watcher.watchStarted(now: now)
+        watcher.watchFailed(tooLarge(), now: now, unit: 1)
+        #expect(watcher.nextStep(now: now) == .list(resourceVersion: ""), "no backoff, a consistent read")
+        watcher.listFailed(tooLarge(), now: now, unit: 1)
+        #expect(watcher.nextStep(now: now) == .list(resourceVersion: ""))
+
+        _ = watcher.listed([Item(name: "a", version: "5")], resourceVersion: "20", now: now)
+        watcher.watchStarted(now: now)
+        _ = watcher.received(.modified(Item(name: "a", version: "21")), now: now)
+        #expect(!watcher.mustRelist)
+        _ = watcher.received(.added(Item(name: "b", version: "7")), now: now)
+        #expect(watcher.mustRelist && watcher.nextStep(now: now) == .list(resourceVersion: ""))
+        #expect(watcher.relists == 2)
+    }
+
     @Test("list, watch, resume after a normal close from the last resourceVersion without relisting")
     func resumeWithoutRelist() {
         var watcher = makeWatcher()

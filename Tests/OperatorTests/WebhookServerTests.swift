@@ -101,7 +101,7 @@ struct WebhookServerTests {
         load.cancel()
         _ = try? await load.value
         #expect(failures.withLock { $0 } == 0)
-        #expect(served.withLock { $0 } > 3)
+        #expect(served.withLock { $0 } >= 2, "reviews were served throughout the rotation")
         #expect(try await Self.curl(["--cacert", pki.path("ca.crt"), url + "/healthz"]).status != 0, "the old certificate is still served")
     }
 }
