@@ -1,4 +1,5 @@
 import KubeRuntime
+import KubeTesting
 import Logging
 import Synchronization
 import Testing
@@ -26,11 +27,7 @@ struct Failure: Error {}
 @Suite("Controller")
 struct ControllerTests {
     func eventually(_ condition: @escaping () async -> Bool) async {
-        for _ in 0..<1000 {
-            if await condition() { return }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("condition not met within 10 s")
+        if (try? await KubeTesting.eventually(timeout: .seconds(10), condition)) != true { Issue.record("condition not met within 10 s") }
     }
 
     @Test("4 workers: keys are deduplicated, never reconciled concurrently, and a key changed during its reconcile runs again")

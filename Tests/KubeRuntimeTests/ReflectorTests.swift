@@ -15,11 +15,7 @@ struct ReflectorTests {
     }
 
     func eventually(_ condition: @escaping () async -> Bool) async throws {
-        for _ in 0..<200 {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        Issue.record("condition not met within 5 s")
+        if try await KubeTesting.eventually(timeout: .seconds(5), condition) != true { Issue.record("condition not met within 5 s") }
     }
 
     @Test("the store follows creates and deletes, and converges after dropped watches and a 410 with nothing lost")

@@ -1,4 +1,5 @@
 import Foundation
+import KubeTesting
 import Testing
 
 /// `netwatch operator` as a user runs it, against `netwatch-dev-apiserver` in another process.

@@ -28,15 +28,6 @@ func tree(_ root: String) -> [String: [UInt8]] {
     return files
 }
 
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return false
-}
-
 @Suite("Operator against the test API server")
 struct OperatorTests {
     @Test("in-cluster output equals `netwatch render` of the same manifests, byte for byte, and follows pod and monitor changes")
