@@ -17,6 +17,7 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
     private let start: C.Instant
     private let logger: Logger
     private var watcher: Watcher<Object>
+    private let resourceVersionOf: @Sendable (Object) -> String?
     private var store: ObjectStore<Object>
     private var readyWaiters: [CheckedContinuation<Void, Never>] = []
     private let continuation: AsyncStream<[StoreChange<Object>]>.Continuation
@@ -41,6 +42,7 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
         self.logger = logger
         watcher = Watcher(resourceVersion: resourceVersion)
         watcher.resource = resource
+        resourceVersionOf = resourceVersion
         store = ObjectStore(key: key, version: resourceVersion)
         (changes, continuation) = AsyncStream.makeStream()
     }
@@ -63,7 +65,18 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
     private var lastError: String?
     public var watchRestarts: Int { watcher.watchRestarts }
 
-    public func run() async {
+    /// Forgets where the watch stood, so the next `run` starts with a list whose result
+    /// replaces the store (reporting what vanished meanwhile as deletions): for a kind that was
+    /// not watched for a while, e.g. its CRD removed and installed again.
+    public func relistOnNextRun() {
+        let kind = watcher.resource
+        watcher = Watcher(resourceVersion: resourceVersionOf)
+        watcher.resource = kind
+    }
+
+    /// Runs until cancelled. `finishingChanges` false keeps `changes` open, so the reflector
+    /// can run again later and its consumer keeps reading the same stream.
+    public func run(finishingChanges: Bool = true) async {
         while !Task.isCancelled {
             let now = instant()
             switch watcher.nextStep(now: now) {
@@ -83,7 +96,7 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
                 await watch(from: version)
             }
         }
-        continuation.finish()
+        if finishingChanges { continuation.finish() }
     }
 
     private func watch(from version: String) async {

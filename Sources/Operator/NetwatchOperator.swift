@@ -41,6 +41,9 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         public var flowInterval: Duration
         /// How often the Secrets and ConfigMaps scrape endpoints reference are read again.
         public var credentialsInterval: Duration = .seconds(30)
+        /// How often the API server is asked again whether prometheus-operator's kinds are
+        /// served, so installing (or removing) their CRDs starts (or stops) their watches.
+        public var optionalKindsInterval: Duration = .seconds(30)
 
         public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300,
                     healthAddress: (host: String, port: Int)? = nil, webhook: WebhookSettings? = nil,
@@ -92,6 +95,9 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     let allReflectors: [(resource: APIResource, reflector: Reflector<Node, ContinuousClock>)]
     /// Which optional kinds the API server serves; nil until checked (not ready before).
     let servedOptional = Mutex<Set<APIResource>?>(nil)
+    /// The running watches of optional and dependent kinds, started and stopped as their CRDs
+    /// come and go.
+    let optionalWatches = Mutex<[APIResource: Task<Void, Never>]>([:])
     let pods: Reflector<Pod, ContinuousClock>
     let controller: Controller<Work, ContinuousClock>
     let lease: LeaseLock<ContinuousClock>?
@@ -164,33 +170,96 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
     }
 
     private func runUntilCancelled() async {
+        await withTaskCancellationHandler {
+            await runWatchesAndWork()
+        } onCancel: {
+            optionalWatches.withLock { watches in
+                for task in watches.values { task.cancel() }
+                watches = [:]
+            }
+        }
+    }
+
+    /// What a batch of store changes of `resource` triggers.
+    func react(to batch: [StoreChange<Node>], of resource: APIResource) async {
+        if resource == .namespaces { trackNamespaceLabels(batch) }
+        if resource == Self.sidecarInjectors {
+            if options.webhook != nil, batch.contains(where: Self.isSignificant) { await controller.enqueue(.webhook) }
+            return
+        }
+        if resource == Self.flowPolicies {
+            if batch.contains(where: Self.isSignificant) { await controller.enqueue(.flows) }
+            return
+        }
+        guard let change = batch.first(where: Self.isSignificant) else { return }
+        logger.debug("change enqueues a full render", metadata: ["reconcile.trigger": "\(Self.describe(change))"])
+        await controller.enqueue(.render)
+    }
+
+    /// Starts the watch of an optional or dependent kind (from a list) unless it runs.
+    func startWatching(_ resource: APIResource, _ reflector: Reflector<Node, ContinuousClock>) {
+        optionalWatches.withLock { watches in
+            guard watches[resource] == nil else { return }
+            watches[resource] = Task {
+                await reflector.relistOnNextRun()
+                await reflector.setWatchTimeout(self.options.watchTimeoutSeconds)
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await reflector.run(finishingChanges: false) }
+                    group.addTask {
+                        for await batch in reflector.changes { await self.react(to: batch, of: resource) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts and stops the watches of optional and dependent kinds to match `servedOptional`.
+    func reconcileOptionalWatches() {
+        for (resource, reflector) in allReflectors where !Self.watchedResources.contains(resource) {
+            if isWatched(resource) {
+                startWatching(resource, reflector)
+            } else if let task = optionalWatches.withLock({ $0.removeValue(forKey: resource) }) {
+                task.cancel()
+                logger.info("stopped watching: the API server no longer serves it", metadata: ["kube.resource": "\(resource)"])
+            }
+        }
+    }
+
+    /// Asks again every `optionalKindsInterval` which optional kinds are served; a change starts
+    /// or stops their watches and re-renders.
+    func superviseOptionalKinds() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: options.optionalKindsInterval)
+            if Task.isCancelled { return }
+            let before = servedOptional.withLock { $0 } ?? []
+            let now = await probeOptionalResourcesOnce(previous: before)
+            guard now != before else { continue }
+            for resource in now.subtracting(before) {
+                logger.info("watching prometheus-operator resources: their CRD is installed", metadata: ["kube.resource": "\(resource)"])
+            }
+            servedOptional.withLock { $0 = now }
+            reconcileOptionalWatches()
+            await controller.enqueue(.render)
+        }
+    }
+
+    private func runWatchesAndWork() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 let served = await self.probeOptionalResources()
                 self.servedOptional.withLock { $0 = served }
+                self.reconcileOptionalWatches()
                 await withTaskGroup(of: Void.self) { reflectors in
-                    for (resource, reflector) in self.allReflectors where self.isWatched(resource) {
+                    for (resource, reflector) in self.allReflectors where Self.watchedResources.contains(resource) {
                         reflectors.addTask {
                             await reflector.setWatchTimeout(self.options.watchTimeoutSeconds)
                             await reflector.run()
                         }
                         reflectors.addTask {
-                            for await batch in reflector.changes {
-                                if resource == .namespaces { self.trackNamespaceLabels(batch) }
-                                if resource == Self.sidecarInjectors {
-                                    if self.options.webhook != nil, batch.contains(where: Self.isSignificant) { await self.controller.enqueue(.webhook) }
-                                    continue
-                                }
-                                if resource == Self.flowPolicies {
-                                    if batch.contains(where: Self.isSignificant) { await self.controller.enqueue(.flows) }
-                                    continue
-                                }
-                                guard let change = batch.first(where: Self.isSignificant) else { continue }
-                                self.logger.debug("change enqueues a full render", metadata: ["reconcile.trigger": "\(Self.describe(change))"])
-                                await self.controller.enqueue(.render)
-                            }
+                            for await batch in reflector.changes { await self.react(to: batch, of: resource) }
                         }
                     }
+                    reflectors.addTask { await self.superviseOptionalKinds() }
                 }
             }
             group.addTask {
@@ -271,6 +340,23 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         return allReflectors.filter { isWatched($0.resource) }.map(\.reflector)
     }
 
+    /// One pass of `probeOptionalResources`: a kind whose check fails otherwise than with 404
+    /// keeps its `previous` state.
+    func probeOptionalResourcesOnce(previous: Set<APIResource>) async -> Set<APIResource> {
+        var served = previous
+        for resource in Self.optionalResources {
+            do {
+                _ = try await client.list(Node.self, resource, options: ListOptions(limit: 1))
+                served.insert(resource)
+            } catch let error as APIError where error.isNotFound {
+                served.remove(resource)
+            } catch {
+                continue
+            }
+        }
+        return served
+    }
+
     /// Asks once per optional kind whether it is served (a one-item list); 404 means its CRD is
     /// not installed. Other failures (API server down, 5xx) are retried, so a slow start does
     /// not silently drop prometheus-operator's resources.
@@ -285,7 +371,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
                     logger.info("watching prometheus-operator resources", metadata: ["kube.resource": "\(resource)"])
                     break
                 } catch let error as APIError where error.isNotFound {
-                    logger.info("prometheus-operator resource not served; not watched (restart netwatch after installing its CRD)", metadata: ["kube.resource": "\(resource)"])
+                    logger.info("prometheus-operator resource not served; watched once its CRD is installed", metadata: ["kube.resource": "\(resource)"])
                     break
                 } catch {
                     logger.warning("cannot check whether a resource is served; retrying", metadata: ["kube.resource": "\(resource)", "error": "\(error)"])
@@ -297,7 +383,6 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         return served
     }
 
-    /// Every watched kind has been listed once; and whether this replica leads.
     /// Ready once every watched kind was listed and none keeps failing to sync; `problems`
     /// names the kinds that do.
     func readiness() async -> (ready: Bool, leading: Bool, problems: [String]) {

@@ -128,14 +128,16 @@ struct OperatorHarness {
     }
 
     static func start(objects: [Node], outputDirectory: String?, healthPort: Int? = nil, webhook: NetwatchOperator.WebhookSettings? = nil,
-                      flowInterval: Duration = .seconds(10), leaseNamespace: String? = nil) async throws -> OperatorHarness {
+                      flowInterval: Duration = .seconds(10), leaseNamespace: String? = nil, optionalKindsInterval: Duration = .seconds(30)) async throws -> OperatorHarness {
         let server = try await TestAPIServer.start()
         #expect(server.state.load(ManifestLoader.crds() + objects).isEmpty)
         var logger = Logger(label: "operator")
         logger.logLevel = ProcessInfo.processInfo.environment["NETWATCH_TEST_LOG"] == nil ? .warning : .debug
         let client = try KubeClient(configuration: KubeConfiguration(server: server.url), logger: logger)
-        let netwatch = NetwatchOperator(client: client, options: .init(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, healthAddress: healthPort.map { ("127.0.0.1", $0) }, webhook: webhook,
-                                                                                        flowListenHost: "127.0.0.1", flowInterval: flowInterval), logger: logger, transport: try CurlTransport(logger: logger))
+        var options = NetwatchOperator.Options(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, healthAddress: healthPort.map { ("127.0.0.1", $0) }, webhook: webhook,
+                                               flowListenHost: "127.0.0.1", flowInterval: flowInterval)
+        options.optionalKindsInterval = optionalKindsInterval
+        let netwatch = NetwatchOperator(client: client, options: options, logger: logger, transport: try CurlTransport(logger: logger))
         return OperatorHarness(server: server, client: client, netwatch: netwatch, running: Task { await netwatch.run() })
     }
 
@@ -182,6 +184,30 @@ struct PrometheusOperatorResourceTests {
         let (snapshot, _) = Snapshot.decode(loaded.objects + ObjectReader.rawObjects(from: podMonitor, source: nil).0)
         let expected = render(snapshot).artifacts.first { $0.path == "monitoring/edge/prometheus/file_sd/podMonitor_payments_ledger-pm_0.json" }
         #expect(expected?.bytes == FileManager.default.contents(atPath: file).map { [UInt8]($0) })
+        await harness.stop()
+    }
+
+    @Test("installing the PodMonitor CRD while the operator runs starts its watch without a restart; removing it stops the watch and its jobs go")
+    func optionalKindAppearsAtRunTime() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let live = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-pm-late-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document), outputDirectory: live, optionalKindsInterval: .milliseconds(200))
+        let config = live + "/monitoring/edge/prometheus/prometheus.yml"
+        #expect(try await eventually { FileManager.default.fileExists(atPath: config) })
+
+        let crds = APIResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false)
+        _ = try await harness.client.create(Node.self, crds, object: Self.podMonitorCRD)
+        let podMonitors = APIResource(group: "monitoring.coreos.com", version: "v1", resource: "podmonitors", kind: "PodMonitor", namespaced: true)
+        _ = try await harness.client.create(Node.self, podMonitors, namespace: "payments", object: [
+            "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": ["name": "ledger-pm", "namespace": "payments"],
+            "spec": ["selector": ["matchLabels": ["app.kubernetes.io/name": "ledger"]], "podMetricsEndpoints": [["port": "metrics"]]],
+        ])
+        func job() -> Bool { ((try? String(contentsOfFile: config, encoding: .utf8)) ?? "").contains("job_name: podMonitor/payments/ledger-pm/0") }
+        #expect(try await eventually { job() }, "the PodMonitor is rendered once its CRD is seen")
+
+        try await harness.client.delete(crds, name: "podmonitors.monitoring.coreos.com")
+        #expect(try await eventually { !job() }, "its job goes with the CRD")
         await harness.stop()
     }
 
