@@ -19,10 +19,13 @@ public actor LeaseLock<C: Clock> where C.Duration == Duration {
     private let clock: C
     private let start: C.Instant
     private let logger: Logger
+    private let wallClock: WallClock
     private var lastSeen: LeaseRecord?
 
-    public init(client: KubeClient, namespace: String, name: String, elector: LeaderElector, clock: C, logger: Logger) {
+    /// `clock` times expiry and renewal; `wallClock` stamps acquire and renew times.
+    public init(client: KubeClient, namespace: String, name: String, elector: LeaderElector, clock: C, wallClock: WallClock = .system, logger: Logger) {
         self.client = client
+        self.wallClock = wallClock
         self.namespace = namespace
         self.name = name
         self.elector = elector
@@ -48,7 +51,7 @@ public actor LeaseLock<C: Clock> where C.Duration == Duration {
         let now = instant()
         do {
             let current = try await read()
-            let decision = elector.decide(current: current, now: now, timestamp: Self.microTime())
+            let decision = elector.decide(current: current, now: now, timestamp: wallClock.microTimestamp)
             switch decision {
             case .standBy: return
             case .create(let record):
@@ -68,7 +71,7 @@ public actor LeaseLock<C: Clock> where C.Duration == Duration {
 
     private func release() async {
         guard elector.isLeader(at: instant()), let current = try? await read(),
-              let record = elector.release(current: current, timestamp: Self.microTime()) else { return }
+              let record = elector.release(current: current, timestamp: wallClock.microTimestamp) else { return }
         _ = try? await client.replace(Lease.self, .leases, namespace: namespace, name: name, object: node(record))
         logger.info("released leadership", metadata: ["lease.name": "\(namespace)/\(name)"])
     }
@@ -95,15 +98,6 @@ public actor LeaseLock<C: Clock> where C.Duration == Duration {
             holderIdentity: lease.spec.holderIdentity, leaseDurationSeconds: lease.spec.leaseDurationSeconds ?? 15,
             acquireTime: lease.spec.acquireTime, renewTime: lease.spec.renewTime,
             leaseTransitions: lease.spec.leaseTransitions ?? 0, resourceVersion: lease.metadata.resourceVersion)
-    }
-
-    /// Kubernetes MicroTime: RFC 3339 with microseconds, UTC.
-    static func microTime() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"
-        return formatter.string(from: Date())
     }
 
     private func instant() -> RuntimeInstant { RuntimeInstant(start.duration(to: clock.now)) }

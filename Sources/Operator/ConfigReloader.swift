@@ -1,7 +1,7 @@
 import KubeModel
 import Foundation
 public import KubeClient
-import KubeRuntime
+public import KubeRuntime
 public import Logging
 public import Prometheus
 public import ServiceLifecycle
@@ -24,6 +24,9 @@ public final class ConfigReloader<C: Clock>: ServiceLifecycle.Service, Sendable 
         public var interval: Duration
         /// Serve /healthz, /readyz and /metrics here (host, port); nil serves nothing.
         public var healthAddress: (host: String, port: Int)?
+
+        /// Where the last-success timestamp comes from.
+        public var wallClock: WallClock = .system
 
         public init(directories: [String], reloadURL: String, server: ReloadClient.Server = .prometheus, interval: Duration = .seconds(1), healthAddress: (host: String, port: Int)? = nil) {
             self.directories = directories
@@ -104,7 +107,7 @@ public final class ConfigReloader<C: Clock>: ServiceLifecycle.Service, Sendable 
                 (outcome.succeeded ? reloadsSucceeded : reloadsFailed).increment()
                 lastReloadSuccessful.set(to: outcome.succeeded ? 1 : 0)
                 if outcome.succeeded {
-                    lastReloadSuccessTime.set(to: Date().timeIntervalSince1970)
+                    lastReloadSuccessTime.set(to: options.wallClock.now().timeIntervalSince1970)
                     logger.info("reloaded", metadata: ["reload.url": "\(RedactedURL.redacted(options.reloadURL))", "reload.digest": "\(target)", "reload.files": "\(target.files)"])
                 } else {
                     logger.warning("reload failed; retrying with backoff", metadata: ["reload.url": "\(RedactedURL.redacted(options.reloadURL))", "reload.digest": "\(target)", "reload.message": "\(outcome.message)"])

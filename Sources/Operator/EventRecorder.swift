@@ -2,6 +2,7 @@ import DataTree
 import Foundation
 import KubeClient
 import KubeModel
+import KubeRuntime
 import Logging
 import Synchronization
 
@@ -20,8 +21,11 @@ final class EventRecorder: Sendable {
     /// Object uid → problems recorded and still present.
     private let recorded = Mutex<[String: Set<String>]>([:])
 
-    init(client: KubeClient, logger: Logger, identity: String) {
+    private let wallClock: WallClock
+
+    init(client: KubeClient, logger: Logger, identity: String, wallClock: WallClock) {
         self.client = client
+        self.wallClock = wallClock
         self.logger = logger
         self.identity = identity
     }
@@ -38,7 +42,7 @@ final class EventRecorder: Sendable {
         let bucket = reason.map { "\(uid)|\($0)" } ?? uid
         let already = recorded.withLock { $0[bucket] ?? [] }
         var kept = already.intersection(current)
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = wallClock.timestamp
         for (problem, key) in zip(problems, current) where !kept.contains(key) {
             var hash = FNV1a64()
             hash.add(Array("\(uid)|\(key)|\(now)".utf8))

@@ -37,7 +37,7 @@ extension NetwatchOperator {
         var (snapshot, problems) = await storedSnapshot { key, node in
             if node["kind"] == "FlowPolicy" { stored[key] = node }
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = options.wallClock.epochMilliseconds
         let desired = Self.desiredSources(snapshot.flowPolicies)
         await flowSources.reconcile(desired)
         await flowSources.poll(now: now)
@@ -51,7 +51,7 @@ extension NetwatchOperator {
         }
         let webhook = options.webhook.map { (namespace: $0.service.namespace, name: $0.service.name) }
         let (plans, planProblems) = FlowPolicyPlanner(snapshot: snapshot, now: now, observationStarts: starts, webhookService: webhook).plans()
-        let timestamp = ISO8601DateFormatter().string(from: Date())
+        let timestamp = options.wallClock.timestamp
         for plan in plans {
             let key = "\(plan.namespace)/\(plan.name)"
             guard let node = stored[key] else { continue }

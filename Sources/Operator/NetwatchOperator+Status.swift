@@ -17,7 +17,7 @@ extension NetwatchOperator {
 
     /// Writes each stack's status through the status subresource when it changed.
     func reportStatus(_ stacks: [String: Node], result: RenderResult) async throws {
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = options.wallClock.timestamp
         for (key, stored) in stacks.sorted(by: { $0.key < $1.key }) {
             guard let namespace = stored["metadata"]?["namespace"]?.string, let name = stored["metadata"]?["name"]?.string else { continue }
             let outcome = reloads.withLock { $0.outcomes[key] }
@@ -32,7 +32,7 @@ extension NetwatchOperator {
     /// problem, and records an Event for each problem of a monitor, alerts object or stack the
     /// first time it is seen.
     func reportMonitors(_ diagnostics: [Diagnostic], artifacts: [Artifact]) async throws {
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = options.wallClock.timestamp
         var problems: [ObjectReference: [Diagnostic]] = [:]
         for diagnostic in diagnostics {
             guard let object = diagnostic.object, Self.reportedKinds.contains(object.kind) else { continue }

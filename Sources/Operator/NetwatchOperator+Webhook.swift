@@ -79,7 +79,7 @@ extension NetwatchOperator {
         // Certificates: the leader creates or renews them; every replica serves what the Secret holds.
         let namespace = settings.service.namespace
         var certificates = try await readWebhookSecret(settings)
-        let now = Date()
+        let now = options.wallClock.now()
         let decision = certificates?.decision(service: settings.service.name, namespace: namespace, now: now) ?? .reissue
         if settings.certificates == .secret, certificates == nil {
             logger.warning("waiting for the webhook certificate Secret another tool writes", metadata: ["webhook.secret": "\(namespace)/\(settings.secretName)"])

@@ -3,7 +3,7 @@ import ConfigGen
 import DataTree
 public import KubeClient
 import KubeModel
-import KubeRuntime
+public import KubeRuntime
 public import Logging
 import NetWatchAPI
 import Prometheus
@@ -44,6 +44,8 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         /// How often the API server is asked again whether prometheus-operator's kinds are
         /// served, so installing (or removing) their CRDs starts (or stops) their watches.
         public var optionalKindsInterval: Duration = .seconds(30)
+        /// Where the timestamps it writes come from (condition times, Events, lease times).
+        public var wallClock: WallClock = .system
 
         public init(outputDirectory: String?, leaseNamespace: String? = nil, identity: String = "netwatch", watchTimeoutSeconds: Int = 300,
                     healthAddress: (host: String, port: Int)? = nil, webhook: WebhookSettings? = nil,
@@ -157,9 +159,9 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         }
         controller = Controller(clock: clock, logger: logger)
         applier = ClusterApplier(client: client)
-        events = EventRecorder(client: client, logger: logger, identity: options.identity)
+        events = EventRecorder(client: client, logger: logger, identity: options.identity, wallClock: options.wallClock)
         lease = options.leaseNamespace.map {
-            LeaseLock(client: client, namespace: $0, name: "netwatch-operator", elector: LeaderElector(identity: options.identity), clock: clock, logger: logger)
+            LeaseLock(client: client, namespace: $0, name: "netwatch-operator", elector: LeaderElector(identity: options.identity), clock: clock, wallClock: options.wallClock, logger: logger)
         }
     }
 
@@ -457,7 +459,7 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
                 continue
             }
             var outcome = await reloader.reload(url)
-            outcome.time = ISO8601DateFormatter().string(from: Date())
+            outcome.time = options.wallClock.timestamp
             logger.info("prometheus reload", metadata: ["reload.stack": "\(key)", "reload.succeeded": "\(outcome.succeeded)", "reload.message": "\(outcome.message)"])
             (outcome.succeeded ? metrics.reloadsSucceeded : metrics.reloadsFailed).increment()
             reloads.withLock { state in

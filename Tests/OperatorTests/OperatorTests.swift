@@ -4,6 +4,7 @@ import DataTree
 import Foundation
 import KubeClient
 import KubeModel
+import KubeRuntime
 import KubeTesting
 import Logging
 import Prometheus
@@ -128,7 +129,8 @@ struct OperatorHarness {
     }
 
     static func start(objects: [Node], outputDirectory: String?, healthPort: Int? = nil, webhook: NetwatchOperator.WebhookSettings? = nil,
-                      flowInterval: Duration = .seconds(10), leaseNamespace: String? = nil, optionalKindsInterval: Duration = .seconds(30)) async throws -> OperatorHarness {
+                      flowInterval: Duration = .seconds(10), leaseNamespace: String? = nil, optionalKindsInterval: Duration = .seconds(30),
+                      wallClock: WallClock = .system) async throws -> OperatorHarness {
         let server = try await TestAPIServer.start()
         #expect(server.state.load(ManifestLoader.crds() + objects).isEmpty)
         var logger = Logger(label: "operator")
@@ -137,6 +139,7 @@ struct OperatorHarness {
         var options = NetwatchOperator.Options(outputDirectory: outputDirectory, leaseNamespace: leaseNamespace, healthAddress: healthPort.map { ("127.0.0.1", $0) }, webhook: webhook,
                                                flowListenHost: "127.0.0.1", flowInterval: flowInterval)
         options.optionalKindsInterval = optionalKindsInterval
+        options.wallClock = wallClock
         let netwatch = NetwatchOperator(client: client, options: options, logger: logger, transport: try CurlTransport(logger: logger))
         return OperatorHarness(server: server, client: client, netwatch: netwatch, running: Task { await netwatch.run() })
     }
@@ -208,6 +211,30 @@ struct PrometheusOperatorResourceTests {
 
         try await harness.client.delete(crds, name: "podmonitors.monitoring.coreos.com")
         #expect(try await eventually { !job() }, "its job goes with the CRD")
+        await harness.stop()
+    }
+
+    @Test("the timestamps the operator writes come from its injected wall clock: conditions, Events and the lease")
+    func injectedWallClock() async throws {
+        let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
+        let broken: Node = [
+            "apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor", "metadata": ["name": "broken", "namespace": "shop"],
+            "spec": ["selector": [:], "endpoints": [["port": "metrics", "interval": "10s", "scrapeTimeout": "20s"]]],
+        ]
+        let fixed = Date(timeIntervalSince1970: 1_900_000_000)  // 2030-03-17T17:46:40Z
+        let harness = try await OperatorHarness.start(objects: loaded.objects.map(\.document) + [broken], outputDirectory: nil, leaseNamespace: "monitoring", wallClock: .fixed(fixed))
+        let client = harness.client
+        let monitors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkmonitors", kind: "NetworkMonitor", namespaced: true)
+        func condition() async -> Node? {
+            try? await client.get(Node.self, monitors, namespace: "shop", name: "broken")["status"]?["conditions"]?.sequence?.first
+        }
+        #expect(try await eventually { await condition()?["lastTransitionTime"] == "2030-03-17T17:46:40Z" })
+        let events = APIResource(group: "", version: "v1", resource: "events", kind: "Event", namespaced: true)
+        #expect(try await eventually {
+            try await client.list(Node.self, events, namespace: "shop").items.contains { $0["involvedObject"]?["name"] == "broken" && $0["lastTimestamp"] == "2030-03-17T17:46:40Z" }
+        })
+        let leases = APIResource(group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true)
+        #expect(try await eventually { (try? await client.get(Node.self, leases, namespace: "monitoring", name: "netwatch-operator"))?["spec"]?["renewTime"] == "2030-03-17T17:46:40.000000Z" })
         await harness.stop()
     }
 

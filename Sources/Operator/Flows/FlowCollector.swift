@@ -1,5 +1,6 @@
 public import Flows
 import Foundation
+public import KubeRuntime
 public import Logging
 import NIOCore
 import NIOPosix
@@ -33,9 +34,12 @@ public final class FlowCollector: Sendable {
 
     let state = Mutex(State())
     let logger: Logger
+    /// Stamps datagrams as they arrive (templates expire by it).
+    let wallClock: WallClock
 
-    public init(logger: Logger) {
+    public init(logger: Logger, wallClock: WallClock = .system) {
         self.logger = logger
+        self.wallClock = wallClock
     }
 
     /// The connections so far and the counters.
@@ -50,7 +54,7 @@ public final class FlowCollector: Sendable {
 
     /// Adds one export datagram from `exporter` (its address and port, e.g. "10.0.0.5:2055"),
     /// received at `receivedAt` (epoch milliseconds; templates expire by it).
-    public func receive(_ datagram: [UInt8], from exporter: String, receivedAt: Int64 = FlowCollector.now()) {
+    public func receive(_ datagram: [UInt8], from exporter: String, receivedAt: Int64) {
         let refusals: Counters? = state.withLock { state in
             state.scratch.removeAll(keepingCapacity: true)
             let version = datagram.count >= 2 ? UInt16(datagram[0]) << 8 | UInt16(datagram[1]) : 0
@@ -79,10 +83,6 @@ public final class FlowCollector: Sendable {
         }
     }
 
-    /// The wall clock in epoch milliseconds.
-    public static func now() -> Int64 {
-        Int64(Date().timeIntervalSince1970 * 1000)
-    }
 
     /// Listens on `host:port` until cancelled; `onBound` gets the bound port (port 0 picks one).
     public func run(host: String, port: Int, onBound: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
@@ -99,7 +99,7 @@ public final class FlowCollector: Sendable {
         try await withTaskCancellationHandler {
             try await channel.executeThenClose { inbound, _ in
                 for try await envelope in inbound {
-                    receive(Array(envelope.data.readableBytesView), from: "\(envelope.remoteAddress)")
+                    receive(Array(envelope.data.readableBytesView), from: "\(envelope.remoteAddress)", receivedAt: wallClock.epochMilliseconds)
                 }
             }
         } onCancel: {
