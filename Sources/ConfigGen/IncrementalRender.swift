@@ -103,6 +103,8 @@ public struct IncrementalRender: Sendable {
     /// set of manifests or the packaging problems changed.
     private mutating func refresh(_ stackIndex: Int, documents: Set<Int>) -> [Artifact]? {
         var output = stacks[stackIndex]
+        let filesBefore = output.files
+        var changedFiles: Set<String> = []
         var changed: [Artifact] = []
         for documentIndex in documents.sorted() {
             let entry = output.documents[documentIndex]
@@ -111,11 +113,20 @@ public struct IncrementalRender: Sendable {
             guard bytes != output.files[entry.file].bytes else { continue }
             output.files[entry.file].bytes = bytes
             let file = output.files[entry.file]
+            changedFiles.insert(file.name)
             changed.append(Artifact(path: "\(output.base)/prometheus/\(file.name)", bytes: file.bytes, role: file.role))
         }
-        if let packaging = output.packaging {
-            let (manifests, problems) = packaging.manifests(for: output.files)
-            guard manifests.map(\.name) == output.manifests.map(\.name), problems == output.packagingDiagnostics else { return nil }
+        if let packaging = output.packaging, !changedFiles.isEmpty {
+            // Only the ConfigMaps holding a changed file are encoded again when the packing
+            // stays; otherwise everything is packaged again, as a full render does.
+            let manifests: [(name: String, bytes: [UInt8])]
+            if let refreshed = packaging.refreshedFileSD(before: filesBefore, after: output.files, changed: changedFiles, manifests: output.manifests) {
+                manifests = refreshed
+            } else {
+                let (repackaged, problems) = packaging.manifests(for: output.files)
+                guard repackaged.map(\.name) == output.manifests.map(\.name), problems == output.packagingDiagnostics else { return nil }
+                manifests = repackaged
+            }
             for (old, new) in zip(output.manifests, manifests) where old.bytes != new.bytes {
                 changed.append(Artifact(path: "\(output.base)/kubernetes/\(new.name)", bytes: new.bytes, role: .kubernetesManifest))
             }

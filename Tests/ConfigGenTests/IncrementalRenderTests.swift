@@ -81,6 +81,45 @@ struct IncrementalRenderTests {
         #expect(targets == listed)
     }
 
+    @Test("with file_sd spread over several small ConfigMaps, churn re-encodes only the ConfigMaps it touches and still equals a full render", arguments: 0..<6)
+    func churnAcrossConfigMaps(seed: Int) throws {
+        let options = RenderOptions(configMapBudget: 4096)
+        var generator = SplitMix(seed: UInt64(seed) + 100)
+        var pods: [String: Pod] = [:]
+        for _ in 0..<30 {
+            let pod = Self.randomPod(&generator)
+            pods["\(pod.metadata.namespace!)/\(pod.metadata.name)"] = pod
+        }
+        var live = IncrementalRender(snapshot: Self.snapshot(pods: Array(pods.values)), options: options)
+        var incremental = 0, untouchedConfigMaps = 0
+        for _ in 0..<40 {
+            let pod = Self.randomPod(&generator)
+            let key = "\(pod.metadata.namespace!)/\(pod.metadata.name)"
+            let change: IncrementalRender.PodChange
+            if pods[key] != nil, Int.random(in: 0..<3, using: &generator) == 0 {
+                pods[key] = nil
+                change = .delete(namespace: pod.metadata.namespace!, name: pod.metadata.name)
+            } else {
+                pods[key] = pod
+                change = .upsert(pod)
+            }
+            let before = live.result
+            let full = render(Self.snapshot(pods: Array(pods.values)), options: options)
+            guard let changed = live.apply([change]) else {
+                live = IncrementalRender(snapshot: Self.snapshot(pods: Array(pods.values)), options: options)  // the packing or its problems changed
+                continue
+            }
+            incremental += 1
+            #expect(live.result == full)
+            let expected = full.artifacts.filter { artifact in before.artifacts.first { $0.path == artifact.path }?.bytes != artifact.bytes }
+            #expect(changed == expected)
+            let configMaps = full.artifacts.filter { $0.path.contains("/kubernetes/configmap-") && $0.path.contains("-file-sd-") }
+            untouchedConfigMaps += configMaps.filter { artifact in !changed.contains { $0.path == artifact.path } }.count
+        }
+        #expect(incremental > 10)
+        #expect(untouchedConfigMaps > 0, "several file_sd ConfigMaps, most left alone by a pod change")
+    }
+
     @Test("a pod in a namespace the render has not seen asks for a full render")
     func unknownNamespaceNeedsFullRender() {
         var live = IncrementalRender(snapshot: Self.snapshot(pods: []))

@@ -77,14 +77,25 @@ struct KubernetesPackaging {
     /// Files packed first-fit (in name order) into ConfigMaps `<object>-<i>` of at most
     /// `budget` bytes of data; a file too large for any ConfigMap is a diagnostic.
     func bucketed(_ files: [Renderer.File], prefix: String, object: String, budget: Int, field: String, advice: String, diagnostics: inout [Diagnostic]) -> [(name: String, bytes: [UInt8])] {
+        let (buckets, oversized) = plan(files, budget: budget)
+        for file in oversized {
+            diagnostics.append(Diagnostic(.error, object: ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name),
+                source: stack.source, field: field,
+                message: "\(file.name) is \(file.bytes.count) bytes, too large for a ConfigMap (1 MiB); it is only written to the output directory. \(advice)"))
+        }
+        return buckets.enumerated().map { index, bucket in encode(bucket, prefix: prefix, objectName: "\(object)-\(index)") }
+    }
+
+    /// Which files go into which ConfigMap (first-fit in name order by size), and the files too
+    /// large for any. Sizes alone decide it, so it is cheap to compute again.
+    func plan(_ files: [Renderer.File], budget: Int) -> (buckets: [[Renderer.File]], oversized: [Renderer.File]) {
         var buckets: [[Renderer.File]] = []
         var sizes: [Int] = []
+        var oversized: [Renderer.File] = []
         for file in files.sorted(by: { $0.name < $1.name }) {
             let size = file.bytes.count
             if size > max(budget, options.configMapBudget * 2 - 4096) {
-                diagnostics.append(Diagnostic(.error, object: ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name),
-                    source: stack.source, field: field,
-                    message: "\(file.name) is \(size) bytes, too large for a ConfigMap (1 MiB); it is only written to the output directory. \(advice)"))
+                oversized.append(file)
                 continue
             }
             if let index = sizes.firstIndex(where: { $0 + size <= budget }) {
@@ -95,14 +106,36 @@ struct KubernetesPackaging {
                 sizes.append(size)
             }
         }
-        return buckets.enumerated().map { index, bucket in
-            var data = Mapping()
-            for file in bucket {
-                data.appendUnchecked(String(file.name.dropFirst(prefix.count)), .string(String(decoding: file.bytes, as: UTF8.self)))
-            }
-            let objectName = "\(object)-\(index)"
-            let node: Node = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(objectName), "data": .mapping(data)]
-            return ("configmap-\(objectName).yaml", emitYAML(node))
+        return (buckets, oversized)
+    }
+
+    /// One ConfigMap of a bucket.
+    func encode(_ bucket: [Renderer.File], prefix: String, objectName: String) -> (name: String, bytes: [UInt8]) {
+        var data = Mapping()
+        for file in bucket {
+            data.appendUnchecked(String(file.name.dropFirst(prefix.count)), .string(String(decoding: file.bytes, as: UTF8.self)))
         }
+        let node: Node = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(objectName), "data": .mapping(data)]
+        return ("configmap-\(objectName).yaml", emitYAML(node))
+    }
+
+    /// The file_sd ConfigMaps again after `changed` file_sd files changed size or content: when
+    /// the files still fall into the same ConfigMaps as in `before` (and none is too large),
+    /// only the ConfigMaps holding a changed file are encoded again — the same bytes
+    /// `manifests(for:)` gives, without re-encoding the configuration or the others. Nil when
+    /// the packing changed; then call `manifests(for:)`.
+    func refreshedFileSD(before: [Renderer.File], after: [Renderer.File], changed: Set<String>,
+                         manifests: [(name: String, bytes: [UInt8])]) -> [(name: String, bytes: [UInt8])]? {
+        guard let name = outputObjectName else { return manifests }
+        let old = plan(before.filter { $0.role == .fileSD }, budget: options.configMapBudget)
+        let new = plan(after.filter { $0.role == .fileSD }, budget: options.configMapBudget)
+        guard old.oversized.isEmpty, new.oversized.isEmpty, old.buckets.map({ $0.map(\.name) }) == new.buckets.map({ $0.map(\.name) }) else { return nil }
+        var result = manifests
+        for (index, bucket) in new.buckets.enumerated() where bucket.contains(where: { changed.contains($0.name) }) {
+            let encoded = encode(bucket, prefix: "file_sd/", objectName: "\(name)-file-sd-\(index)")
+            guard let position = result.firstIndex(where: { $0.name == encoded.name }) else { return nil }
+            result[position] = encoded
+        }
+        return result
     }
 }
