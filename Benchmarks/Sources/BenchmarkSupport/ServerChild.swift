@@ -8,10 +8,10 @@ public struct ServerChild {
     /// The first line the child printed (e.g. `PORT 12345 BYTES 470000000`), split on spaces.
     public let header: [String]
 
-    public init(pods: Int) throws {
+    public init(pods: Int, extra: [String] = []) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["serve", String(pods)]
+        process.arguments = ["serve", String(pods)] + extra
         input = Pipe()
         let output = Pipe()
         process.standardInput = input

@@ -41,8 +41,10 @@ if arguments.count > 2, arguments[1] == "serve" {
     let server = try await TestAPIServer.start()
     var objects: [Node] = CustomResourceDefinitions.all().map(\.document)
     objects += (0..<1000).map { ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string("team-\($0)")]] }
+    // `serve N apply`: the stack's output is a ConfigMap, for the in-cluster (apply) mode.
+    let output: Node = arguments.contains("apply") ? ["configMap": "vm-prometheus"] : ["directory": "/etc/prometheus"]
     objects.append(["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": "vm", "namespace": "team-0"],
-                    "spec": ["prometheus": ["discovery": "static", "output": ["directory": "/etc/prometheus"]], "monitorSelector": [:], "monitorNamespaceSelector": ["any": true]]])
+                    "spec": ["prometheus": ["discovery": "static", "output": output], "monitorSelector": [:], "monitorNamespaceSelector": ["any": true]]])
     objects += (0..<200).map { index -> Node in
         ["apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor", "metadata": ["name": .string("app-\(index)"), "namespace": .string("team-\(index)")],
          "spec": ["selector": ["matchLabels": ["app": .string("app-\(index)")]], "namespaceSelector": ["any": true], "endpoints": [["port": "metrics"]]]]
@@ -158,6 +160,60 @@ try? FileManager.default.removeItem(atPath: work)
 let pipelineSorted = pipeline.sorted()
 print("pod created -> target listed by Prometheus 2.42 (10 pods): min \(pipelineSorted.first!), median \(pipelineSorted[5]), max \(pipelineSorted.last!) (target <= 1 s; Prometheus batches discovery updates every 5 s)")
 running.cancel()
+await running.value
 child.stop()
 try? FileManager.default.removeItem(atPath: output)
+
+// In-cluster (apply) mode: the same cluster with the stack writing ConfigMaps; pod created ->
+// the ConfigMap holding its file_sd file changes on the test API server (seen by a watch).
+struct ConfigMapData: Decodable, Sendable {
+    struct Metadata: Decodable, Sendable { var name: String; var resourceVersion: String? }
+    var metadata: Metadata
+    var data: [String: String]?
+}
+let applyChild = try ServerChild(pods: podCount, extra: ["apply"])
+let applyURL = "http://127.0.0.1:\(applyChild.value("PORT") ?? "")"
+let applyClient = try KubeClient(configuration: KubeConfiguration(server: applyURL), logger: logger)
+let inCluster = NetwatchOperator(client: applyClient, options: .init(outputDirectory: nil), logger: logger, transport: try CurlTransport(logger: logger))
+let applyStarted = clock.now
+let applyRunning = Task { await inCluster.run() }
+while (try? await applyClient.get(ConfigMapData.self, .configMaps, namespace: "team-0", name: "vm-prometheus-file-sd-0")) == nil {
+    try await Task.sleep(for: .milliseconds(50))
+}
+let applyFirst = clock.now - applyStarted
+try await Task.sleep(for: .seconds(3))
+let buckets = try await applyClient.list(ConfigMapData.self, .configMaps, namespace: "team-0").items.filter { $0.metadata.name.hasPrefix("vm-prometheus-file-sd-") }.count
+print("in-cluster mode, same cluster: first file_sd ConfigMap applied after \(applyFirst); \(buckets) file_sd ConfigMaps; resident now \(String(format: "%.0f", residentMegabytes("VmRSS"))) MB for both operators' process")
+let listed = try await applyClient.list(ConfigMapData.self, .configMaps, namespace: "team-0")
+/// Pod created -> the ConfigMap holding its address changed, seen through a watch.
+func measureApply(_ client: KubeClient, from version: String) async throws -> [Duration] {
+    let watch = try await client.watch(ConfigMapData.self, .configMaps, namespace: "team-0", options: WatchOptions(resourceVersion: version, allowBookmarks: false))
+    defer { watch.close() }
+    var events = watch.makeAsyncIterator()
+    var latencies: [Duration] = []
+    for round in 0..<rounds {
+        let index = podCount + 10_000 + round
+        let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
+        var node = pod(index)
+        if case .mapping(var map) = node, case .mapping(var metadata)? = map["metadata"] {
+            metadata["namespace"] = .string("team-\(index % 200)")
+            map["metadata"] = .mapping(metadata)
+            node = .mapping(map)
+        }
+        let created = clock.now
+        _ = try await client.create(Node.self, .pods, namespace: "team-\(index % 200)", object: node)
+        waiting: while let event = try await events.next() {
+            if case .modified(let configMap) = event, configMap.data?.values.contains(where: { $0.contains("\"\(ip):9090\"") }) == true { break waiting }
+        }
+        latencies.append(clock.now - created)
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return latencies
+}
+let applyLatencies = try await measureApply(applyClient, from: listed.resourceVersion)
+let applySorted = applyLatencies.sorted()
+print("in-cluster: pod created -> its ConfigMap changed on the API server (\(rounds) pods, one at a time): median \(applySorted[rounds / 2]), p99 \(applySorted[rounds * 99 / 100]), max \(applySorted.last!) (target p99 <= 40 ms end to end)")
+applyRunning.cancel()
+await applyRunning.value
+applyChild.stop()
 exit(0)
