@@ -171,6 +171,7 @@ public actor FlowSources {
             statistics.evictedExporters += counters.templates.evictedExporters
         }
         statistics.badHubbleRecords = tails.values.reduce(0) { $0 + $1.badRecords }
+        statistics.droppedRecords += tails.values.reduce(0) { $0 + $1.connections.droppedRecords }
         statistics.failedIstioQueries = failedIstioQueries
         return statistics
     }
