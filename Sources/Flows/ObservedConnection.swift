@@ -267,8 +267,10 @@ public struct ConnectionAggregator: Sendable {
         let count = conversations.values.reduce(0) { $0 + (chosen($1) ? 1 : 0) }
         if count == 0 { return }
         if count < conversations.count / 8 {
-            // A few: removed where they are.
-            for (conversation, halves) in conversations where chosen(halves) {
+            // A few: removed where they are (collected first: removing while iterating the same
+            // table would copy all of it).
+            let picked = conversations.filter { chosen($0.value) }
+            for (conversation, halves) in picked {
                 Self.merge(conversation, halves, lowIsClient: lowIsClient(conversation, halves), into: &settled, limit: maxConnections, dropped: &droppedRecords)
                 conversations[conversation] = nil
                 settledConversations += 1

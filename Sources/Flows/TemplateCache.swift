@@ -111,18 +111,18 @@ public struct TemplateCache: Sendable {
     /// Stores (or refreshes) a template; false when its session is at a limit.
     mutating func store(_ template: FlowExportDecoder.Template, exporter: String, domain: UInt32, id: UInt16, version: UInt16, at now: Int64) -> Bool {
         let key = Key(domain: domain, id: id, version: version)
-        var session = sessions[exporter] ?? Session(lastSeen: now)
-        let previous = session.templates[key]?.template.fields.count
+        let session = sessions[exporter]
+        let previous = session?.templates[key]?.template.fields.count
         let added = template.fields.count - (previous ?? 0)
-        if (previous == nil && session.templates.count >= limits.templatesPerExporter) || session.fields + added > limits.fieldsPerExporter {
+        if (previous == nil && (session?.templates.count ?? 0) >= limits.templatesPerExporter) || (session?.fields ?? 0) + added > limits.fieldsPerExporter {
             counters.refusedTemplates += 1
             return false
         }
-        session.templates[key] = Stored(template: template, received: now)
-        session.expired.remove(key)
-        session.fields += added
-        session.lastSeen = now
-        sessions[exporter] = session
+        // Changed in place: a copy written back would copy the session's tables each time.
+        sessions[exporter, default: Session(lastSeen: now)].templates[key] = Stored(template: template, received: now)
+        sessions[exporter]!.expired.remove(key)
+        sessions[exporter]!.fields += added
+        sessions[exporter]!.lastSeen = now
         fields += added
         evictWhileOverLimits(keeping: exporter)
         return true
@@ -182,7 +182,7 @@ public struct TemplateCache: Sendable {
     /// limits hold.
     mutating func evictWhileOverLimits(keeping exporter: String) {
         while sessions.count > limits.exporters || fields > limits.fields {
-            guard let oldest = sessions.filter({ $0.key != exporter }).min(by: { $0.value.lastSeen < $1.value.lastSeen }) else { return }
+            guard let oldest = sessions.lazy.filter({ $0.key != exporter }).min(by: { $0.value.lastSeen < $1.value.lastSeen }) else { return }
             fields -= oldest.value.fields
             sessions[oldest.key] = nil
             counters.evictedExporters += 1

@@ -135,10 +135,9 @@ public struct WatchStream<Object: Decodable & Sendable>: AsyncSequence, Sendable
                     done = true
                     throw APIError(verb: "watch", resource: resource, namespace: namespace, name: nil, code: status.code ?? 500, status: status)
                 }
-                let problem = DecodingFailure(what: "watch event", url: url, offset: line.offset, detail: "\(error)", bytes: line.bytes)
                 if let unreadable = Self.skim(line.bytes, problem: "\(error)") { return unreadable }
                 done = true
-                throw problem
+                throw DecodingFailure(what: "watch event", url: url, offset: line.offset, detail: "\(error)", bytes: line.bytes)
             }
         }
     }

@@ -52,8 +52,9 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
     private var eventsInWatch = 0
     private let resourceVersion: @Sendable (Object) -> String?
     public var minimumWatchDuration: Duration = .seconds(1)
-    /// The resource watched: what a stand-in for an unreadable object is when its bytes do not say.
-    public var resource = APIResource(group: "", version: "v1", resource: "", kind: "", namespaced: true)
+    /// The resource watched: what a stand-in for an unreadable object is when its bytes do not
+    /// say. Without it, unreadable objects get no stand-in.
+    public var resource: APIResource?
 
     /// Counters for the operator's metrics.
     public private(set) var relists = 0
@@ -126,7 +127,7 @@ public struct Watcher<Object: Decodable & Sendable>: Sendable {
         case .unreadable(let object, let deleted):
             // Past it, whatever it is: one object that cannot be read never stalls its kind.
             advance(to: object.resourceVersion)
-            guard let standIn = object.standIn(as: Object.self, resource: resource) else { return [] }
+            guard let resource, let standIn = object.standIn(as: Object.self, resource: resource) else { return [] }
             return [deleted ? .delete(standIn) : .apply(standIn)]
         }
     }

@@ -342,44 +342,52 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         return allReflectors.filter { isWatched($0.resource) }.map(\.reflector)
     }
 
-    /// One pass of `probeOptionalResources`: a kind whose check fails otherwise than with 404
-    /// keeps its `previous` state.
+    /// Whether the API server serves `resource` (a one-item list): nil when it cannot tell
+    /// (API server down, 5xx); 404 means its CRD is not installed.
+    func isServed(_ resource: APIResource) async -> Bool? {
+        do {
+            _ = try await client.list(Node.self, resource, options: ListOptions(limit: 1))
+            return true
+        } catch let error as APIError where error.isNotFound {
+            return false
+        } catch {
+            logger.warning("cannot check whether a resource is served", metadata: ["kube.resource": "\(resource)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// One pass over the optional kinds: a kind that cannot be checked keeps its `previous` state.
     func probeOptionalResourcesOnce(previous: Set<APIResource>) async -> Set<APIResource> {
         var served = previous
         for resource in Self.optionalResources {
-            do {
-                _ = try await client.list(Node.self, resource, options: ListOptions(limit: 1))
-                served.insert(resource)
-            } catch let error as APIError where error.isNotFound {
-                served.remove(resource)
-            } catch {
-                continue
+            switch await isServed(resource) {
+            case true?: served.insert(resource)
+            case false?: served.remove(resource)
+            case nil: continue
             }
         }
         return served
     }
 
-    /// Asks once per optional kind whether it is served (a one-item list); 404 means its CRD is
-    /// not installed. Other failures (API server down, 5xx) are retried, so a slow start does
-    /// not silently drop prometheus-operator's resources.
+    /// Asks once per optional kind whether it is served, retrying a kind that cannot be checked
+    /// yet, so a slow start does not silently drop prometheus-operator's resources.
     func probeOptionalResources() async -> Set<APIResource> {
         var served: Set<APIResource> = []
         for resource in Self.optionalResources {
             var delay = Duration.milliseconds(500)
             while !Task.isCancelled {
-                do {
-                    _ = try await client.list(Node.self, resource, options: ListOptions(limit: 1))
-                    served.insert(resource)
-                    logger.info("watching prometheus-operator resources", metadata: ["kube.resource": "\(resource)"])
-                    break
-                } catch let error as APIError where error.isNotFound {
-                    logger.info("prometheus-operator resource not served; watched once its CRD is installed", metadata: ["kube.resource": "\(resource)"])
-                    break
-                } catch {
-                    logger.warning("cannot check whether a resource is served; retrying", metadata: ["kube.resource": "\(resource)", "error": "\(error)"])
+                guard let answer = await isServed(resource) else {
                     try? await Task.sleep(for: delay)
                     delay = min(delay * 2, .seconds(30))
+                    continue
                 }
+                if answer {
+                    served.insert(resource)
+                    logger.info("watching prometheus-operator resources", metadata: ["kube.resource": "\(resource)"])
+                } else {
+                    logger.info("prometheus-operator resource not served; watched once its CRD is installed", metadata: ["kube.resource": "\(resource)"])
+                }
+                break
             }
         }
         return served

@@ -21,6 +21,9 @@ public final class FlowCollector: Sendable {
         /// Records of connections past the aggregator's connection limit.
         public var droppedRecords = 0
         public init() {}
+
+        /// What the limits refused: templates, evicted exporters, dropped records.
+        var refusals: [Int] { [templates.refusedTemplates, templates.evictedExporters, droppedRecords] }
     }
 
     struct State {
@@ -61,20 +64,15 @@ public final class FlowCollector: Sendable {
             state.decoder.decode(datagram, exporter: exporter, receivedAt: receivedAt, into: &state.scratch)
             let source = version == 10 ? "ipfix" : "netflow9"
             for record in state.scratch { state.aggregator.add(record, source: source) }
-            // Refusals are logged at most once a minute, with how many since the last line.
+            // Logged at most once a minute, and only when something new was refused.
             let counters = state.counters
-            guard counters.templates.refusedTemplates > state.reported.templates.refusedTemplates || counters.droppedRecords > state.reported.droppedRecords
-                    || counters.templates.evictedExporters > state.reported.templates.evictedExporters,
-                  receivedAt - state.reportedAt >= 60_000 else { return nil }
-            defer { state.reported = counters; state.reportedAt = receivedAt }
-            var delta = Counters()
-            delta.templates.refusedTemplates = counters.templates.refusedTemplates - state.reported.templates.refusedTemplates
-            delta.templates.evictedExporters = counters.templates.evictedExporters - state.reported.templates.evictedExporters
-            delta.droppedRecords = counters.droppedRecords - state.reported.droppedRecords
-            return delta
+            guard counters.refusals != state.reported.refusals, receivedAt - state.reportedAt >= 60_000 else { return nil }
+            state.reported = counters
+            state.reportedAt = receivedAt
+            return counters
         }
         if let refusals {
-            logger.warning("flow input refused at the collector's limits", metadata: [
+            logger.warning("flow input refused at the collector's limits (totals since start)", metadata: [
                 "flows.exporter": "\(exporter)",
                 "flows.refused_templates": "\(refusals.templates.refusedTemplates)",
                 "flows.evicted_exporters": "\(refusals.templates.evictedExporters)",
@@ -82,7 +80,6 @@ public final class FlowCollector: Sendable {
             ])
         }
     }
-
 
     /// Listens on `host:port` until cancelled; `onBound` gets the bound port (port 0 picks one).
     public func run(host: String, port: Int, onBound: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
