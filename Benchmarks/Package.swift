@@ -34,7 +34,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "FlowsBenchmark",
-            dependencies: [.product(name: "Flows", package: "main"), .product(name: "ConfigGen", package: "main")]
+            dependencies: ["BenchmarkSupport", .product(name: "Flows", package: "main"), .product(name: "ConfigGen", package: "main")]
         ),
         .executableTarget(
             name: "FlowMemoryBenchmark",

@@ -12,23 +12,12 @@ import Operator
 /// many records were kept in connections and how many were counted as dropped at the
 /// connection limit.
 
-func u16(_ value: UInt16, _ out: inout [UInt8]) { out += [UInt8(value >> 8), UInt8(value & 0xFF)] }
-func u32(_ value: UInt32, _ out: inout [UInt8]) { out += [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
-
-// softflowd's 16-field IPv4 template.
-let fields: [(UInt16, UInt16)] = [(8, 4), (12, 4), (22, 4), (21, 4), (1, 4), (2, 4), (10, 4), (14, 4), (61, 1), (136, 1), (7, 2), (11, 2), (4, 1), (6, 1), (60, 1), (5, 1)]
 let perMessage = 30
 let totalRecords = 1_000_000
 
-/// One message: records `first..<first + perMessage`, each a new client address and port.
-func message(_ first: Int, into packet: inout [UInt8]) {
-    var sets: [UInt8] = []
-    if first % (perMessage * 100) == 0 {
-        var template: [UInt8] = []
-        u16(1024, &template); u16(UInt16(fields.count), &template)
-        for (id, length) in fields { u16(id, &template); u16(length, &template) }
-        u16(2, &sets); u16(UInt16(template.count + 4), &sets); sets += template
-    }
+/// One message in softflowd's template: records `first..<first + perMessage`, each a new
+/// client address and port.
+func message(_ first: Int) -> [UInt8] {
     var data: [UInt8] = []
     for index in first..<(first + perMessage) {
         let client = UInt32(0x0B00_0000) + UInt32(index)  // 11.0.0.0 + index: a million clients
@@ -40,19 +29,14 @@ func message(_ first: Int, into packet: inout [UInt8]) {
         u16(UInt16(32768 + index % 28000), &data); u16(443, &data)
         data += [6, 0x02, 4, 0]
     }
-    u16(1024, &sets); u16(UInt16(data.count + 4), &sets); sets += data
-    packet.removeAll(keepingCapacity: true)
-    u16(10, &packet); u16(UInt16(16 + sets.count), &packet); u32(1_800_000_000, &packet); u32(UInt32(first), &packet); u32(0, &packet)
-    packet += sets
+    return SoftflowdIPFIX.message(sequence: UInt32(first), withTemplate: first % (perMessage * 100) == 0, records: data)
 }
 
 let before = residentMegabytes("VmRSS")
 let collector = FlowCollector(logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
-var packet: [UInt8] = []
 let started = ContinuousClock.now
 for first in stride(from: 0, to: totalRecords, by: perMessage) {
-    message(first, into: &packet)
-    collector.receive(packet, from: "127.0.0.1:40000", receivedAt: 1_800_000_000_000)
+    collector.receive(message(first), from: "127.0.0.1:40000", receivedAt: 1_800_000_000_000)
 }
 let collecting = residentMegabytes("VmHWM")
 let (connections, counters) = collector.snapshot

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import DataTree
 import Flows
 import Foundation
@@ -11,24 +12,14 @@ import NetWatchAPI
 /// addresses with ephemeral client ports, decoded and aggregated into connections on one core.
 /// Target: ≥ 1,000,000 records/s.
 
-func u16(_ value: UInt16, _ out: inout [UInt8]) { out += [UInt8(value >> 8), UInt8(value & 0xFF)] }
-func u32(_ value: UInt32, _ out: inout [UInt8]) { out += [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
 
-let fields: [(UInt16, UInt16)] = [(8, 4), (12, 4), (22, 4), (21, 4), (1, 4), (2, 4), (10, 4), (14, 4), (61, 1), (136, 1), (7, 2), (11, 2), (4, 1), (6, 1), (60, 1), (5, 1)]
-let recordLength = fields.reduce(0) { $0 + Int($1.1) }
+let recordLength = SoftflowdIPFIX.recordLength
 let perMessage = 30
 let totalRecords = 1_000_000
 let workloads = 10_000
 
 var generator = SystemRandomNumberGenerator()
 func message(_ first: Int, withTemplate: Bool) -> [UInt8] {
-    var sets: [UInt8] = []
-    if withTemplate {
-        var template: [UInt8] = []
-        u16(1024, &template); u16(UInt16(fields.count), &template)
-        for (id, length) in fields { u16(id, &template); u16(length, &template) }
-        u16(2, &sets); u16(UInt16(template.count + 4), &sets); sets += template
-    }
     var data: [UInt8] = []
     for index in first..<(first + perMessage) {
         let client = UInt32(0x0A2A_0000) + UInt32(index % workloads)
@@ -41,10 +32,7 @@ func message(_ first: Int, withTemplate: Bool) -> [UInt8] {
         u16(forward ? ephemeral : service, &data); u16(forward ? service : ephemeral, &data)
         data += [6, forward ? 0x1B : 0x1B, 4, 0]
     }
-    u16(1024, &sets); u16(UInt16(data.count + 4), &sets); sets += data
-    var packet: [UInt8] = []
-    u16(10, &packet); u16(UInt16(16 + sets.count), &packet); u32(1_800_000_000, &packet); u32(UInt32(first), &packet); u32(0, &packet)
-    return packet + sets
+    return SoftflowdIPFIX.message(sequence: UInt32(first), withTemplate: withTemplate, records: data)
 }
 let messages = stride(from: 0, to: totalRecords, by: perMessage).map { message($0, withTemplate: $0 % (perMessage * 100) == 0) }
 _ = generator.next()

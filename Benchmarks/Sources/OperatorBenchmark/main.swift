@@ -28,6 +28,18 @@ func pod(_ index: Int) -> Node {
     ]
 }
 
+/// Pod `index` in the namespace of its monitor (`team-<index % 200>`), where the monitor of
+/// the same number selects it.
+func podBesideItsMonitor(_ index: Int) -> Node {
+    var node = pod(index)
+    if case .mapping(var map) = node, case .mapping(var metadata)? = map["metadata"] {
+        metadata["namespace"] = .string("team-\(index % 200)")
+        map["metadata"] = .mapping(metadata)
+        node = .mapping(map)
+    }
+    return node
+}
+
 /// Inode and modification time: the operator replaces files by rename, so either changes.
 func modification(_ path: String) -> [Int] {
     var info = stat()
@@ -88,13 +100,7 @@ var latencies: [Duration] = []
 func createPod(_ index: Int) async throws -> (file: String, ip: String) {
     let file = output + "/team-0/vm/prometheus/file_sd/team-\(index % 200)_app-\(index % 200)_0.json"
     let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
-    var node = pod(index)
-    if case .mapping(var map) = node, case .mapping(var metadata)? = map["metadata"] {
-        metadata["namespace"] = .string("team-\(index % 200)")
-        map["metadata"] = .mapping(metadata)
-        node = .mapping(map)
-    }
-    _ = try await client.create(Node.self, .pods, namespace: "team-\(index % 200)", object: node)
+    _ = try await client.create(Node.self, .pods, namespace: "team-\(index % 200)", object: podBesideItsMonitor(index))
     return (file, ip)
 }
 let rounds = 100
@@ -194,14 +200,8 @@ func measureApply(_ client: KubeClient, from version: String) async throws -> [D
     for round in 0..<rounds {
         let index = podCount + 10_000 + round
         let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
-        var node = pod(index)
-        if case .mapping(var map) = node, case .mapping(var metadata)? = map["metadata"] {
-            metadata["namespace"] = .string("team-\(index % 200)")
-            map["metadata"] = .mapping(metadata)
-            node = .mapping(map)
-        }
         let created = clock.now
-        _ = try await client.create(Node.self, .pods, namespace: "team-\(index % 200)", object: node)
+        _ = try await client.create(Node.self, .pods, namespace: "team-\(index % 200)", object: podBesideItsMonitor(index))
         waiting: while let event = try await events.next() {
             if case .modified(let configMap) = event, configMap.data?.values.contains(where: { $0.contains("\"\(ip):9090\"") }) == true { break waiting }
         }
