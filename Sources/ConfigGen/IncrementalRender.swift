@@ -53,10 +53,10 @@ public struct IncrementalRender: Sendable {
             diagnostics: diagnostics + stacks.flatMap(\.packagingDiagnostics) + injection.diagnostics + policies.diagnostics)
     }
 
-    /// Targets of a static-discovery stack ("namespace/name") across its file_sd files; nil for
+    /// Targets of a static-discovery MonitoringStack across its file_sd files; nil for
     /// Kubernetes discovery (Prometheus finds the targets itself) or an unknown stack.
-    public func staticTargetCount(stack key: String) -> Int? {
-        guard let stack = stacks.first(where: { $0.base == key }), stack.plan.stack.spec.prometheus.discovery == .static else { return nil }
+    public func staticTargetCount(stack reference: ObjectReference) -> Int? {
+        guard let stack = stacks.first(where: { $0.owner == reference }), stack.plan.stack.spec.prometheus.discovery == .static else { return nil }
         return stack.documents.reduce(0) { $0 + $1.document.targetCount }
     }
 
@@ -114,21 +114,21 @@ public struct IncrementalRender: Sendable {
             output.files[entry.file].bytes = bytes
             let file = output.files[entry.file]
             changedFiles.insert(file.name)
-            changed.append(Artifact(path: "\(output.base)/prometheus/\(file.name)", bytes: file.bytes, role: file.role))
+            changed.append(output.artifact(file))
         }
         if let packaging = output.packaging, !changedFiles.isEmpty {
             // Only the ConfigMaps holding a changed file are encoded again when the packing
             // stays; otherwise everything is packaged again, as a full render does.
-            let manifests: [(name: String, bytes: [UInt8])]
+            let manifests: [Manifest]
             if let refreshed = packaging.refreshedFileSD(before: filesBefore, after: output.files, changed: changedFiles, manifests: output.manifests) {
                 manifests = refreshed
             } else {
                 let (repackaged, problems) = packaging.manifests(for: output.files)
-                guard repackaged.map(\.name) == output.manifests.map(\.name), problems == output.packagingDiagnostics else { return nil }
+                guard repackaged.map(\.file) == output.manifests.map(\.file), problems == output.packagingDiagnostics else { return nil }
                 manifests = repackaged
             }
             for (old, new) in zip(output.manifests, manifests) where old.bytes != new.bytes {
-                changed.append(Artifact(path: "\(output.base)/kubernetes/\(new.name)", bytes: new.bytes, role: .kubernetesManifest))
+                changed.append(output.artifact(new))
             }
             output.manifests = manifests
         }

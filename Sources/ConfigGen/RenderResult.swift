@@ -28,18 +28,48 @@ public struct Artifact: Sendable, Hashable, Comparable {
         case credentialList
     }
 
+    /// The Kubernetes object a manifest artifact becomes when it is applied.
+    public struct KubernetesObject: Sendable, Hashable, CustomStringConvertible {
+        /// `v1`, `grafana.integreatly.org/v1beta1`, …
+        public var apiVersion: String
+        public var reference: ObjectReference
+
+        public init(apiVersion: String, reference: ObjectReference) {
+            self.apiVersion = apiVersion
+            self.reference = reference
+        }
+
+        public var description: String { "\(apiVersion) \(reference)" }
+    }
+
     /// Whether the bytes hold secret values, so files get owner-only permissions.
     public var isSensitive: Bool { role == .credential || role == .credentialsManifest }
+
+    /// Whether a changed artifact of this role needs its Prometheus to reload: its
+    /// configuration, rule files and the credential files it names (file_sd files are re-read
+    /// by Prometheus itself).
+    public var needsReload: Bool { role == .prometheusConfig || role == .ruleFile || role == .credential }
+
+    /// Whether the artifact is a Kubernetes object to apply in-cluster (its `object` is set).
+    public var isAppliedManifest: Bool { role == .kubernetesManifest || role == .credentialsManifest }
 
     /// Relative path with `/` separators, e.g. `shop/main/prometheus/prometheus.yml`.
     public var path: String
     public var bytes: [UInt8]
     public var role: Role
+    /// The resource this is output of — the MonitoringStack for everything under
+    /// `<namespace>/<stack>/`, the FlowPolicy for its NetworkPolicies — or nil (injection
+    /// patches, policies proposed from flow files alone, CRDs).
+    public var owner: ObjectReference?
+    /// For a Kubernetes manifest, the object its bytes (one YAML document) describe.
+    public var object: KubernetesObject?
 
-    public init(path: String, bytes: [UInt8], role: Role) {
+    public init(path: String, bytes: [UInt8], role: Role, owner: ObjectReference? = nil, object: KubernetesObject? = nil) {
         self.path = path
         self.bytes = bytes
         self.role = role
+        self.owner = owner
+        self.object = object
     }
 
     public static func < (lhs: Artifact, rhs: Artifact) -> Bool { lhs.path < rhs.path }

@@ -47,17 +47,30 @@ struct Renderer {
         var documents: [(file: Int, job: ScrapeJob, document: FileSDDocument)]
         /// Present when the stack's files are also packaged into Kubernetes objects.
         var packaging: KubernetesPackaging?
-        var manifests: [(name: String, bytes: [UInt8])]
+        var manifests: [Manifest]
         var packagingDiagnostics: [Diagnostic]
         /// Dashboard files and their delivery objects; pod changes never touch them.
         var dashboards: [Artifact] = []
         /// Credential files, their Secret, or the list of what to mount; pod changes never touch them.
         var credentials: [Artifact] = []
 
+        /// The MonitoringStack every artifact of the stack belongs to.
+        var owner: ObjectReference { ObjectReference(kind: NetWatchKind.monitoringStack.rawValue, namespace: plan.stack.namespace, name: plan.stack.name) }
+
         var artifacts: [Artifact] {
-            files.map { Artifact(path: "\(base)/prometheus/\($0.name)", bytes: $0.bytes, role: $0.role) }
-                + manifests.map { Artifact(path: "\(base)/kubernetes/\($0.name)", bytes: $0.bytes, role: .kubernetesManifest) }
-                + dashboards + credentials
+            files.map(artifact) + manifests.map(artifact) + (dashboards + credentials).map { artifact in
+                var owned = artifact
+                owned.owner = owner
+                return owned
+            }
+        }
+
+        func artifact(_ file: File) -> Artifact {
+            Artifact(path: "\(base)/prometheus/\(file.name)", bytes: file.bytes, role: file.role, owner: owner)
+        }
+
+        func artifact(_ manifest: Manifest) -> Artifact {
+            Artifact(path: "\(base)/kubernetes/\(manifest.file)", bytes: manifest.bytes, role: .kubernetesManifest, owner: owner, object: manifest.object)
         }
     }
 

@@ -203,6 +203,16 @@ public final class KubeClient: Sendable {
         return try decode(type, response.body, what: resource.kind, url: path)
     }
 
+    /// Server-side apply of a manifest as it is — YAML or JSON bytes of one object, sent
+    /// unchanged (`application/apply-patch+yaml`), so what is applied is byte for byte what
+    /// was rendered. The object the server answers with is not decoded.
+    public func applyManifest(_ resource: APIResource, namespace: String? = nil, name: String, manifest: [UInt8], fieldManager: String, force: Bool) async throws {
+        var query = [("fieldManager", fieldManager)]
+        if force { query.append(("force", "true")) }
+        let path = resource.path(namespace: namespace, name: name) + PathEscaping.query(query)
+        _ = try await perform(Call(verb: "apply", method: "PATCH", resource: resource, namespace: namespace, name: name, path: path, body: manifest, contentType: "application/apply-patch+yaml"))
+    }
+
     /// DELETE with optional preconditions (uid, resourceVersion) and propagation policy.
     public func delete(_ resource: APIResource, namespace: String? = nil, name: String, preconditions: DeletePreconditions? = nil, propagation: PropagationPolicy? = nil) async throws {
         var options = Mapping([("apiVersion", "v1"), ("kind", "DeleteOptions")])

@@ -109,6 +109,12 @@ public struct ObjectReference: Sendable, Hashable, Comparable, CustomStringConve
         return "\(kind) \(name)"
     }
 
+    /// `namespace/name`, or `name` for cluster-scoped objects (kubectl's and logs' short form).
+    public var namespacedName: String {
+        if let namespace { return "\(namespace)/\(name)" }
+        return name
+    }
+
     public static func < (lhs: ObjectReference, rhs: ObjectReference) -> Bool {
         (lhs.kind, lhs.namespace ?? "", lhs.name) < (rhs.kind, rhs.namespace ?? "", rhs.name)
     }

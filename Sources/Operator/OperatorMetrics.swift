@@ -12,6 +12,12 @@ public final class OperatorMetrics: Sendable {
     let reloadsFailed: Counter
     let fullRenders: Counter
     let incrementalRenders: Counter
+    /// Pod change received from the watch → the changed output ready to write (netwatch's own
+    /// time: queueing, incremental render, encoding).
+    let podChangeRendered: DurationHistogram
+    /// Pod change received from the watch → the changed files written, or the changed objects
+    /// applied and answered by the API server.
+    let podChangeWritten: DurationHistogram
     let queueDepth: Gauge
     let leading: Gauge
     let flowRecords: Counter
@@ -34,11 +40,21 @@ public final class OperatorMetrics: Sendable {
         let renders = Self.name("renders", unit: "total", "Renders: full (the whole snapshot) or incremental (pod changes applied to the live render).")
         fullRenders = registry.makeCounter(descriptor: renders, labels: [("mode", "full")])
         incrementalRenders = registry.makeCounter(descriptor: renders, labels: [("mode", "incremental")])
+        let podChange = Self.name("pod_change_duration", unit: "seconds",
+                                  "Time from a pod change received from the watch to its output: ready to write (stage=rendered) and written or applied (stage=written).")
+        let fine: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(3), .milliseconds(5), .milliseconds(7), .milliseconds(10), .milliseconds(15),
+                                .milliseconds(20), .milliseconds(30), .milliseconds(40), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5)]
+        podChangeRendered = registry.makeDurationHistogram(descriptor: podChange, labels: [("stage", "rendered")], buckets: fine)
+        podChangeWritten = registry.makeDurationHistogram(descriptor: podChange, labels: [("stage", "written")], buckets: fine)
         queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", "Keys waiting in the reconcile queue."))
         leading = registry.makeGauge(descriptor: Self.name("leader", "1 while this replica holds the lease (always 1 without leader election)."))
         flowRecords = registry.makeCounter(descriptor: Self.name("flow_records", unit: "total", "NetFlow v9 and IPFIX flow records decoded by the FlowPolicy collectors."))
         flowPackets = registry.makeCounter(descriptor: Self.name("flow_export_packets", unit: "total", "NetFlow v9 and IPFIX datagrams received by the FlowPolicy collectors."))
     }
+
+    /// The metrics in Prometheus's text exposition format, as `/metrics` serves them (without
+    /// the gauges set at scrape time).
+    public var exposition: String { String(decoding: registry.emitToBuffer(), as: UTF8.self) }
 
     /// Flow input that could not be used, by source: malformed export datagrams, unreadable
     /// Hubble lines, failed Istio queries. Each is skipped; the rest is still used.

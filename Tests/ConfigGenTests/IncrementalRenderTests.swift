@@ -74,8 +74,8 @@ struct IncrementalRenderTests {
             let expected = full.artifacts.filter { artifact in before.artifacts.first { $0.path == artifact.path }?.bytes != artifact.bytes }
             #expect(changed == expected)
         }
-        #expect(live.staticTargetCount(stack: "a/sd") == nil)
-        let targets = try #require(live.staticTargetCount(stack: "a/files"))
+        #expect(live.staticTargetCount(stack: ObjectReference(kind: "MonitoringStack", namespace: "a", name: "sd")) == nil)
+        let targets = try #require(live.staticTargetCount(stack: ObjectReference(kind: "MonitoringStack", namespace: "a", name: "files")))
         let listed = live.result.artifacts.filter { $0.path.hasPrefix("a/files/prometheus/file_sd/") }
             .reduce(0) { $0 + String(decoding: $1.bytes, as: UTF8.self).components(separatedBy: "\"targets\"").count - 1 }
         #expect(targets == listed)

@@ -30,11 +30,21 @@ struct ApplyModeTests {
             let name = try #require(expected["metadata"]?["name"]?.string)
             let namespace = expected["metadata"]?["namespace"]?.string
             var live: Node?
-            _ = try await eventually { live = try? await client.get(Node.self, kind, namespace: namespace, name: name); return live != nil }
+            // The content is applied first, then the owner reference (by its own field manager).
+            _ = try await eventually {
+                live = try? await client.get(Node.self, kind, namespace: namespace, name: name)
+                return live?["metadata"]?["ownerReferences"] != nil
+            }
             let object = try #require(live, "\(artifact.path) was not applied")
             #expect(object["data"] == expected["data"], "\(artifact.path)")
-            #expect(object["metadata"]?["ownerReferences"]?.sequence?.first?["kind"] == "MonitoringStack")
-            #expect(object["metadata"]?["managedFields"]?.sequence?.contains { $0["manager"] == "netwatch" && $0["operation"] == "Apply" } == true)
+            #expect(object["metadata"]?["ownerReferences"]?.sequence?.first?["kind"] == "MonitoringStack", "\(artifact.path)")
+            let managers = object["metadata"]?["managedFields"]?.sequence ?? []
+            #expect(managers.contains { $0["manager"] == "netwatch" && $0["operation"] == "Apply" })
+            #expect(managers.contains { $0["manager"] == "netwatch-owner" && $0["operation"] == "Apply" })
+            // The rendered manifest itself is the apply body (YAML), not a re-encoding of it.
+            #expect(server.state.recordedRequests.contains {
+                $0.method == "PATCH" && $0.path.hasSuffix("/\(name)") && $0.query["fieldManager"] == "netwatch" && $0.contentType == "application/apply-patch+yaml"
+            }, "\(artifact.path)")
         }
         let stacks = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
         var main: Node?
@@ -48,7 +58,9 @@ struct ApplyModeTests {
         try await Task.sleep(for: .milliseconds(300))
         let patchesAfterSync = server.state.recordedRequests.filter { $0.method == "PATCH" }.count
         let statusWrites = server.state.recordedRequests.filter { $0.method == "PATCH" && $0.path.hasSuffix("/status") }.count
-        #expect(patchesAfterSync - statusWrites == rendered.count)
+        let ownerWrites = server.state.recordedRequests.filter { $0.method == "PATCH" && $0.query["fieldManager"] == "netwatch-owner" }.count
+        #expect(patchesAfterSync - statusWrites - ownerWrites == rendered.count, "one apply per rendered object")
+        #expect(ownerWrites == rendered.count, "one owner reference per rendered object")
         #expect(statusWrites == statusObjects, "one status write per stack, monitor, alerts and dashboard object")
 
         // A change that does not alter the output (a label on an unrelated namespace) sends nothing.
@@ -74,6 +86,9 @@ struct ApplyModeTests {
         let podPatches = server.state.recordedRequests.filter { $0.method == "PATCH" }.dropFirst(patchesBeforePod)
         #expect(podPatches.count == 1 && podPatches.allSatisfy { $0.path.contains("/configmaps/") && $0.path.contains("file-sd") }, "\(podPatches.map(\.path))")
         #expect(harness.counter("netwatch_renders_total{mode=\"incremental\"}") >= 1)
+        // The pod change's own time is measured, to the changed ConfigMap applied.
+        #expect(harness.counter("netwatch_pod_change_duration_seconds_count{stage=\"rendered\"}") >= 1)
+        #expect(harness.counter("netwatch_pod_change_duration_seconds_count{stage=\"written\"}") >= 1)
 
         // Deleting the static stack removes its Secret and file_sd ConfigMaps.
         try await client.delete(stacks, namespace: "monitoring", name: "edge")

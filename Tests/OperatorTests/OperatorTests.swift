@@ -123,7 +123,7 @@ struct OperatorHarness {
 
     /// A sample's value from the operator's registry, e.g. `netwatch_renders_total{mode="full"}`; 0 when absent.
     func counter(_ sample: String) -> Double {
-        let text = String(decoding: netwatch.metrics.registry.emitToBuffer(), as: UTF8.self)
+        let text = netwatch.metrics.exposition
         let line = text.split(separator: "\n").first { $0.hasPrefix(sample + " ") }
         return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
     }

@@ -126,6 +126,10 @@ struct RBACTests {
         #expect(try await eventually {
             try await client.list(Node.self, .configMaps, namespace: "monitoring", options: probe).items.allSatisfy { $0["metadata"]?["name"]?.string?.hasPrefix("prometheus-main") != true }
         })
+        // The edge stack's configuration Secret is pruned too (a delete of a Secret).
+        #expect(try await eventually {
+            try await client.list(Node.self, .secrets, namespace: "monitoring", options: probe).items.allSatisfy { $0["metadata"]?["name"]?.string != "prometheus-edge-config" }
+        })
         try await Task.sleep(for: .milliseconds(500))
         await harness.stop()
 

@@ -213,6 +213,22 @@ func measureApply(_ client: KubeClient, from version: String) async throws -> [D
 let applyLatencies = try await measureApply(applyClient, from: listed.resourceVersion)
 let applySorted = applyLatencies.sorted()
 print("in-cluster: pod created -> its ConfigMap changed on the API server (\(rounds) pods, one at a time): median \(applySorted[rounds / 2]), p99 \(applySorted[rounds * 99 / 100]), max \(applySorted.last!) (target p99 <= 40 ms end to end)")
+// netwatch's own share, from its histogram netwatch_pod_change_duration_seconds: the upper
+// bound of the bucket holding the median and the 99th percentile.
+func quantileBound(_ exposition: String, stage: String, _ quantile: Double) -> String {
+    var buckets: [(bound: String, count: Double)] = []
+    for line in exposition.split(separator: "\n") where line.hasPrefix("netwatch_pod_change_duration_seconds_bucket") && line.contains("stage=\"\(stage)\"") {
+        guard let bound = line.split(separator: "le=\"").last?.split(separator: "\"").first, let count = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+        buckets.append((String(bound), count))
+    }
+    guard let total = buckets.last?.count, total > 0 else { return "no samples" }
+    let bound = buckets.first { $0.count >= total * quantile }?.bound ?? "+Inf"
+    return bound == "+Inf" ? "over 5 s" : "<= \(Double(bound).map { String(format: "%.0f ms", $0 * 1000) } ?? bound)"
+}
+let exposition = inCluster.metrics.exposition
+for stage in ["rendered", "written"] {
+    print("in-cluster, netwatch's own time (pod event received -> output \(stage == "rendered" ? "ready to apply" : "applied and answered")): median \(quantileBound(exposition, stage: stage, 0.5)), p99 \(quantileBound(exposition, stage: stage, 0.99))\(stage == "rendered" ? " (target p99 <= 10 ms)" : "")")
+}
 applyRunning.cancel()
 await applyRunning.value
 applyChild.stop()

@@ -59,7 +59,7 @@ struct DashboardDelivery {
                         "spec": .mapping(spec)]
                 file = "grafanadashboard-\(stack.name)-\(rendered.uid).yaml"
             }
-            artifacts.append(Artifact(path: "\(base)/kubernetes/\(file)", bytes: emitYAML(node), role: .kubernetesManifest))
+            artifacts.append(Artifact(path: "\(base)/kubernetes/\(file)", object: node, role: .kubernetesManifest))
         }
         return (artifacts, diagnostics)
     }

@@ -24,7 +24,7 @@ public enum DashboardGenerator {
 
     /// The dashboard uid of a NetworkDashboard: "nw-" and 16 hex digits of its namespace/name.
     public static func uid(namespace: String, name: String) -> String {
-        var hash = FNV1a64Hash()
+        var hash = FNV1a64()
         hash.add(Array("\(namespace)/\(name)".utf8))
         return "nw-" + hash.hex
     }
@@ -118,7 +118,7 @@ public enum DashboardGenerator {
         dashboard["panels"] = .sequence(panels)
         dashboard["links"] = []
         // The version is the content's hash (31 bits, positive): it changes exactly when the content does.
-        var hash = FNV1a64Hash()
+        var hash = FNV1a64()
         hash.add(JSONEmitter(style: .compact).emit(.mapping(dashboard)))
         dashboard["version"] = .int(Int(hash.value & 0x7FFF_FFFF))
         let json = JSONEmitter(style: .compact).emit(.mapping(dashboard))
@@ -207,18 +207,22 @@ struct GridLayout {
     }
 }
 
-/// FNV-1a 64 for stable ids and content versions (not security).
-struct FNV1a64Hash {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+/// FNV-1a, 64 bit: a stable, dependency-free content hash for ids and change detection (not
+/// security). The same bytes give the same value on every machine and run.
+public struct FNV1a64: Sendable {
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
-    mutating func add(_ bytes: [UInt8]) {
+    public init() {}
+
+    public mutating func add(_ bytes: [UInt8]) {
         for byte in bytes {
             value ^= UInt64(byte)
             value = value &* 0x0000_0100_0000_01B3
         }
     }
 
-    var hex: String {
+    /// 16 lower-case hex digits.
+    public var hex: String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

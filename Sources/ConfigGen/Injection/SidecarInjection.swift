@@ -168,7 +168,7 @@ public enum SidecarInjection {
         }
 
         var hash: String {
-            var hash = FNV1a64Hash()
+            var hash = FNV1a64()
             hash.add(JSONEmitter(style: .compact).emit(["initContainers": .sequence(initContainers), "sidecars": .sequence(sidecars), "volumes": .sequence(volumes)]))
             return hash.hex
         }

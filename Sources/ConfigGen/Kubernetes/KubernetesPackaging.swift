@@ -34,9 +34,9 @@ struct KubernetesPackaging {
         ["name": .string(name), "namespace": .string(stack.namespace), "labels": .sortedStringMap(labels)]
     }
 
-    func manifests(for files: [Renderer.File]) -> ([(name: String, bytes: [UInt8])], [Diagnostic]) {
+    func manifests(for files: [Renderer.File]) -> ([Manifest], [Diagnostic]) {
         guard let name = outputObjectName else { return ([], []) }
-        var manifests: [(String, [UInt8])] = []
+        var manifests: [Manifest] = []
         var diagnostics: [Diagnostic] = []
         let configs = files.filter { $0.role == .prometheusConfig }
         let total = configs.reduce(0) { $0 + $1.bytes.count }
@@ -61,7 +61,7 @@ struct KubernetesPackaging {
         if isSecret { object["type"] = "Opaque" }
         if !data.isEmpty { object["data"] = .mapping(data) }
         if !binaryData.isEmpty { object["binaryData"] = .mapping(binaryData) }
-        manifests.append(("\(outputKind.lowercased())-\(name).yaml", emitYAML(.mapping(object))))
+        manifests.append(Manifest(file: "\(outputKind.lowercased())-\(name).yaml", node: .mapping(object)))
 
         // file_sd files: bucketed into ConfigMaps `<name>-file-sd-<i>`, mounted together through
         // one projected volume so Prometheus sees a single file_sd directory.
@@ -76,7 +76,7 @@ struct KubernetesPackaging {
 
     /// Files packed first-fit (in name order) into ConfigMaps `<object>-<i>` of at most
     /// `budget` bytes of data; a file too large for any ConfigMap is a diagnostic.
-    func bucketed(_ files: [Renderer.File], prefix: String, object: String, budget: Int, field: String, advice: String, diagnostics: inout [Diagnostic]) -> [(name: String, bytes: [UInt8])] {
+    func bucketed(_ files: [Renderer.File], prefix: String, object: String, budget: Int, field: String, advice: String, diagnostics: inout [Diagnostic]) -> [Manifest] {
         let (buckets, oversized) = plan(files, budget: budget)
         for file in oversized {
             diagnostics.append(Diagnostic(.error, object: ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name),
@@ -110,13 +110,13 @@ struct KubernetesPackaging {
     }
 
     /// One ConfigMap of a bucket.
-    func encode(_ bucket: [Renderer.File], prefix: String, objectName: String) -> (name: String, bytes: [UInt8]) {
+    func encode(_ bucket: [Renderer.File], prefix: String, objectName: String) -> Manifest {
         var data = Mapping()
         for file in bucket {
             data.appendUnchecked(String(file.name.dropFirst(prefix.count)), .string(String(decoding: file.bytes, as: UTF8.self)))
         }
         let node: Node = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(objectName), "data": .mapping(data)]
-        return ("configmap-\(objectName).yaml", emitYAML(node))
+        return Manifest(file: "configmap-\(objectName).yaml", node: node)
     }
 
     /// The file_sd ConfigMaps again after `changed` file_sd files changed size or content: when
@@ -125,7 +125,7 @@ struct KubernetesPackaging {
     /// `manifests(for:)` gives, without re-encoding the configuration or the others. Nil when
     /// the packing changed; then call `manifests(for:)`.
     func refreshedFileSD(before: [Renderer.File], after: [Renderer.File], changed: Set<String>,
-                         manifests: [(name: String, bytes: [UInt8])]) -> [(name: String, bytes: [UInt8])]? {
+                         manifests: [Manifest]) -> [Manifest]? {
         guard let name = outputObjectName else { return manifests }
         let old = plan(before.filter { $0.role == .fileSD }, budget: options.configMapBudget)
         let new = plan(after.filter { $0.role == .fileSD }, budget: options.configMapBudget)
@@ -133,7 +133,7 @@ struct KubernetesPackaging {
         var result = manifests
         for (index, bucket) in new.buckets.enumerated() where bucket.contains(where: { changed.contains($0.name) }) {
             let encoded = encode(bucket, prefix: "file_sd/", objectName: "\(name)-file-sd-\(index)")
-            guard let position = result.firstIndex(where: { $0.name == encoded.name }) else { return nil }
+            guard let position = result.firstIndex(where: { $0.file == encoded.file }) else { return nil }
             result[position] = encoded
         }
         return result

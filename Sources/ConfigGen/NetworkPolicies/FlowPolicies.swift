@@ -24,12 +24,13 @@ struct FlowPolicies {
         let edges = EdgeBuilder(resolver: resolver, services: snapshot.services, pods: snapshot.pods).edges(snapshot.observedConnections)
         let selectors = PolicyGenerator.addingReported(snapshot.observedConnections,
                                                        to: PolicyGenerator.selectors(pods: snapshot.pods, workloads: snapshot.workloads, resolver: resolver.workload(of:)))
-        return (PolicyGenerator(selectors: selectors).policies(edges).compactMap(artifact), [])
+        return (PolicyGenerator(selectors: selectors).policies(edges).compactMap { artifact($0) }, [])
     }
 
-    func artifact(_ policy: Node) -> Artifact? {
+    /// The NetworkPolicy's file; `owner` is the FlowPolicy it was planned for, if any.
+    func artifact(_ policy: Node, owner: ObjectReference? = nil) -> Artifact? {
         guard let namespace = policy["metadata"]?["namespace"]?.string, let name = policy["metadata"]?["name"]?.string else { return nil }
-        return Artifact(path: "\(Self.directory)/\(namespace)/\(name).yaml", bytes: emitYAML(policy), role: .networkPolicy)
+        return Artifact(path: "\(Self.directory)/\(namespace)/\(name).yaml", object: policy, role: .networkPolicy, owner: owner)
     }
 
     func planned() -> (artifacts: [Artifact], diagnostics: [Diagnostic]) {
@@ -37,8 +38,8 @@ struct FlowPolicies {
         var artifacts: [Artifact] = []
         var diagnostics = problems
         for plan in plans {
-            artifacts += (plan.policies + (plan.defaultDeny.map { [$0] } ?? [])).compactMap(artifact)
             let reference = ObjectReference(kind: "FlowPolicy", namespace: plan.namespace, name: plan.name)
+            artifacts += (plan.policies + (plan.defaultDeny.map { [$0] } ?? [])).compactMap { artifact($0, owner: reference) }
             for edge in plan.deniedWouldBe.prefix(Self.reportedDenials) {
                 diagnostics.append(Diagnostic(.warning, object: reference,
                     message: "\(FlowPolicyPlanner.describe(edge)) was first seen after the policies froze and they would deny it; " +

@@ -32,7 +32,7 @@ struct CredentialArtifacts {
                 let object: Node = [
                     "apiVersion": "v1", "kind": "Secret", "metadata": packaging.metadata("\(name)-credentials"), "type": "Opaque", "data": .mapping(data),
                 ]
-                return [Artifact(path: "\(base)/kubernetes/secret-\(name)-credentials.yaml", bytes: emitYAML(object), role: .credentialsManifest)]
+                return [Artifact(path: "\(base)/kubernetes/secret-\(name)-credentials.yaml", object: object, role: .credentialsManifest)]
             }
             return values.map { Artifact(path: "\(base)/prometheus/credentials/\($0.0.fileName)", bytes: $0.1, role: .credential) }
         }

@@ -1,3 +1,4 @@
+import ConfigGen
 import DataTree
 import Foundation
 import KubeClient

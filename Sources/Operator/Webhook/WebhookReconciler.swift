@@ -1,88 +1,80 @@
-public import ConfigGen
+import ConfigGen
 import DataTree
 import Foundation
 import KubeClient
 import KubeModel
 import KubeRuntime
 import Logging
-public import NetWatchAPI
+import NetWatchAPI
 import Synchronization
 
-extension NetwatchOperator {
-    /// The in-cluster sidecar-injection webhook: served by every replica; its certificates,
-    /// Secret and MutatingWebhookConfiguration kept by the leader.
-    public struct WebhookSettings: Sendable {
-        public var host: String
-        public var port: Int
-        /// The Service the API server calls (its DNS names go into the serving certificate).
-        public var service: WebhookConfiguration.Service
-        /// The Secret (in the Service's namespace) holding the CA and serving certificate.
-        public var secretName: String
-        public var configurationName: String
-        /// Where the serving certificate is written for the server to read.
-        public var certificateDirectory: String
-        public var capabilities: SidecarInjection.Capabilities
-        /// Called with the bound port once the server listens (port 0 picks one).
-        public var onListening: @Sendable (Int) async -> Void
-        /// The failure policy of injectors that set none.
-        public var defaultFailurePolicy: SidecarInjectorSpec.FailurePolicy
-        /// Who writes the certificate Secret.
-        public var certificates: CertificateMode
+/// Keeps the sidecar-injection webhook working: the injectors it serves (from the cache), its
+/// CA and serving certificate (issued and renewed by the leader, or read from a Secret another
+/// tool writes), the MutatingWebhookConfiguration and the injectors' status; and serves the
+/// webhook itself on every replica.
+///
+/// Guarantees: every replica serves what the certificate Secret holds, so a standby answers
+/// admission requests too; only the leader writes; the served injectors and namespace labels
+/// are read at each request, so a change needs no restart.
+final class WebhookReconciler: Sendable {
+    /// There is one webhook: requests carry no key of their own.
+    enum Request: Hashable, Sendable { case webhook }
 
-        public enum CertificateMode: String, Sendable, CaseIterable {
-            /// netwatch issues its CA and serving certificate and renews them.
-            case `operator`
-            /// Another tool (cert-manager) writes the Secret (ca.crt, tls.crt, tls.key); netwatch only reads it.
-            case secret
-        }
+    let context: OperatorContext
+    let settings: NetwatchOperator.WebhookSettings
+    let controller: Controller<Request, ContinuousClock>
+    /// The valid SidecarInjectors, for the webhook.
+    private let injectors = Mutex<[SidecarInjection.Injector]>([])
+    /// Namespace labels from the watch, for the webhook's namespace selectors.
+    private let namespaceLabels = Mutex<[String: [String: String]]>([:])
 
-        public init(host: String = "0.0.0.0", port: Int = 9443, service: WebhookConfiguration.Service, secretName: String = "netwatch-webhook-tls",
-                    configurationName: String = "netwatch-sidecar-injector", certificateDirectory: String,
-                    capabilities: SidecarInjection.Capabilities = .init(nativeSidecars: true), onListening: @escaping @Sendable (Int) async -> Void = { _ in },
-                    defaultFailurePolicy: SidecarInjectorSpec.FailurePolicy = .ignore, certificates: CertificateMode = .operator) {
-            self.defaultFailurePolicy = defaultFailurePolicy
-            self.certificates = certificates
-            self.host = host
-            self.port = port
-            self.service = service
-            self.secretName = secretName
-            self.configurationName = configurationName
-            self.certificateDirectory = certificateDirectory
-            self.capabilities = capabilities
-            self.onListening = onListening
+    init(context: OperatorContext, settings: NetwatchOperator.WebhookSettings) {
+        self.context = context
+        self.settings = settings
+        controller = Controller(clock: ContinuousClock(), logger: context.logger)
+    }
+
+    /// Tracks namespace labels from the watch of namespaces.
+    func trackNamespaceLabels(_ batch: [StoreChange<Node>]) {
+        namespaceLabels.withLock { labels in
+            for change in batch {
+                switch change {
+                case .added(let node), .updated(_, let node):
+                    if let name = node["metadata"]?["name"]?.string { labels[name] = node["metadata"]?["labels"]?.stringValues ?? [:] }
+                case .deleted(let node):
+                    if let name = node["metadata"]?["name"]?.string { labels[name] = nil }
+                }
+            }
         }
     }
 
-    static let sidecarInjectors = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "sidecarinjectors", kind: "SidecarInjector", namespaced: false)
     static let mutatingWebhookConfigurations = APIResource(group: "admissionregistration.k8s.io", version: "v1", resource: "mutatingwebhookconfigurations", kind: "MutatingWebhookConfiguration", namespaced: false)
 
     /// Keeps the webhook's certificates, Secret, configuration and the injectors' status; returns
     /// when to look again (before the serving certificate is due for renewal).
-    func reconcileWebhook(_ settings: WebhookSettings, leading: Bool) async throws -> ReconcileResult {
-        var raw: [RawObject] = []
-        var stored: [String: Node] = [:]
-        for reflector in reflectors {
-            for (_, node) in await reflector.snapshot().objects where node["kind"] == "SidecarInjector" {
-                raw += ObjectReader.rawObjects(from: node, source: nil).0
-                if let name = node["metadata"]?["name"]?.string { stored[name] = node }
+    func reconcile() async throws -> ReconcileResult {
+        guard await context.cache.isSynced() else { return .requeue(after: .milliseconds(200)) }
+        let leading = await context.isLeading
+        let stored = await context.cache.objects(of: NetWatchKind.sidecarInjector.resource)
+        var injectors: [SidecarInjector] = []
+        var problems: [ObjectReference: [Diagnostic]] = [:]
+        for (reference, node) in stored {
+            for object in ObjectReader.rawObjects(from: node, source: nil).0 {
+                let (resource, diagnostics) = NetWatchKind.sidecarInjector.decode(object)
+                problems[reference] = diagnostics
+                if case .sidecarInjector(let injector)? = resource { injectors.append(injector) }
             }
         }
-        var injectors: [SidecarInjector] = []
-        var problems: [String: [Diagnostic]] = [:]
-        for object in raw {
-            let (resource, diagnostics) = NetWatchKind.sidecarInjector.decode(object)
-            problems[object.metadata.name] = diagnostics
-            if case .sidecarInjector(let injector)? = resource { injectors.append(injector) }
-        }
-        webhookInjectors.withLock { $0 = injectors.map(SidecarInjection.Injector.init) }
+        injectors.sort { $0.name < $1.name }
+        self.injectors.withLock { $0 = injectors.map(SidecarInjection.Injector.init) }
 
         // Certificates: the leader creates or renews them; every replica serves what the Secret holds.
         let namespace = settings.service.namespace
-        var certificates = try await readWebhookSecret(settings)
-        let now = options.wallClock.now()
+        var certificates = try await readSecret()
+        let now = context.options.wallClock.now()
         let decision = certificates?.decision(service: settings.service.name, namespace: namespace, now: now) ?? .reissue
         if settings.certificates == .secret, certificates == nil {
-            logger.warning("waiting for the webhook certificate Secret another tool writes", metadata: ["webhook.secret": "\(namespace)/\(settings.secretName)"])
+            context.logger.warning("waiting for the webhook certificate Secret another tool writes", metadata: ["webhook.secret": "\(namespace)/\(settings.secretName)"])
             return .requeue(after: .seconds(10))
         }
         if leading, decision != .keep, settings.certificates == .operator {
@@ -92,23 +84,23 @@ extension NetwatchOperator {
             } else {
                 certificates = try WebhookCertificates.issue(service: settings.service.name, namespace: namespace, now: now)
             }
-            if let certificates { try await writeWebhookSecret(certificates, settings) }
-            logger.info("webhook certificate \(decision == .reissue ? "issued" : "renewed")", metadata: ["webhook.secret": "\(namespace)/\(settings.secretName)"])
+            if let certificates { try await writeSecret(certificates) }
+            context.logger.info("webhook certificate \(decision == .reissue ? "issued" : "renewed")", metadata: ["webhook.secret": "\(namespace)/\(settings.secretName)"])
         }
         guard let certificates else { return .requeue(after: .seconds(2)) }  // a standby waits for the leader's Secret
-        try writeServingFiles(certificates, settings)
+        try writeServingFiles(certificates)
 
         if leading {
             let configuration = WebhookConfiguration.object(name: settings.configurationName, injectors: injectors, service: settings.service,
                                                             caBundle: certificates.caCertificatePEM, defaultFailurePolicy: settings.defaultFailurePolicy)
-            let _: Node = try await client.apply(Node.self, Self.mutatingWebhookConfigurations, name: settings.configurationName, object: configuration,
+            let _: Node = try await context.client.apply(Node.self, Self.mutatingWebhookConfigurations, name: settings.configurationName, object: configuration,
                                                  fieldManager: ClusterApplier.fieldManager, force: true)
             let stamp = ISO8601DateFormatter().string(from: now)
-            for (name, node) in stored.sorted(by: { $0.key < $1.key }) {
-                let mine = problems[name] ?? []
-                await events.record(mine, about: node)
-                try await writeStatus(Self.sidecarInjectors, namespace: nil, name: name, stored: node) { basis in
-                    Self.injectorStatus(stored: basis, problems: mine, webhook: "\(name).inject.netwatch.dev", now: stamp)
+            for (reference, node) in stored.sorted(by: { $0.key < $1.key }) {
+                let mine = problems[reference] ?? []
+                await context.events.record(mine, about: node)
+                try await context.status.write(NetWatchKind.sidecarInjector.resource, reference, stored: node) { basis in
+                    Self.injectorStatus(stored: basis, problems: mine, webhook: "\(reference.name).inject.netwatch.dev", now: stamp)
                 }
             }
         }
@@ -127,9 +119,9 @@ extension NetwatchOperator {
         return .mapping(status)
     }
 
-    func readWebhookSecret(_ settings: WebhookSettings) async throws -> WebhookCertificates? {
+    func readSecret() async throws -> WebhookCertificates? {
         do {
-            let secret = try await client.get(Node.self, .secrets, namespace: settings.service.namespace, name: settings.secretName)
+            let secret = try await context.client.get(Node.self, .secrets, namespace: settings.service.namespace, name: settings.secretName)
             guard case .mapping(let data)? = secret["data"] else { return nil }
             var decoded: [String: String] = [:]
             for entry in data {
@@ -142,7 +134,7 @@ extension NetwatchOperator {
         }
     }
 
-    func writeWebhookSecret(_ certificates: WebhookCertificates, _ settings: WebhookSettings) async throws {
+    func writeSecret(_ certificates: WebhookCertificates) async throws {
         var data = Mapping()
         for (key, value) in certificates.secretData { data[key] = .string(Base64.encode(Array(value.utf8))) }
         let secret: Node = [
@@ -150,13 +142,13 @@ extension NetwatchOperator {
             "metadata": ["name": .string(settings.secretName), "namespace": .string(settings.service.namespace), "labels": ["app.kubernetes.io/managed-by": "netwatch"]],
             "data": .mapping(data),
         ]
-        let _: Node = try await client.apply(Node.self, .secrets, namespace: settings.service.namespace, name: settings.secretName, object: secret,
+        let _: Node = try await context.client.apply(Node.self, .secrets, namespace: settings.service.namespace, name: settings.secretName, object: secret,
                                              fieldManager: ClusterApplier.fieldManager, force: true)
     }
 
     /// Writes tls.crt and tls.key when they differ (key first, each by rename); the server
     /// refuses a pair whose key does not match, so a reader between the two keeps the old one.
-    func writeServingFiles(_ certificates: WebhookCertificates, _ settings: WebhookSettings) throws {
+    func writeServingFiles(_ certificates: WebhookCertificates) throws {
         let directory = settings.certificateDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, text) in [("tls.key", certificates.keyPEM), ("tls.crt", certificates.certificatePEM)] {
@@ -172,7 +164,7 @@ extension NetwatchOperator {
 
     /// Serves the webhook once the serving certificate exists; injectors and namespace labels
     /// come from the watch caches at each request.
-    func serveWebhook(_ settings: WebhookSettings) async {
+    func serve() async {
         let certificateFile = settings.certificateDirectory + "/tls.crt", keyFile = settings.certificateDirectory + "/tls.key"
         var certificate: ServingCertificate?
         while !Task.isCancelled, certificate == nil {
@@ -181,14 +173,14 @@ extension NetwatchOperator {
         }
         guard let certificate else { return }
         let server = WebhookServer(host: settings.host, port: settings.port, certificate: certificate, certificateCheckInterval: .seconds(2),
-                                   metrics: WebhookMetrics(registry: metrics.registry), logger: logger) { [self] in
-            AdmissionHandler(injectors: webhookInjectors.withLock { $0 }, capabilities: settings.capabilities, operatorNamespace: settings.service.namespace,
+                                   metrics: WebhookMetrics(registry: context.metrics.registry), logger: context.logger) { [self] in
+            AdmissionHandler(injectors: injectors.withLock { $0 }, capabilities: settings.capabilities, operatorNamespace: settings.service.namespace,
                              namespaceLabels: { [self] namespace in namespaceLabels.withLock { $0[namespace] } })
         }
         do {
             try await server.run(onRunning: settings.onListening)
         } catch where !Task.isCancelled {
-            logger.error("the admission webhook stopped", metadata: ["error": "\(error)"])
+            context.logger.error("the admission webhook stopped", metadata: ["error": "\(error)"])
         } catch {
             return  // shutting down
         }

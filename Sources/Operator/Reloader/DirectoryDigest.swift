@@ -1,3 +1,4 @@
+import ConfigGen
 import Foundation
 
 /// A content digest of the files under some directories, as a process reading them sees them.

@@ -11,17 +11,19 @@ import KubeModel
 /// kept from the stored status unless the condition's status changes, so an unchanged stack
 /// produces an identical status (and no write).
 enum StackStatus {
+    /// The files of a stack's Prometheus directory (`<namespace>/<stack>/prometheus/`).
+    static let prometheusFileRoles: Set<Artifact.Role> = [.prometheusConfig, .fileSD, .ruleFile, .credential, .credentialList]
+
     static func status(
-        namespace: String, name: String, stored: Node, result: RenderResult, reload: ReloadClient.Outcome?, targets: Int?, now: String
+        stack: ObjectReference, stored: Node, result: RenderResult, reload: ReloadClient.Outcome?, targets: Int?, now: String
     ) -> Node {
-        let prefix = "\(namespace)/\(name)/prometheus/"
-        let files = result.artifacts.filter { $0.path.hasPrefix(prefix) }.sorted { $0.path < $1.path }
+        let files = result.artifacts.filter { $0.owner == stack && prometheusFileRoles.contains($0.role) }.sorted { $0.path < $1.path }
         var hash = FNV1a64()
         for file in files where file.role == .prometheusConfig {
             hash.add(Array(file.path.utf8))
             hash.add(file.bytes)
         }
-        let problems = result.diagnostics.filter { $0.severity == .error && $0.object?.kind == "MonitoringStack" && $0.object?.namespace == namespace && $0.object?.name == name }
+        let problems = result.diagnostics.filter { $0.severity == .error && $0.object == stack }
         let valid = problems.isEmpty
         let message = problems.first.map { "\($0.field.map { "\($0): " } ?? "")\($0.message)" } ?? "the configuration rendered without errors"
         let previous = stored["status"]?["conditions"]?.sequence ?? []
@@ -44,22 +46,5 @@ enum StackStatus {
         }
         status["conditions"] = .sequence(conditions)
         return .mapping(status)
-    }
-}
-
-/// FNV-1a, 64 bit: a stable, dependency-free content hash for change detection (not security).
-struct FNV1a64 {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func add(_ bytes: [UInt8]) {
-        for byte in bytes {
-            value ^= UInt64(byte)
-            value = value &* 0x0000_0100_0000_01B3
-        }
-    }
-
-    var hex: String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
