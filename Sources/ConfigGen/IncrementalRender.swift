@@ -28,7 +28,30 @@ public struct IncrementalRender: Sendable {
     private let serviceNamespaces: Set<String>
 
     public init(snapshot: Snapshot, options: RenderOptions = RenderOptions()) {
-        let renderer = Renderer(snapshot: snapshot, options: options)
+        self.init(snapshot: snapshot, options: options, reusable: [:])
+    }
+
+    /// A full render of `snapshot` that takes the file_sd document of every pod job it shares
+    /// with `previous` from `previous` instead of encoding its pods again — so an edit of one
+    /// monitor re-encodes only that monitor's jobs. The caller guarantees that `previous` has
+    /// seen the same pods as `snapshot` (every pod change up to the snapshot applied to it);
+    /// then the result equals `render(snapshot)`, as a property test checks. A stale
+    /// `previous` is not used.
+    public init(snapshot: Snapshot, options: RenderOptions = RenderOptions(), reusing previous: IncrementalRender?) {
+        var reusable: [ScrapeJob: FileSDDocument] = [:]
+        if let previous, !previous.isStale {
+            for stack in previous.stacks {
+                for entry in stack.documents {
+                    guard case .pods = entry.job.targets else { continue }
+                    reusable[entry.job] = entry.document
+                }
+            }
+        }
+        self.init(snapshot: snapshot, options: options, reusable: reusable)
+    }
+
+    private init(snapshot: Snapshot, options: RenderOptions, reusable: [ScrapeJob: FileSDDocument]) {
+        let renderer = Renderer(snapshot: snapshot, options: options, reusable: reusable)
         let (stacks, diagnostics) = renderer.run()
         self.stacks = stacks
         knownNamespaces = Set(renderer.planner.namespaceLabels.keys)

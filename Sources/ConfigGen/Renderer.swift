@@ -27,10 +27,14 @@ struct Renderer {
     let endpointSlices: [EndpointSlice]
     /// "namespace/name" → Service.
     let services: [String: Service]
+    /// file_sd documents of pod jobs already encoded for the same pods, by job: a job equal to
+    /// one of these gets the document as it is instead of encoding every pod again.
+    let reusable: [ScrapeJob: FileSDDocument]
 
-    init(snapshot: Snapshot, options: RenderOptions) {
+    init(snapshot: Snapshot, options: RenderOptions, reusable: [ScrapeJob: FileSDDocument] = [:]) {
         self.snapshot = snapshot
         self.options = options
+        self.reusable = reusable
         planner = ScrapePlanner(snapshot: snapshot)
         pods = PodIndex(snapshot.pods)
         endpointSlices = snapshot.endpointSlices.sorted { ($0.metadata.namespace ?? "", $0.metadata.name) < ($1.metadata.namespace ?? "", $1.metadata.name) }
@@ -148,7 +152,12 @@ struct Renderer {
             for job in plan.jobs {
                 var document = FileSDDocument()
                 switch job.targets {
-                case .pods(let targets):
+                case .pods:
+                    if let kept = reusable[job] {
+                        document = kept
+                        break
+                    }
+                    guard case .pods(let targets) = job.targets else { break }
                     pods.pods(in: targets.namespaces) { pod in
                         if let bytes = FileSDGenerator.encode(pod, for: job) {
                             document.set(namespace: pod.metadata.namespace ?? "default", pod: pod.metadata.name, bytes: bytes)

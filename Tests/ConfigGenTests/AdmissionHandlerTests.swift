@@ -84,7 +84,7 @@ struct AdmissionHandlerTests {
 
     @Test("fuzz: truncated, corrupted and spliced reviews never crash; every reply is 200 or 400 with a JSON body")
     func fuzz() throws {
-        var generator = SplitMix64(seed: 0x5EED_CAFE)
+        var generator = SplitMix(seed: 0x5EED_CAFE)
         let valid = Self.review()
         for round in 0..<3_000 {
             var bytes = valid

@@ -120,6 +120,75 @@ struct IncrementalRenderTests {
         #expect(untouchedConfigMaps > 0, "several file_sd ConfigMaps, most left alone by a pod change")
     }
 
+    /// A random edit of the monitors: a port, a selector, a monitor removed or added.
+    static func editMonitors(_ monitors: inout [NetworkMonitor], _ generator: inout SplitMix) {
+        let index = Int.random(in: 0..<max(1, monitors.count), using: &generator)
+        switch Int.random(in: 0..<4, using: &generator) {
+        case 0 where !monitors.isEmpty:
+            monitors[index].spec.endpoints[0].port = [.string("metrics"), .int(9100), .int(8080)].randomElement(using: &generator)
+        case 1 where !monitors.isEmpty:
+            monitors[index].spec.selector = LabelSelector(matchLabels: ["web", "api", "db"].randomElement(using: &generator).map { ["app": $0] } ?? [:])
+        case 2 where monitors.count > 1:
+            monitors.remove(at: index)
+        default:
+            let name = "extra\(Int.random(in: 0..<5, using: &generator))"
+            guard !monitors.contains(where: { $0.name == name }) else { return }
+            monitors.append(NetworkMonitor(metadata: ObjectMeta(name: name, namespace: namespaces.randomElement(using: &generator)!),
+                spec: NetworkMonitorSpec(selector: LabelSelector(matchLabels: ["app": "web"]), namespaceSelector: NamespaceSelector(any: true), endpoints: [.init(port: .string("metrics"))])))
+        }
+    }
+
+    @Test("a full render reusing the previous render's unchanged pod jobs equals a full render, under pod churn and monitor edits", arguments: 0..<8)
+    func reuseEqualsFullRender(seed: Int) throws {
+        var generator = SplitMix(seed: UInt64(seed) + 200)
+        var pods: [String: Pod] = [:]
+        for _ in 0..<30 {
+            let pod = Self.randomPod(&generator)
+            pods["\(pod.metadata.namespace!)/\(pod.metadata.name)"] = pod
+        }
+        var monitors = Self.snapshot(pods: []).networkMonitors
+        func snapshot() -> Snapshot {
+            var snapshot = Self.snapshot(pods: Array(pods.values))
+            snapshot.networkMonitors = monitors
+            return snapshot
+        }
+        var live = IncrementalRender(snapshot: snapshot())
+        for _ in 0..<30 {
+            // Pods change, and are applied to the live render as the operator does, then a
+            // monitor edit asks for a full render.
+            var changes: [IncrementalRender.PodChange] = []
+            for _ in 0..<Int.random(in: 0...3, using: &generator) {
+                let pod = Self.randomPod(&generator)
+                pods["\(pod.metadata.namespace!)/\(pod.metadata.name)"] = pod
+                changes.append(.upsert(pod))
+            }
+            if live.apply(changes) == nil { live = IncrementalRender(snapshot: snapshot()) }
+            Self.editMonitors(&monitors, &generator)
+            let reusing = IncrementalRender(snapshot: snapshot(), reusing: live)
+            #expect(reusing.result == render(snapshot()))
+            live = reusing
+        }
+    }
+
+    @Test("an unchanged pod job keeps the previous render's document instead of encoding its pods again")
+    func unchangedJobsAreReused() {
+        let pod = { (name: String, ip: String) in
+            Pod(metadata: ObjectMeta(name: name, namespace: "a", labels: ["app": "web"]),
+                spec: PodSpec(containers: [Container(name: "c", ports: [ContainerPort(name: "metrics", containerPort: 8080)])]),
+                status: PodStatus(phase: "Running", podIP: ip))
+        }
+        let before = IncrementalRender(snapshot: Self.snapshot(pods: [pod("w1", "127.0.0.1")]))
+        // Given other pods on purpose (the caller's guarantee broken), the reused document shows
+        // that the job's pods were not encoded again; a changed job is encoded from the pods.
+        var changed = Self.snapshot(pods: [pod("w2", "127.0.0.2")])
+        changed.networkMonitors[1].spec.endpoints[0].port = .int(8080)
+        let after = IncrementalRender(snapshot: changed, reusing: before).result
+        let web = after.artifacts.first { $0.path == "a/files/prometheus/file_sd/a_web_0.json" }.map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+        let all = after.artifacts.first { $0.path == "a/files/prometheus/file_sd/b_all_0.json" }.map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+        #expect(web.contains("127.0.0.1:8080") && !web.contains("127.0.0.2"), "the unchanged job's document is the previous one")
+        #expect(all.contains("127.0.0.2:8080") && !all.contains("127.0.0.1"), "the edited job is encoded from the snapshot's pods")
+    }
+
     @Test("a pod in a namespace the render has not seen asks for a full render")
     func unknownNamespaceNeedsFullRender() {
         var live = IncrementalRender(snapshot: Self.snapshot(pods: []))

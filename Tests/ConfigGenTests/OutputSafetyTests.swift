@@ -130,7 +130,7 @@ struct OutputSafetyTests {
 
     @Test("property: random artifact paths and manifest lines never write or remove anything outside the output directory", arguments: 0..<4)
     func nothingEscapes(seed: Int) throws {
-        var random = SplitMix64(seed: UInt64(seed) &+ 77)
+        var random = SplitMix(seed: UInt64(seed) &+ 77)
         let parts = ["..", ".", "", "link", "monitoring", "a", "b.yml", "outside", "precious.txt", "/", "%2e%2e", "x\u{0}y"]
         func path() -> String {
             (0..<Int(random.next() % 4 + 1)).map { _ in parts[Int(random.next() % UInt64(parts.count))] }.joined(separator: "/")

@@ -191,11 +191,7 @@ struct PrometheusAPI {
     }
 
     func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<120 {
-            if (try? await condition()) == true { return }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw TestFailure("timed out waiting until \(what)")
+        try await waitUntil(what, every: .milliseconds(250), condition)
     }
 
     func lastConfigTime() async throws -> String {

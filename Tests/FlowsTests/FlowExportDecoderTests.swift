@@ -185,7 +185,7 @@ struct FlowExportDecoderTests {
 
     @Test("fuzz: truncated packets, lying lengths and random bytes never trap; templates stay bounded")
     func fuzz() {
-        var generator = SplitMix64(seed: 42)
+        var generator = SplitMix(seed: 42)
         func next() -> UInt64 { generator.next() }
         let valid = PacketBuilder.ipfix { sets in
             sets.set(2) { ipv4Template(&$0) }

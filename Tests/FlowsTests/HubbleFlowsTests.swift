@@ -100,7 +100,7 @@ struct HubbleFlowsTests {
 
     @Test("fuzz: truncated, mutated and nested records never trap; each bad line is one problem")
     func fuzz() {
-        var generator = SplitMix64(seed: 7)
+        var generator = SplitMix(seed: 7)
         let lines = Self.fixture.split(separator: UInt8(ascii: "\n")).map(Array.init)
         for round in 0..<3_000 {
             var line = lines[round % lines.count]

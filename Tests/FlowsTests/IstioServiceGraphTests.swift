@@ -47,7 +47,7 @@ struct IstioServiceGraphFuzzTests {
     @Test("fuzz: truncated, mutated and mistyped Prometheus answers never trap and never invent connections")
     func fuzz() {
         let valid = Array(#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"source_workload":"web","source_workload_namespace":"shop","destination_service_name":"cart","destination_service_namespace":"shop"},"value":[1763800000.0,"12"]},{"metric":{"source_workload":"cart","source_workload_namespace":"shop","destination_workload":"db","destination_workload_namespace":"shop","destination_port":"5432"},"value":[1763800000.0,"3"]}]}}"#.utf8)
-        var generator = SplitMix64(seed: 11)
+        var generator = SplitMix(seed: 11)
         var decodedAny = 0
         for round in 0..<5_000 {
             var bytes = valid

@@ -123,3 +123,20 @@ for round in 0..<200 {
 changeTimes.sort()
 print(String(format: "one pod changed → file_sd bytes ms: median %.3f p99 %.3f max %.3f (200 changes, %d files rewritten, prometheus.yml untouched)",
     changeTimes[100], changeTimes[198], changeTimes[199], changedFiles))
+
+// One NetworkMonitor edited → a full render again, from scratch and reusing the previous
+// render's file_sd documents for every job that did not change (what the operator does).
+var live = IncrementalRender(snapshot: snapshot)
+var coldTimes: [Double] = [], reusedTimes: [Double] = []
+var edited = snapshot
+for round in 0..<5 {
+    edited.networkMonitors[round * 397].spec.endpoints[0].interval = try PrometheusDuration(parsing: "\(31 + round)s")
+    let (cold, coldElapsed) = measure { IncrementalRender(snapshot: edited) }
+    let (reused, reusedElapsed) = measure { IncrementalRender(snapshot: edited, reusing: live) }
+    precondition(reused.result == cold.result, "a render reusing documents differs from one from scratch")
+    coldTimes.append(milliseconds(coldElapsed))
+    reusedTimes.append(milliseconds(reusedElapsed))
+    live = reused
+}
+print(String(format: "one monitor edited → full render ms: from scratch median %.1f, reusing unchanged jobs median %.1f (5 edits)",
+    coldTimes.sorted()[2], reusedTimes.sorted()[2]))

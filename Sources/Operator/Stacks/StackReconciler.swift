@@ -143,9 +143,19 @@ final class StackReconciler: Sendable {
 
     /// Renders everything from the cache and writes what changed.
     private func renderAll() async throws -> ReconcileResult {
-        // Drained first: every change drained is already in the cache read below; changes
-        // arriving meanwhile are applied again afterwards, which is idempotent.
-        pendingPods.withLock { $0 = ([:], nil) }
+        // Drained first and applied to the live render, whose file_sd documents the new render
+        // reuses for every job that did not change (so a monitor edit re-encodes only that
+        // monitor's jobs): the live render has then seen every pod the cache read below holds,
+        // except changes arriving meanwhile, which are applied again afterwards — idempotent
+        // for the jobs encoded from the cache, needed for the reused ones.
+        let drained = pendingPods.withLock { pending in
+            defer { pending = ([:], nil) }
+            return pending.changes.keys.sorted().compactMap { pending.changes[$0] }
+        }
+        var previous = live.withLock { live -> IncrementalRender? in
+            if !drained.isEmpty, live?.apply(drained) == nil { return nil }
+            return live
+        }
         var stored: [ObjectReference: Node] = [:]
         var existing: Set<String> = []
         var (snapshot, problems) = await context.cache.snapshot { node in
@@ -160,7 +170,8 @@ final class StackReconciler: Sendable {
         }
         reloads.setURLs(Dictionary(stacks.compactMap { reference, stack in stack.spec.prometheus.reload.map { (reference, $0.url) } }) { first, _ in first })
         try await readCredentials(into: &snapshot)
-        let fresh = IncrementalRender(snapshot: snapshot, options: Self.renderOptions)
+        let fresh = IncrementalRender(snapshot: snapshot, options: Self.renderOptions, reusing: previous)
+        previous = nil  // its documents that were not reused are freed with it below
         snapshot = Snapshot()
         var result = fresh.result
         live.withLock { $0 = fresh }
