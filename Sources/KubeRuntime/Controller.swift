@@ -36,6 +36,7 @@ public actor Controller<Key: Hashable & Sendable, C: Clock> where C.Duration == 
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var timer: Task<Void, Never>?
     private var timerDue: RuntimeInstant?
+    private var running = 0
 
     public init(clock: C, logger: Logger, queue: WorkQueue<Key> = WorkQueue()) {
         self.clock = clock
@@ -45,6 +46,14 @@ public actor Controller<Key: Hashable & Sendable, C: Clock> where C.Duration == 
     }
 
     public var depth: Int { queue.depth }
+
+    /// No reconcile is running and no key is due: what the controller was asked so far is done
+    /// (keys requeued for later do not count). Tests wait on this instead of sleeping.
+    public var isIdle: Bool {
+        guard running == 0, queue.depth == 0 else { return false }
+        guard let due = queue.nextDueTime else { return true }
+        return due > instant()
+    }
 
     public func enqueue(_ key: Key) {
         queue.add(key)
@@ -77,6 +86,8 @@ public actor Controller<Key: Hashable & Sendable, C: Clock> where C.Duration == 
                 }
                 continue
             }
+            running += 1
+            defer { running -= 1 }
             do {
                 let result = try await reconcile(key)
                 queue.forget(key)

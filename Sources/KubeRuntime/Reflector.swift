@@ -64,6 +64,9 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
     }
     private var lastError: String?
     public var watchRestarts: Int { watcher.watchRestarts }
+    /// Batches yielded on `changes` so far: a consumer that counts what it handled can tell
+    /// when it has caught up.
+    public private(set) var batchesDelivered = 0
 
     /// Forgets where the watch stood, so the next `run` starts with a list whose result
     /// replaces the store (reporting what vanished meanwhile as deletions): for a kind that was
@@ -128,7 +131,10 @@ public actor Reflector<Object: Decodable & Sendable, C: Clock> where C.Duration 
     private func apply(_ events: [WatcherEvent<Object>]) {
         var batch: [StoreChange<Object>] = []
         for event in events { batch += store.apply(event) }
-        if !batch.isEmpty { continuation.yield(batch) }
+        if !batch.isEmpty {
+            batchesDelivered += 1
+            continuation.yield(batch)
+        }
         if store.isReady && !readyWaiters.isEmpty {
             for waiter in readyWaiters { waiter.resume() }
             readyWaiters = []

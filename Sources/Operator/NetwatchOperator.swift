@@ -139,6 +139,21 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         }
     }
 
+    /// Whether the operator has caught up with what it was told: every watched kind is listed,
+    /// every change its watches delivered has been routed, and no reconciler has work running
+    /// or due (work requeued for later does not count). With `cachedResourceVersion` it lets a
+    /// test wait for "the operator has handled my change" instead of sleeping.
+    public func isSettled() async -> Bool {
+        guard await context.cache.isSynced(), await context.cache.hasHandledEverything() else { return false }
+        guard await stacks.controller.isIdle, await flows.controller.isIdle else { return false }
+        return await webhook?.controller.isIdle ?? true
+    }
+
+    /// The resourceVersion of an object in the operator's watch cache (nil: not cached).
+    public func cachedResourceVersion(_ resource: APIResource, namespace: String?, name: String) async -> String? {
+        await context.cache.cachedResourceVersion(resource, namespace: namespace, name: name)
+    }
+
     /// Maps a batch of store changes to the reconciler it concerns: namespaces' labels to the
     /// webhook, SidecarInjectors to the webhook, FlowPolicies to the flow reconciler, anything
     /// else that can change the output to a full render of the stacks.

@@ -81,12 +81,34 @@ struct ControllerTests {
         await controller.enqueue("flaky")
         await controller.enqueue("invalid")
         await eventually { recorder.count("requeue") == 3 && recorder.count("flaky") == 3 }
-        try? await Task.sleep(for: .milliseconds(200))
+        await eventually { await controller.isIdle }
         #expect(recorder.count("requeue") == 3)
         #expect(recorder.count("flaky") == 3, "two failures retried with backoff, then success")
         #expect(recorder.count("invalid") == 1, "terminal: not retried")
         await controller.enqueue("invalid")
         await eventually { recorder.count("invalid") == 2 }
+        runner.cancel()
+        await runner.value
+    }
+
+    @Test("isIdle: false while a reconcile runs or a key is due, true once done; a key requeued for later does not count")
+    func idleness() async {
+        let controller = Controller<String, ContinuousClock>(clock: ContinuousClock(), logger: Logger(label: "t"))
+        let gate = Mutex(false)
+        let runner = Task {
+            await controller.run(workers: 1) { key in
+                while key == "held", !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
+                return key == "later" ? .requeue(after: .seconds(600)) : .awaitChange
+            }
+        }
+        #expect(await controller.isIdle)
+        await controller.enqueue("held")
+        await eventually { await controller.depth == 0 }  // taken by the worker, still running
+        #expect(!(await controller.isIdle))
+        gate.withLock { $0 = true }
+        await eventually { await controller.isIdle }
+        await controller.enqueue("later")
+        await eventually { await controller.isIdle }  // ran once; due again only in ten minutes
         runner.cancel()
         await runner.value
     }

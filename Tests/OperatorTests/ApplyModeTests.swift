@@ -55,7 +55,7 @@ struct ApplyModeTests {
         // Status writes follow the applies; under a loaded parallel run they may trail the stack's.
         let statusObjects = loaded.objects.filter { ["MonitoringStack", "NetworkMonitor", "NetworkAlerts", "NetworkDashboard"].contains($0.type.kind) }.count
         _ = try await eventually { server.state.recordedRequests.filter { $0.method == "PATCH" && $0.path.hasSuffix("/status") }.count >= statusObjects }
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await eventually { await harness.netwatch.isSettled() }
         let patchesAfterSync = server.state.recordedRequests.filter { $0.method == "PATCH" }.count
         let statusWrites = server.state.recordedRequests.filter { $0.method == "PATCH" && $0.path.hasSuffix("/status") }.count
         let ownerWrites = server.state.recordedRequests.filter { $0.method == "PATCH" && $0.query["fieldManager"] == "netwatch-owner" }.count
@@ -64,8 +64,8 @@ struct ApplyModeTests {
         #expect(statusWrites == statusObjects, "one status write per stack, monitor, alerts and dashboard object")
 
         // A change that does not alter the output (a label on an unrelated namespace) sends nothing.
-        _ = try await client.patch(Node.self, .namespaces, name: "default", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))
-        try await Task.sleep(for: .milliseconds(500))
+        let touched = try await client.patch(Node.self, .namespaces, name: "default", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))
+        try await harness.settled(after: touched, .namespaces)
         #expect(server.state.recordedRequests.filter { $0.method == "PATCH" }.count == patchesAfterSync + 1, "only the test's own namespace patch")
 
         // A new pod of the static stack's job reaches its file_sd ConfigMap through the

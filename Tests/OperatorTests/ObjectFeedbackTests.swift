@@ -56,8 +56,8 @@ struct ObjectFeedbackTests {
         #expect(event["source"]?["component"] == "netwatch")
 
         // Another render (an unrelated change) records no second Event for the same problem.
-        _ = try await client.patch(Node.self, .namespaces, name: "shop", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))
-        try await Task.sleep(for: .milliseconds(600))
+        let touched = try await client.patch(Node.self, .namespaces, name: "shop", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))
+        try await harness.settled(after: touched, .namespaces)
         #expect(try await warnings(about: "bad-regex").count == 1)
         #expect(try await warnings(about: "slow").count == 1)
 

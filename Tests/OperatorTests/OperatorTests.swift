@@ -121,6 +121,19 @@ struct OperatorHarness {
     let netwatch: NetwatchOperator
     let running: Task<Void, Never>
 
+    /// Waits until the operator has handled `object` as the API server returned it from a
+    /// write (the same resourceVersion in its cache) and everything that implies: the event to
+    /// wait for before asserting that something did *not* happen.
+    func settled(after object: Node, _ resource: APIResource) async throws {
+        let metadata = object["metadata"]
+        let handled = try await eventually {
+            let cached = await netwatch.cachedResourceVersion(resource, namespace: metadata?["namespace"]?.string, name: metadata?["name"]?.string ?? "")
+            guard cached == metadata?["resourceVersion"]?.string else { return false }
+            return await netwatch.isSettled()
+        }
+        #expect(handled, "the operator did not settle after \(resource.kind) \(metadata?["name"]?.string ?? "")")
+    }
+
     /// A sample's value from the operator's registry, e.g. `netwatch_renders_total{mode="full"}`; 0 when absent.
     func counter(_ sample: String) -> Double {
         let text = netwatch.metrics.exposition

@@ -71,9 +71,9 @@ struct PrometheusReloadTests {
         let pod: Node = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "node-1", "namespace": "obs", "labels": ["app": "node"]],
                          "spec": ["containers": [["name": "exporter", "ports": [["name": "metrics", "containerPort": 9100]]]]],
                          "status": ["phase": "Running", "podIP": "127.0.0.1"]]
-        _ = try await client.create(Node.self, .pods, namespace: "obs", object: pod)
+        let created = try await client.create(Node.self, .pods, namespace: "obs", object: pod)
         #expect(try await eventually { (try? String(contentsOfFile: output + "/obs/vm/prometheus/file_sd/obs_nodes_0.json", encoding: .utf8))?.contains("127.0.0.1:9100") == true })
-        try await Task.sleep(for: .seconds(2))  // a reload, if one were (wrongly) sent, would have happened by now
+        try await harness.settled(after: created, .pods)  // a reload, if one were (wrongly) sent, has been
         #expect(await metric("prometheus_config_last_reload_success_timestamp_seconds", port: port) == before)
 
         // An invalid edit (timeout longer than the interval): a condition naming the field; the

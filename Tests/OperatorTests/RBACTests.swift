@@ -130,7 +130,8 @@ struct RBACTests {
         #expect(try await eventually {
             try await client.list(Node.self, .secrets, namespace: "monitoring", options: probe).items.allSatisfy { $0["metadata"]?["name"]?.string != "prometheus-edge-config" }
         })
-        try await Task.sleep(for: .milliseconds(500))
+        // Whatever the deletions still imply (status, Events) is done before the requests are read.
+        #expect(try await eventually { await harness.netwatch.isSettled() })
         await harness.stop()
 
         var used: Set<Permission> = []

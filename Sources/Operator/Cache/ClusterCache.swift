@@ -52,6 +52,8 @@ final class ClusterCache: Sendable {
     private let servedOptional = Mutex<Set<APIResource>?>(nil)
     /// The running watches of optional and dependent kinds.
     private let optionalWatches = Mutex<[APIResource: Task<Void, Never>]>([:])
+    /// Batches of changes handed to the handlers and returned from them, per kind.
+    private let batchesHandled = Mutex<[APIResource: Int]>([:])
 
     init(client: KubeClient, logger: Logger, watchTimeoutSeconds: Int, optionalKindsInterval: Duration) {
         self.client = client
@@ -153,6 +155,27 @@ final class ClusterCache: Sendable {
         return rows
     }
 
+    /// Whether every batch of changes the watches delivered has been handled: with the changed
+    /// object in the store, the reconcilers have been asked for what it implies.
+    func hasHandledEverything() async -> Bool {
+        let handled = batchesHandled.withLock { $0 }
+        for (resource, reflector) in allReflectors where await reflector.batchesDelivered != handled[resource, default: 0] { return false }
+        return await pods.batchesDelivered == handled[.pods, default: 0]
+    }
+
+    /// The resourceVersion of an object as the store holds it (nil: not cached).
+    func cachedResourceVersion(_ resource: APIResource, namespace: String?, name: String) async -> String? {
+        if resource == .pods {
+            return await pods.snapshot()["\(namespace ?? "")/\(name)"]?.metadata.resourceVersion
+        }
+        return await reflector(for: resource)?.snapshot()["\(namespace ?? "")/\(name)"]?["metadata"]?["resourceVersion"]?.string
+    }
+
+    private func handled(_ resource: APIResource, _ body: () async -> Void) async {
+        await body()
+        batchesHandled.withLock { $0[resource, default: 0] += 1 }
+    }
+
     // MARK: watching
 
     /// Runs every watch until the task is cancelled, handing each batch of changes to
@@ -173,7 +196,7 @@ final class ClusterCache: Sendable {
                                 await reflector.run()
                             }
                             reflectors.addTask {
-                                for await batch in reflector.changes { await handle(batch, resource) }
+                                for await batch in reflector.changes { await self.handled(resource) { await handle(batch, resource) } }
                             }
                         }
                         reflectors.addTask { await self.superviseOptionalKinds(handle, changed: optionalKindsChanged) }
@@ -184,7 +207,7 @@ final class ClusterCache: Sendable {
                     await self.pods.run()
                 }
                 group.addTask {
-                    for await batch in self.pods.changes { await handlePods(batch) }
+                    for await batch in self.pods.changes { await self.handled(.pods) { await handlePods(batch) } }
                 }
             }
         } onCancel: {
@@ -205,7 +228,7 @@ final class ClusterCache: Sendable {
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await reflector.run(finishingChanges: false) }
                     group.addTask {
-                        for await batch in reflector.changes { await handle(batch, resource) }
+                        for await batch in reflector.changes { await self.handled(resource) { await handle(batch, resource) } }
                     }
                 }
             }
