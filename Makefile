@@ -20,6 +20,7 @@ test: setup
 	$(MAKE) check-generated
 	$(PY) hack/promtool-check $$(find Tests/ConfigGenTests/Golden -name 'prometheus*.yml' -not -path '*/rules/*' | sort)
 	promtool check rules $$(find Tests/ConfigGenTests/Golden -path '*/prometheus/rules/*.yml' | sort)
+	for modules in $$(find Tests/ConfigGenTests/Golden -path '*/blackbox/blackbox.yml' | sort); do prometheus-blackbox-exporter --config.check --config.file=$$modules --log.level=warn || exit 1; done
 	cd Tests/RuleTests && promtool test rules *_test.yml
 	$(PY) hack/check-dashboards $$(find Tests/ConfigGenTests/Golden -path '*/grafana/*.json' | sort)
 	$(PY) hack/check-patches Tests/ConfigGenTests/Golden/injection/cases.json
@@ -46,6 +47,7 @@ demo: build
 	.build/debug/netwatch render --input manifests/samples --output $(OUT)
 	$(PY) hack/promtool-check $$(find $(OUT) -name 'prometheus*.yml' -not -path '*/rules/*' | sort)
 	rules=$$(find $(OUT) -path '*/prometheus/rules/*.yml' | sort); [ -z "$$rules" ] || promtool check rules $$rules
+	for modules in $$(find $(OUT) -path '*/blackbox/blackbox.yml' | sort); do prometheus-blackbox-exporter --config.check --config.file=$$modules --log.level=warn || exit 1; done
 	.build/debug/netwatch dashboards preview --input manifests/samples --output $(OUT)-previews
 
 # Rewrite golden files after an intended change in generated output.

@@ -83,6 +83,11 @@ public struct IncrementalRender: Sendable {
         return stack.documents.reduce(0) { $0 + $1.document.targetCount }
     }
 
+    /// Targets of a NetworkProbe in the first stack that renders it; nil when no stack does.
+    public func probeTargetCount(_ probe: ObjectReference) -> Int? {
+        stacks.lazy.compactMap { $0.probeTargets[probe] }.first
+    }
+
     /// Applies pod changes in order; returns the artifacts whose bytes changed (sorted by path),
     /// or nil when a full render is needed.
     public mutating func apply(_ changes: [PodChange]) -> [Artifact]? {

@@ -9,6 +9,9 @@ public struct Artifact: Sendable, Hashable, Comparable {
         case fileSD
         /// A rule file (alerting and recording rules); a change needs a reload.
         case ruleFile
+        /// blackbox_exporter's modules for the stack's NetworkProbes (`blackbox/blackbox.yml`);
+        /// a change needs a reload of the blackbox_exporter, not of Prometheus.
+        case proberConfig
         /// A Grafana dashboard JSON file (file provisioning, or review in GitOps).
         case dashboard
         /// A Kubernetes manifest carrying generated configuration.

@@ -57,6 +57,8 @@ struct Renderer {
         var dashboards: [Artifact] = []
         /// Credential files, their Secret, or the list of what to mount; pod changes never touch them.
         var credentials: [Artifact] = []
+        /// Targets of each NetworkProbe the stack selects.
+        var probeTargets: [ObjectReference: Int] = [:]
 
         /// The MonitoringStack every artifact of the stack belongs to.
         var owner: ObjectReference { ObjectReference(kind: NetWatchKind.monitoringStack.rawValue, namespace: plan.stack.namespace, name: plan.stack.name) }
@@ -69,8 +71,10 @@ struct Renderer {
             }
         }
 
+        /// A file under `prometheus/`, or the prober's under `blackbox/`.
         func artifact(_ file: File) -> Artifact {
-            Artifact(path: "\(base)/prometheus/\(file.name)", bytes: file.bytes, role: file.role, owner: owner)
+            let directory = file.role == .proberConfig ? "blackbox" : "prometheus"
+            return Artifact(path: "\(base)/\(directory)/\(file.name)", bytes: file.bytes, role: file.role, owner: owner)
         }
 
         func artifact(_ manifest: Manifest) -> Artifact {
@@ -82,8 +86,12 @@ struct Renderer {
         var outputs: [StackOutput] = []
         var diagnostics: [Diagnostic] = []
         var owners: [String: ObjectReference] = [:]
-        // A dashboard selected by several stacks is diagnosed once.
+        // A dashboard or probe selected by several stacks is diagnosed once.
         var reportedDashboards: Set<String> = []
+        var reportedProbes: Set<Diagnostic> = []
+        let probePlanner = ProbePlanner(planner: planner, services: snapshot.services.sorted {
+            ($0.metadata.namespace ?? "default", $0.metadata.name) < ($1.metadata.namespace ?? "default", $1.metadata.name)
+        })
         // Rule files do not depend on the stack: rendered (and diagnosed) once per object.
         var ruleFiles: [String: RuleFileGenerator.RuleFile] = [:]
         for (kind, objects) in [("NetworkAlerts", snapshot.networkAlerts), ("PrometheusRule", snapshot.prometheusRules)] {
@@ -97,14 +105,21 @@ struct Renderer {
         for stack in stacks {
             var plan = planner.plan(stack, monitors: snapshot.networkMonitors, podMonitors: snapshot.podMonitors, serviceMonitors: snapshot.serviceMonitors)
             diagnostics += plan.diagnostics
+            let probes = probePlanner.plan(stack, probes: snapshot.networkProbes)
+            plan.jobs += probes.jobs
+            diagnostics += probes.diagnostics.filter { reportedProbes.insert($0).inserted }
             let rules = planner.alerts(for: stack, from: snapshot.networkAlerts).compactMap { ruleFiles["NetworkAlerts/\($0.namespace)/\($0.name)"] }
                 + planner.alerts(for: stack, from: snapshot.prometheusRules).compactMap { ruleFiles["PrometheusRule/\($0.namespace)/\($0.name)"] }
             plan.ruleFiles = rules.map(\.relativePath)
             var (files, documents) = prometheusFiles(plan)
             // Appended after the file_sd documents, whose indices into `files` stay valid.
             files += rules.map { File(name: $0.relativePath, bytes: $0.bytes, role: .ruleFile) }
+            if !probes.modules.isEmpty {
+                files.append(File(name: BlackboxModules.fileName, bytes: emitYAML(BlackboxModules.file(probes.modules)), role: .proberConfig))
+            }
             var output = StackOutput(plan: plan, base: "\(stack.namespace)/\(stack.name)", files: files, documents: documents,
                                      packaging: nil, manifests: [], packagingDiagnostics: [])
+            output.probeTargets = probes.targetCounts
             let recordings = Set(rules.flatMap { RuleFileGenerator.recordedSeries(in: $0.bytes) })
             let (dashboards, dashboardProblems) = DashboardDelivery(stack: stack, base: output.base, recordings: recordings)
                 .artifacts(planner.dashboards(for: stack, from: snapshot.networkDashboards), reported: &reportedDashboards)
@@ -172,7 +187,7 @@ struct Renderer {
                             document.set(namespace: namespace, pod: slice.metadata.name, bytes: bytes)
                         }
                     }
-                case .staticGroups:
+                case .staticGroups, .probe:
                     continue
                 }
                 documents.append((files.count, job, document))

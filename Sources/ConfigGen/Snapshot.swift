@@ -25,6 +25,7 @@ public struct Snapshot: Sendable, Hashable {
     public var networkDashboards: [NetworkDashboard] = []
     public var sidecarInjectors: [SidecarInjector] = []
     public var flowPolicies: [FlowPolicy] = []
+    public var networkProbes: [NetworkProbe] = []
     /// Connections read from flow files (`netwatch render` inputs); policies are proposed from them.
     public var observedConnections: [ObservedConnection] = []
     /// prometheus-operator PrometheusRules, as NetworkAlerts with custom groups only.
@@ -88,6 +89,7 @@ extension Snapshot {
                 case .networkDashboard(let dashboard)?: snapshot.networkDashboards.append(dashboard)
                 case .sidecarInjector(let injector)?: snapshot.sidecarInjectors.append(injector)
                 case .flowPolicy(let policy)?: snapshot.flowPolicies.append(policy)
+                case .networkProbe(let probe)?: snapshot.networkProbes.append(probe)
                 case nil: break
                 }
                 continue

@@ -29,6 +29,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
     case networkDashboard = "NetworkDashboard"
     case sidecarInjector = "SidecarInjector"
     case flowPolicy = "FlowPolicy"
+    case networkProbe = "NetworkProbe"
 
     public static let group = "netwatch.dev"
     public static let version = "v1alpha1"
@@ -42,6 +43,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkDashboard: "networkdashboards"
         case .sidecarInjector: "sidecarinjectors"
         case .flowPolicy: "flowpolicies"
+        case .networkProbe: "networkprobes"
         }
     }
 
@@ -56,6 +58,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkDashboard: ["nwdash"]
         case .sidecarInjector: ["nwinject"]
         case .flowPolicy: ["nwflow"]
+        case .networkProbe: ["nwprobe"]
         }
     }
 
@@ -78,6 +81,7 @@ public enum NetWatchKind: String, Sendable, CaseIterable {
         case .networkDashboard: NetWatchSchemas.networkDashboardSpec
         case .sidecarInjector: NetWatchSchemas.sidecarInjectorSpec
         case .flowPolicy: NetWatchSchemas.flowPolicySpec
+        case .networkProbe: NetWatchSchemas.networkProbeSpec
         }
     }
 }
@@ -90,6 +94,7 @@ public enum NetWatchResource: Sendable, Hashable {
     case networkDashboard(NetworkDashboard)
     case sidecarInjector(SidecarInjector)
     case flowPolicy(FlowPolicy)
+    case networkProbe(NetworkProbe)
 }
 
 extension NetWatchKind {
@@ -145,6 +150,11 @@ extension NetWatchKind {
                 let problems = NetWatchValidation.problems(in: spec)
                 guard problems.isEmpty else { return (nil, problems.map { diagnostic($0.0, $0.1) }) }
                 return (.flowPolicy(FlowPolicy(metadata: normalized(raw.metadata), spec: spec, source: raw.source)), [])
+            case .networkProbe:
+                let spec = try NodeDecoder().decode(NetworkProbeSpec.self, from: specNode, at: path)
+                let problems = NetWatchValidation.problems(in: spec)
+                guard problems.isEmpty else { return (nil, problems.map { diagnostic($0.0, $0.1) }) }
+                return (.networkProbe(NetworkProbe(metadata: normalized(raw.metadata), spec: spec, source: raw.source)), [])
             }
         } catch {
             return (nil, [diagnostic(error.path.description, error.message)])

@@ -33,6 +33,10 @@ public enum CustomResourceDefinitions {
             columns.append(["name": "Phase", "type": "string", "jsonPath": ".status.phase"])
             columns.append(["name": "Connections", "type": "integer", "jsonPath": ".status.observedConnections"])
             columns.append(["name": "Would-Deny", "type": "integer", "jsonPath": ".status.deniedWouldBeCount", "priority": 1])
+        case .networkProbe:
+            columns.append(["name": "Prober", "type": "string", "jsonPath": ".spec.prober.url"])
+            columns.append(["name": "Targets", "type": "integer", "jsonPath": ".status.targets"])
+            columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])
         case .networkAlerts:
             columns.append(["name": "Rules", "type": "integer", "jsonPath": ".status.rules"])
             columns.append(["name": "Accepted", "type": "string", "jsonPath": #".status.conditions[?(@.type=="Accepted")].status"#])

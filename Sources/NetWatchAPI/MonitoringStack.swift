@@ -11,6 +11,8 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
     public var monitorNamespaceSelector: NamespaceSelector?
     public var alertSelector: LabelSelector?
     public var dashboardSelector: LabelSelector?
+    /// Selects NetworkProbes by label (from the monitor namespaces): `{}` selects all, absent none.
+    public var probeSelector: LabelSelector?
     public var grafana: GrafanaSettings
     /// Defaults for the endpoints of this stack's monitors (prometheus-operator's scrape classes).
     public var scrapeClasses: [ScrapeClass] = []
@@ -26,7 +28,7 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case prometheus, monitorSelector, monitorNamespaceSelector, alertSelector, dashboardSelector, grafana, scrapeClasses
+        case prometheus, monitorSelector, monitorNamespaceSelector, alertSelector, dashboardSelector, probeSelector, grafana, scrapeClasses
     }
 
     public init(from decoder: any Decoder) throws {
@@ -36,6 +38,7 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
         monitorNamespaceSelector = try container.decodeIfPresent(NamespaceSelector.self, forKey: .monitorNamespaceSelector)
         alertSelector = try container.decodeIfPresent(LabelSelector.self, forKey: .alertSelector)
         dashboardSelector = try container.decodeIfPresent(LabelSelector.self, forKey: .dashboardSelector)
+        probeSelector = try container.decodeIfPresent(LabelSelector.self, forKey: .probeSelector)
         grafana = try container.decodeIfPresent(GrafanaSettings.self, forKey: .grafana) ?? GrafanaSettings()
         scrapeClasses = try container.decodeIfPresent([ScrapeClass].self, forKey: .scrapeClasses) ?? []
     }

@@ -58,6 +58,7 @@ public enum NetWatchSchemas {
             .init("monitorNamespaceSelector", NamespaceSelector.schema("Namespaces NetworkMonitors are taken from; absent: the stack's own namespace.")),
             .init("alertSelector", .labelSelector("NetworkAlerts to use: {} selects all, absent selects none.")),
             .init("dashboardSelector", .labelSelector("NetworkDashboards to use: {} selects all, absent selects none.")),
+            .init("probeSelector", .labelSelector("NetworkProbes to use, from the namespaces monitorNamespaceSelector names: {} selects all, absent selects none.")),
             .init("scrapeClasses", .array(items: ScrapeClass.schema, description: "Endpoint defaults (TLS, authorization, relabelings) monitors pick by spec.scrapeClass; one may be the default.")),
             .init("grafana", .object(properties: [
                 .init("datasourceUID", .string(description: "UID of the Prometheus data source in Grafana (default prometheus).")),
@@ -162,6 +163,71 @@ public enum NetWatchSchemas {
             .init("runbookBaseURL", .string(description: "Base of runbook_url annotations: <base>/<AlertName>.md.", pattern: "^https?://")),
         ],
         description: "Alerting and recording rules: built-in network packs and custom groups."
+    )
+
+    static let ipProtocol = Schema.string(description: "Address family tried first when a name resolves to both: ip4 (default) or ip6.", enumValues: NetworkProbeSpec.ipProtocols)
+    static let regexes = Schema.array(items: .string(), description: "RE2 regular expressions.")
+
+    public static let networkProbeSpec: Schema = .object(
+        properties: [
+            .init("prober", .validated(.object(properties: [
+                .init("url", .string(description: "The blackbox_exporter as host:port, without a scheme.", pattern: "^[^/:]+(:[0-9]+)?$")),
+                .init("service", .object(properties: [
+                    .init("name", .string(description: "Service name.")),
+                    .init("namespace", .string(description: "Default: the probe's namespace.")),
+                    .init("port", .integer(description: "Service port.", minimum: 1, maximum: 65535)),
+                ], required: ["name", "port"], description: "The Service in front of the blackbox_exporter (its cluster DNS name is used).")),
+                .init("scheme", .string(description: "http (default) or https.", enumValues: ["http", "https"])),
+                .init("path", .string(description: "The prober's probe path (default /probe).", pattern: "^/")),
+            ], description: "The blackbox_exporter that runs the probe; exactly one of url or service."),
+            rules: [.init(exactlyOne(["url", "service"]), message: "set exactly one of url or service")])),
+            .init("module", .validated(.object(properties: [
+                .init("icmp", .object(properties: [.init("ipProtocol", ipProtocol)], description: "ICMP echo (ping): the target is a host.")),
+                .init("tcp", .object(properties: [
+                    .init("ipProtocol", ipProtocol),
+                    .init("send", .string(description: "Sent once connected.")),
+                    .init("expect", .string(description: "RE2 regex a line of the answer must match.")),
+                ], description: "TCP connect: the target is host:port.")),
+                .init("http", .object(properties: [
+                    .init("method", .string(description: "Request method (default GET).", enumValues: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"])),
+                    .init("validStatusCodes", .array(items: .integer(minimum: 100, maximum: 599), description: "Accepted status codes; absent: any 2xx.")),
+                    .init("headers", .map(values: .string(), description: "Request headers.")),
+                    .init("bodyMustMatch", regexes),
+                    .init("bodyMustNotMatch", regexes),
+                    .init("followRedirects", .boolean(description: "Follow redirects (default true).")),
+                    .init("requireTLS", .boolean(description: "Fail unless the final response came over TLS.")),
+                    .init("insecureSkipVerify", .boolean(description: "Accept any server certificate.")),
+                    .init("ipProtocol", ipProtocol),
+                ], description: "HTTP request: the target is a URL.")),
+                .init("dns", .object(properties: [
+                    .init("queryName", .string(description: "The name to look up.")),
+                    .init("queryType", .string(description: "Record type (default A).", enumValues: NetworkProbeSpec.DNS.queryTypes)),
+                    .init("validRcodes", .array(items: .string(enumValues: NetworkProbeSpec.DNS.rcodes), description: "Accepted response codes (default NOERROR).")),
+                    .init("answerMustMatch", .array(items: .string(), description: "RE2 regexes; each must match at least one answer record, e.g. the expected address.")),
+                    .init("transport", .string(description: "udp (default) or tcp.", enumValues: ["udp", "tcp"])),
+                    .init("ipProtocol", ipProtocol),
+                ], required: ["queryName"], description: "DNS query: the target is the resolver, host[:port].")),
+                .init("tls", .object(properties: [
+                    .init("serverName", .string(description: "The name the certificate must carry (default: the target host).")),
+                    .init("insecureSkipVerify", .boolean(description: "Report the certificate without verifying it.")),
+                    .init("ipProtocol", ipProtocol),
+                ], description: "TLS handshake over TCP, for certificate expiry: the target is host:port.")),
+            ], description: "How to probe; exactly one field."),
+            rules: [.init(exactlyOne(NetworkProbeSpec.Module.kinds), message: "set exactly one of \(NetworkProbeSpec.Module.kinds.joined(separator: ", "))")])),
+            .init("targets", .object(properties: [
+                .init("static", .array(items: .string(), description: "Hosts as the module takes them: host (icmp), host:port (tcp, tls), a URL (http), a resolver host[:port] (dns).")),
+                .init("services", .object(properties: [
+                    .init("selector", .labelSelector("Services to probe, by label.")),
+                    .init("namespaceSelector", NamespaceSelector.schema("Where to look; absent: the probe's namespace.")),
+                    .init("port", .intOrString(description: "The port name or number; absent: every port.")),
+                ], required: ["selector"], description: "Services by label, probed by their cluster DNS name.")),
+            ], description: "What to probe.")),
+            .init("interval", durationField("How often to probe (default: the stack's scrape interval).")),
+            .init("scrapeTimeout", durationField("Probe timeout (default: the stack's); at most interval.")),
+            .init("labels", .map(values: .string(), description: "Labels on every target.")),
+        ],
+        required: ["prober", "module", "targets"],
+        description: "A synthetic check run by a blackbox_exporter, and its module."
     )
 
     public static let networkDashboardSpec: Schema = .object(

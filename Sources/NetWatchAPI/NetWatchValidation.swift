@@ -261,3 +261,48 @@ public enum ByteSize {
         return ["B", "KB", "MB", "GB", "TB", "PB", "EB", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"].contains(String(unit))
     }
 }
+
+extension NetWatchValidation {
+    static func problems(in spec: NetworkProbeSpec) -> [(String, String)] {
+        var problems: [(String, String)] = []
+        switch (spec.prober.url, spec.prober.service) {
+        case (nil, nil), (.some, .some):
+            problems.append(("spec.prober", "set exactly one of url or service"))
+        case (let url?, nil) where url.contains("://"):
+            problems.append(("spec.prober.url", "\"\(url)\" has a scheme; write host:port and set prober.scheme"))
+        default:
+            break
+        }
+        if let interval = spec.interval, let timeout = spec.scrapeTimeout, timeout > interval {
+            problems.append(("spec.scrapeTimeout", "\(timeout) is longer than interval \(interval); Prometheus rejects that"))
+        }
+        func regexes(_ list: [String], at path: String) {
+            for (index, regex) in list.enumerated() {
+                if let problem = RE2Syntax.check(regex) { problems.append(("\(path)[\(index)]", problem)) }
+            }
+        }
+        switch spec.module {
+        case .http(let http):
+            regexes(http.bodyMustMatch, at: "spec.module.http.bodyMustMatch")
+            regexes(http.bodyMustNotMatch, at: "spec.module.http.bodyMustNotMatch")
+        case .dns(let dns):
+            if dns.queryName.isEmpty { problems.append(("spec.module.dns.queryName", "must not be empty")) }
+            regexes(dns.answerMustMatch, at: "spec.module.dns.answerMustMatch")
+        case .tcp(let tcp):
+            if let expect = tcp.expect { regexes([expect], at: "spec.module.tcp.expect") }
+        case .icmp, .tls:
+            break
+        }
+        if spec.targets.static.isEmpty && spec.targets.services == nil {
+            problems.append(("spec.targets", "names nothing to probe; add static hosts or a services selector"))
+        }
+        for (index, host) in spec.targets.static.enumerated() where host.isEmpty || host.contains(where: \.isWhitespace) {
+            problems.append(("spec.targets.static[\(index)]", "\"\(host)\" is not a host, host:port or URL"))
+        }
+        if let services = spec.targets.services {
+            problems += services.selector.validate(at: "spec.targets.services.selector")
+            if let selector = services.namespaceSelector { problems += selector.problems(at: "spec.targets.services.namespaceSelector") }
+        }
+        return problems
+    }
+}

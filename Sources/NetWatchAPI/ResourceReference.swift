@@ -17,6 +17,8 @@ public enum ResourceReference {
             "A Grafana dashboard from a preset (node-network, pod-network, service-graph) tuned by thresholds and device exclusion, with custom panels, delivered as a sidecar ConfigMap or a grafana-operator GrafanaDashboard. docs/dashboards.md lists the presets. Status: `stacks` and `Accepted`."
         case .sidecarInjector:
             "Which pods get the per-pod network exporter (node_exporter with its network collectors, in the pod's network namespace) and custom sidecars, through netwatch's admission webhook (or `netwatch inject` and render's patches for GitOps). docs/injection.md explains the order of checks. Status: `Accepted`."
+        case .networkProbe:
+            "A synthetic check — ICMP, TCP, HTTP, DNS or a TLS handshake — of static hosts or Services found by label, run by a blackbox_exporter. netwatch writes both the Prometheus job that asks the prober (as prometheus-operator's Probe does) and the prober's module in the stack's blackbox.yml. docs/probing.md explains the setup. Status: `targets` and `Accepted`."
         case .flowPolicy:
             "NetworkPolicies learned from observed traffic (IPFIX/NetFlow, Hubble, Istio): one per workload, Learning → Stabilizing → Stable, observed, audited or enforced, with DNS and netwatch's own companions allowed and a default-deny once all are Stable. docs/flows.md explains the lifecycle. Status: `phase`, `learningSince`, `observedConnections`, `workloads`, `policies`, `deniedWouldBe`, `deniedWouldBeCount`, conditions `Accepted` and `Stable`."
         }

@@ -9,7 +9,7 @@ import Operator
 struct ReloaderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reloader",
-        abstract: "Reload Prometheus or Alertmanager when its mounted configuration changes (a sidecar).",
+        abstract: "Reload Prometheus, Alertmanager or blackbox_exporter when its mounted configuration changes (a sidecar).",
         discussion: """
             Reads the --watch directories every --interval and compares their content (following \
             the symlinks of ConfigMap volumes, ignoring timestamps). When the content changed and \
@@ -26,7 +26,7 @@ struct ReloaderCommand: AsyncParsableCommand {
     @Option(name: .customLong("reload-url"), help: "The server's reload endpoint, e.g. http://127.0.0.1:9090/-/reload.")
     var reloadURL: String
 
-    @Option(help: "prometheus or alertmanager: which metrics prove a reload.")
+    @Option(help: "prometheus, alertmanager or blackbox_exporter: which metrics prove a reload.")
     var server: String = "prometheus"
 
     @Option(help: "How often to read the directories (Prometheus duration, e.g. 1s, 500ms).")

@@ -52,8 +52,14 @@ struct ApplyModeTests {
         #expect(main?["status"]?["observedGeneration"] == 1)
         #expect(main?["status"]?["conditions"]?.sequence?.first { $0["type"] == "ConfigValid" }?["status"] == "True")
         #expect(main?["status"]?["configHash"]?.string?.count == 16)
+        // NetworkProbes from the samples: Accepted, with the number of targets they probe.
+        let probes = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkprobes", kind: "NetworkProbe", namespaced: true)
+        var probe: Node?
+        _ = try await eventually { probe = try? await client.get(Node.self, probes, namespace: "shop", name: "web-http"); return probe?["status"]?["targets"] != nil }
+        #expect(probe?["status"]?["targets"] == 1, "the web Service's http port")
+        #expect(probe?["status"]?["conditions"]?.sequence?.first { $0["type"] == "Accepted" }?["status"] == "True")
         // Status writes follow the applies; under a loaded parallel run they may trail the stack's.
-        let statusObjects = loaded.objects.filter { ["MonitoringStack", "NetworkMonitor", "NetworkAlerts", "NetworkDashboard"].contains($0.type.kind) }.count
+        let statusObjects = loaded.objects.filter { ["MonitoringStack", "NetworkMonitor", "NetworkAlerts", "NetworkDashboard", "NetworkProbe"].contains($0.type.kind) }.count
         _ = try await eventually { server.state.recordedRequests.filter { $0.method == "PATCH" && $0.path.hasSuffix("/status") }.count >= statusObjects }
         _ = try await eventually { await harness.netwatch.isSettled() }
         let patchesAfterSync = server.state.recordedRequests.filter { $0.method == "PATCH" }.count
@@ -61,7 +67,7 @@ struct ApplyModeTests {
         let ownerWrites = server.state.recordedRequests.filter { $0.method == "PATCH" && $0.query["fieldManager"] == "netwatch-owner" }.count
         #expect(patchesAfterSync - statusWrites - ownerWrites == rendered.count, "one apply per rendered object")
         #expect(ownerWrites == rendered.count, "one owner reference per rendered object")
-        #expect(statusWrites == statusObjects, "one status write per stack, monitor, alerts and dashboard object")
+        #expect(statusWrites == statusObjects, "one status write per stack, monitor, alerts, dashboard and probe object")
 
         // A change that does not alter the output (a label on an unrelated namespace) sends nothing.
         let touched = try await client.patch(Node.self, .namespaces, name: "default", patch: .merge(["metadata": ["labels": ["touched": "yes"]]]))

@@ -95,8 +95,8 @@ struct ReloaderTests {
     }
 }
 
-/// `netwatch reloader` as a user runs it, next to a real Prometheus and a real Alertmanager
-/// (Debian's) on loopback.
+/// `netwatch reloader` as a user runs it, next to a real Prometheus, Alertmanager and
+/// blackbox_exporter (Debian's) on loopback.
 @Suite("netwatch reloader with real servers")
 struct ReloaderCommandTests {
     static let http = try! CurlTransport(logger: Logger(label: "test"))
@@ -143,6 +143,10 @@ struct ReloaderCommandTests {
                valid: ["route: {receiver: a}\nreceivers: [{name: a}]\n", "route: {receiver: b}\nreceivers: [{name: b}]\n", "route: {receiver: c}\nreceivers: [{name: c}]\n"],
                invalid: "route: {receiver: missing}\nreceivers: [{name: a}]\n",
                arguments: { config, work, port in ["--config.file=\(config)", "--storage.path=\(work)/data", "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address="] }),
+        Server(name: "blackbox_exporter", binary: "/usr/bin/prometheus-blackbox-exporter", file: "blackbox.yml",
+               valid: ["modules: {a: {prober: tcp}}\n", "modules: {b: {prober: icmp}}\n", "modules: {c: {prober: http}}\n"],
+               invalid: "modules: {a: {prober: tcp, tcp: {no_such_option: true}}}\n",
+               arguments: { config, _, port in ["--config.file=\(config)", "--web.listen-address=127.0.0.1:\(port)"] }),
     ]
 
     @Test("reloads once per settled change, verified; a touch causes none; a rejected config is retried until fixed", arguments: servers.map(\.name))

@@ -63,6 +63,13 @@ struct KubernetesPackaging {
         if !binaryData.isEmpty { object["binaryData"] = .mapping(binaryData) }
         manifests.append(Manifest(file: "\(outputKind.lowercased())-\(name).yaml", node: .mapping(object)))
 
+        // blackbox_exporter's modules: one ConfigMap `<name>-blackbox`, mounted by the prober.
+        if let modules = files.first(where: { $0.role == .proberConfig }) {
+            let node: Node = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata("\(name)-blackbox"),
+                              "data": .mapping(Mapping([(modules.name, .string(String(decoding: modules.bytes, as: UTF8.self)))]))]
+            manifests.append(Manifest(file: "configmap-\(name)-blackbox.yaml", node: node))
+        }
+
         // file_sd files: bucketed into ConfigMaps `<name>-file-sd-<i>`, mounted together through
         // one projected volume so Prometheus sees a single file_sd directory.
         manifests += bucketed(files.filter { $0.role == .fileSD }, prefix: "file_sd/", object: "\(name)-file-sd", budget: options.configMapBudget,

@@ -62,7 +62,7 @@ struct PolicyCompanions {
                             if let port = service.spec.ports?.first(where: { $0.name == name }) { ports.append(port.targetPort ?? .int(port.port)) }
                         }
                     }
-                case .staticGroups: continue
+                case .staticGroups, .probe: continue  // outside hosts, or reached through the prober
                 }
             }
             if exporterInjected(subject) { ports.append(.string(NetworkExporterSidecar.portName)) }

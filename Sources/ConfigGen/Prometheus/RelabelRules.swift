@@ -60,6 +60,18 @@ enum RelabelRules {
             ("regex", "(.+)"), ("replacement", "${1}"))
     }
 
+    /// A probe's rules in prometheus-operator's order: job-name bookkeeping, the target becomes
+    /// `__param_target` and `instance`, the prober becomes `__address__`; then the user's
+    /// relabelings and sharding on the probed target.
+    static func probeJob(_ job: ScrapeJob, prober: String, shard: Shard?) -> [Node] {
+        [
+            rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name")),
+            rule(("source_labels", ["__address__"]), ("target_label", "__param_target")),
+            rule(("source_labels", ["__param_target"]), ("target_label", "instance")),
+            rule(("target_label", "__address__"), ("replacement", .string(prober))),
+        ] + job.relabelings.map(\.prometheusNode) + sharding(shard, on: "__param_target")
+    }
+
     static func staticJob(_ job: ScrapeJob, shard: Shard?) -> [Node] {
         [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))] + job.relabelings.map(\.prometheusNode) + sharding(shard)
     }
@@ -149,10 +161,10 @@ enum RelabelRules {
         var count: Int
     }
 
-    static func sharding(_ shard: Shard?) -> [Node] {
+    static func sharding(_ shard: Shard?, on label: String = "__address__") -> [Node] {
         guard let shard, shard.count > 1 else { return [] }
         return [
-            rule(("source_labels", ["__address__"]), ("target_label", "__tmp_hash"), ("modulus", .int(shard.count)), ("action", "hashmod")),
+            rule(("source_labels", .strings([label])), ("target_label", "__tmp_hash"), ("modulus", .int(shard.count)), ("action", "hashmod")),
             rule(("source_labels", ["__tmp_hash"]), ("regex", .string(String(shard.index))), ("action", "keep")),
         ]
     }

@@ -46,10 +46,20 @@ public struct ScrapeJob: Sendable, Hashable {
         public var filterRunning: Bool = true
     }
 
+    /// A NetworkProbe's targets, probed through a blackbox_exporter (`__address__`) with a
+    /// module of the stack's blackbox.yml.
+    public struct ProbeTargets: Sendable, Hashable {
+        public var groups: [NetworkMonitorSpec.StaticTargetGroup]
+        /// The prober as host:port.
+        public var prober: String
+        public var module: String
+    }
+
     public enum Targets: Sendable, Hashable {
         case pods(PodTargets)
         case services(ServiceTargets)
         case staticGroups([NetworkMonitorSpec.StaticTargetGroup])
+        case probe(ProbeTargets)
     }
 
     /// `netwatch/<namespace>/<monitor>/<endpoint index | network-exporter | static>`.

@@ -60,8 +60,11 @@ public struct ScrapePlanner: Sendable {
         var diagnostics: [Diagnostic] = []
         let reference = ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name)
         guard let monitorSelector = stack.spec.monitorSelector else {
-            diagnostics.append(Diagnostic(.warning, object: reference, source: stack.source, field: "spec.monitorSelector",
-                message: "absent, so no NetworkMonitors are selected; set monitorSelector: {} to select all"))
+            // A stack of probes alone needs no monitors.
+            if stack.spec.probeSelector == nil {
+                diagnostics.append(Diagnostic(.warning, object: reference, source: stack.source, field: "spec.monitorSelector",
+                    message: "absent, so no NetworkMonitors are selected; set monitorSelector: {} to select all"))
+            }
             return StackPlan(stack: stack, jobs: [], diagnostics: diagnostics)
         }
         func chosen<Spec>(_ monitors: [CustomResource<Spec>]) -> [CustomResource<Spec>] {

@@ -13,8 +13,16 @@ public struct ReloadClient: Sendable {
     public enum Server: String, Sendable, CaseIterable {
         case prometheus
         case alertmanager
+        /// blackbox_exporter, for the modules file NetworkProbes render.
+        case blackboxExporter = "blackbox_exporter"
 
-        var displayName: String { self == .prometheus ? "Prometheus" : "Alertmanager" }
+        var displayName: String {
+            switch self {
+            case .prometheus: "Prometheus"
+            case .alertmanager: "Alertmanager"
+            case .blackboxExporter: "blackbox_exporter"
+            }
+        }
     }
 
     public struct Outcome: Sendable, Equatable {

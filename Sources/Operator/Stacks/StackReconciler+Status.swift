@@ -7,7 +7,7 @@ import Synchronization
 
 extension StackReconciler {
     /// The kinds whose problems become Events (and, for netwatch's own, conditions).
-    static let reportedKinds: Set<String> = ["NetworkMonitor", "MonitoringStack", "NetworkAlerts", "NetworkDashboard", "FlowPolicy"]
+    static let reportedKinds: Set<String> = ["NetworkMonitor", "MonitoringStack", "NetworkAlerts", "NetworkDashboard", "FlowPolicy", "NetworkProbe"]
 
     /// Writes each stack's status when it changed.
     func reportStatus(_ stacks: [ObjectReference: Node], result: RenderResult) async throws {
@@ -56,6 +56,11 @@ extension StackReconciler {
                 let stacks = artifacts.filter { $0.role == .dashboard && $0.path.hasSuffix(file) }.count
                 try await context.status.write(NetWatchKind.networkDashboard.resource, reference, stored: node) { basis in
                     ContentStatus.status(stored: basis, problems: mine, count: ("stacks", stacks), now: now)
+                }
+            case NetWatchKind.networkProbe.rawValue:
+                let targets = live.withLock { $0?.probeTargetCount(reference) } ?? 0
+                try await context.status.write(NetWatchKind.networkProbe.resource, reference, stored: node) { basis in
+                    ContentStatus.status(stored: basis, problems: mine, count: ("targets", targets), now: now)
                 }
             default:
                 break

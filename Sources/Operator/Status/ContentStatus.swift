@@ -1,8 +1,9 @@
 import DataTree
 import KubeModel
 
-/// The status netwatch reports on a NetworkAlerts or NetworkDashboard object:
-/// `observedGeneration`, a count (`rules` in its rule file; `stacks` carrying the dashboard), and
+/// The status netwatch reports on a NetworkAlerts, NetworkDashboard or NetworkProbe object:
+/// `observedGeneration`, a count (`rules` in its rule file; `stacks` carrying the dashboard;
+/// `targets` the probe reaches), and
 /// `Accepted` — False with reason InvalidConfiguration and the field and problem when a pack or
 /// the dashboard was skipped or the object was rejected.
 ///
@@ -16,7 +17,11 @@ enum ContentStatus {
         } else if let warning = problems.first {
             "accepted with a warning: " + describe(warning)
         } else {
-            count.field == "rules" ? "\(count.value) rule(s) written" : "rendered for \(count.value) stack(s)"
+            switch count.field {
+            case "rules": "\(count.value) rule(s) written"
+            case "targets": count.value == 0 ? "selected by no MonitoringStack's probeSelector" : "\(count.value) target(s) probed"
+            default: "rendered for \(count.value) stack(s)"
+            }
         }
         var status = Mapping()
         if let generation = stored["metadata"]?["generation"] { status["observedGeneration"] = generation }

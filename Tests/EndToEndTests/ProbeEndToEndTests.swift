@@ -1,0 +1,169 @@
+import ConfigGen
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import KubeModel
+import KubeTesting
+import NetWatchAPI
+import RenderIO
+import Testing
+
+/// NetworkProbes rendered by `render()`, run by Debian's blackbox_exporter on the modules file
+/// netwatch wrote, scraped by the real Prometheus through the jobs netwatch wrote — against
+/// loopback servers the test starts: TCP to an open and a closed port, HTTP 200 and 503, ICMP
+/// to 127.0.0.1, DNS for a name a local resolver knows and one it does not, and a TLS server
+/// whose certificate expires in two days.
+@Suite("NetworkProbes end to end with blackbox_exporter and Prometheus", .serialized)
+struct ProbeEndToEndTests {
+    static let httpServer = """
+        import http.server, signal, sys
+        # The test runner starts children with SIGTERM blocked; stop on it like the other servers.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                ok = self.path == "/ok"
+                body = b"<html><title>ok</title></html>" if ok else b"unavailable"
+                self.send_response(200 if ok else 503); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+            def log_message(self, *args): pass
+        server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+        if len(sys.argv) > 3:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[2], sys.argv[3])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.serve_forever()
+        """
+
+    /// Answers A queries for one name with 127.0.0.1, and NXDOMAIN for every other name.
+    static let dnsServer = """
+        import signal, socket, struct, sys
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", int(sys.argv[1])))
+        known = sys.argv[2].lower().rstrip(".")
+        while True:
+            data, peer = sock.recvfrom(4096)
+            ident = struct.unpack(">H", data[:2])[0]
+            i, labels = 12, []
+            while data[i] != 0:
+                n = data[i]; labels.append(data[i + 1:i + 1 + n].decode()); i += n + 1
+            qtype = struct.unpack(">H", data[i + 1:i + 3])[0]
+            question = data[12:i + 5]
+            name = ".".join(labels).lower()
+            found = name == known and qtype in (1, 255)
+            rcode = 0 if name == known else 3
+            header = struct.pack(">HHHHHH", ident, 0x8180 | rcode, 1, 1 if found else 0, 0, 0)
+            answer = b"\\xc0\\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("127.0.0.1") if found else b""
+            sock.sendto(header + question + answer, peer)
+        """
+
+    static func probe(_ name: String, _ module: NetworkProbeSpec.Module, targets: [String], prober: String) -> NetworkProbe {
+        NetworkProbe(metadata: ObjectMeta(name: name, namespace: "e2e"),
+                     spec: NetworkProbeSpec(prober: .init(url: prober), module: module, targets: .init(static: targets)))
+    }
+
+    @Test("probe_success is 1 for the open port, HTTP 200, ICMP, the known name and the TLS server, 0 for the closed port, HTTP 503 and the unknown name; the certificate's expiry is seen")
+    func probes() async throws {
+        // ICMP needs a raw socket (root or CAP_NET_RAW) or ping_group_range; make test runs as root in CI.
+        let pingGroups = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ping_group_range", encoding: .utf8)) ?? ""
+        try #require(getuid() == 0 || pingGroups.split(whereSeparator: \.isWhitespace).first.map { $0 == "0" } == true,
+                     "ICMP probes need root or net.ipv4.ping_group_range covering this user's group")
+        var ports: [Int] = []
+        while ports.count < 6 { let port = freeLoopbackPort(); if !ports.contains(port) { ports.append(port) } }
+        let (httpPort, tlsPort, dnsPort, closedPort, blackboxPort, prometheusPort) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5])
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-probes-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var processes = ProcessGroup()
+        defer { processes.stopAll() }
+
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                             "-keyout", work + "/tls.key", "-out", work + "/tls.crt"]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0, "openssl could not make the test certificate")
+        try processes.start("/usr/bin/python3", ["-c", Self.httpServer, String(httpPort)])
+        try processes.start("/usr/bin/python3", ["-c", Self.httpServer, String(tlsPort), work + "/tls.crt", work + "/tls.key"])
+        try processes.start("/usr/bin/python3", ["-c", Self.dnsServer, String(dnsPort), "exists.netwatch.test"])
+
+        let prober = "127.0.0.1:\(blackboxPort)"
+        let stack = MonitoringStack(metadata: ObjectMeta(name: "stack", namespace: "e2e"), spec: {
+            var spec = MonitoringStackSpec(prometheus: PrometheusSettings(
+                scrapeInterval: try! PrometheusDuration(parsing: "1s"), scrapeTimeout: try! PrometheusDuration(parsing: "1s"),
+                discovery: .static, output: .directory("/etc/prometheus")))
+            spec.probeSelector = LabelSelector()
+            return spec
+        }())
+        var snapshot = Snapshot(namespaces: [Namespace(metadata: ObjectMeta(name: "e2e"))], monitoringStacks: [stack])
+        snapshot.networkProbes = [
+            Self.probe("tcp", .tcp(.init()), targets: ["127.0.0.1:\(httpPort)", "127.0.0.1:\(closedPort)"], prober: prober),
+            Self.probe("http", .http(.init(validStatusCodes: [200], bodyMustMatch: ["<title>ok</title>"])),
+                       targets: ["http://127.0.0.1:\(httpPort)/ok", "http://127.0.0.1:\(httpPort)/down"], prober: prober),
+            Self.probe("ping", .icmp(.init()), targets: ["127.0.0.1"], prober: prober),
+            Self.probe("dns-known", .dns(.init(queryName: "exists.netwatch.test", answerMustMatch: ["127\\.0\\.0\\.1"])), targets: ["127.0.0.1:\(dnsPort)"], prober: prober),
+            Self.probe("dns-unknown", .dns(.init(queryName: "missing.netwatch.test")), targets: ["127.0.0.1:\(dnsPort)"], prober: prober),
+            Self.probe("tls", .tls(.init(insecureSkipVerify: true)), targets: ["127.0.0.1:\(tlsPort)"], prober: prober),
+        ]
+        let result = render(snapshot)
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        let output = OutputDirectory(root: work + "/out")
+        _ = try output.write(result.artifacts)
+        let modules = output.root + "/e2e/stack/blackbox/blackbox.yml"
+        #expect(FileManager.default.fileExists(atPath: modules))
+
+        try processes.start("/usr/bin/prometheus-blackbox-exporter", ["--config.file=\(modules)", "--web.listen-address=\(prober)"], log: work + "/blackbox.log")
+        try processes.start("/usr/bin/prometheus", [
+            "--config.file=\(output.root)/e2e/stack/prometheus/prometheus.yml", "--storage.tsdb.path=\(work)/tsdb",
+            "--web.listen-address=127.0.0.1:\(prometheusPort)",
+        ])
+        let api = PrometheusAPI(port: prometheusPort)
+        let expected: [String: String] = [
+            "127.0.0.1:\(httpPort)": "1", "127.0.0.1:\(closedPort)": "0",
+            "http://127.0.0.1:\(httpPort)/ok": "1", "http://127.0.0.1:\(httpPort)/down": "0",
+            "127.0.0.1": "1", "127.0.0.1:\(tlsPort)": "1",
+        ]
+        var seen: [String: String] = [:]
+        try await waitUntil("every probe target has a probe_success sample (blackbox_exporter's log: \(work)/blackbox.log)", timeout: .seconds(60)) {
+            seen = try await Self.byLabels(api, "probe_success", ["job", "instance"])
+            return seen.count == 8
+        }
+        for (instance, value) in expected {
+            let job = ["127.0.0.1": "ping", "127.0.0.1:\(tlsPort)": "tls"][instance] ?? (instance.hasPrefix("http") ? "http" : "tcp")
+            #expect(seen["probe/e2e/\(job)|\(instance)"] == value, "probe_success of \(job) \(instance): \(seen)")
+        }
+        #expect(seen["probe/e2e/dns-known|127.0.0.1:\(dnsPort)"] == "1", "\(seen)")
+        #expect(seen["probe/e2e/dns-unknown|127.0.0.1:\(dnsPort)"] == "0", "NXDOMAIN is not an accepted rcode: \(seen)")
+        // The TLS probe sees the test certificate's expiry, two days ahead.
+        let expiry = try await Self.byLabels(api, "probe_ssl_earliest_cert_expiry - time()", ["instance"])
+        let secondsLeft = try #require(expiry["127.0.0.1:\(tlsPort)"].flatMap(Double.init))
+        #expect(secondsLeft > 86_400 && secondsLeft <= 2 * 86_400, "\(secondsLeft) s left")
+        // The job carries what prometheus-operator's Probe gives: the probed target as instance,
+        // the probe's namespace as a label, the prober as the scrape address.
+        let targets = try await api.get("/api/v1/targets")
+        let active = ((targets["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]]) ?? []
+        let tcp = try #require(active.first { ($0["labels"] as? [String: String])?["instance"] == "127.0.0.1:\(closedPort)" })
+        #expect((tcp["labels"] as? [String: String])?["namespace"] == "e2e")
+        #expect((tcp["scrapeUrl"] as? String)?.hasPrefix("http://\(prober)/probe?module=e2e_tcp&target=127.0.0.1") == true, "\(tcp["scrapeUrl"] ?? "")")
+    }
+
+    /// The value of each series of `expression`, keyed by the named labels joined with "|".
+    static func byLabels(_ api: PrometheusAPI, _ expression: String, _ labels: [String]) async throws -> [String: String] {
+        let encoded = expression.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? expression
+        let body = try await api.get("/api/v1/query?query=\(encoded)")
+        let result = ((body["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+        var values: [String: String] = [:]
+        for series in result {
+            let metric = series["metric"] as? [String: String] ?? [:]
+            guard let value = (series["value"] as? [Any])?.last as? String else { continue }
+            values[labels.map { metric[$0] ?? "" }.joined(separator: "|")] = value
+        }
+        return values
+    }
+}
