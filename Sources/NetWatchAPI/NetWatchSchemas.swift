@@ -151,7 +151,7 @@ public enum NetWatchSchemas {
             .init("packs", .array(items: .object(
                 properties: [
                     .init("name", .string(description: "node-network, tcp, sockets, conntrack, mesh or netwatch.")),
-                    .init("excludeDevices", .string(description: "Regex of network devices left out (default lo|veth.*|br-.*|docker.*).")),
+                    .init("excludeDevices", .string(description: "Regex of network devices left out (default: the loopback, container veths and the devices of common CNIs; docs/alerts.md lists them).")),
                     .init("thresholds", .map(values: .number(), description: "Threshold key to value; keys per pack (docs/alerts.md).")),
                     .init("for", .map(values: .string(), description: "Alert name to for duration.")),
                     .init("severity", .map(values: .string(), description: "Alert name to severity (critical, warning, info).")),
@@ -235,7 +235,7 @@ public enum NetWatchSchemas {
             .init("preset", .string(description: "node-network, sockets, mesh or service-graph; absent: only the custom panels.")),
             .init("title", .string(description: "Dashboard title (default from the preset).")),
             .init("folder", .string(description: "Grafana folder.")),
-            .init("excludeDevices", .string(description: "Regex of network devices left out (default lo|veth.*|br-.*|docker.*).")),
+            .init("excludeDevices", .string(description: "Regex of network devices left out (default: the loopback, container veths and the devices of common CNIs; docs/alerts.md lists them).")),
             .init("thresholds", .map(values: .number(), description: "Threshold key to value; keys per preset (docs/dashboards.md).")),
             .init("panels", .array(items: .object(
                 properties: [

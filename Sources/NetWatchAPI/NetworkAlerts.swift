@@ -31,7 +31,8 @@ public struct NetworkAlertsSpec: Sendable, Hashable, Decodable {
     /// One built-in pack and its knobs.
     public struct Pack: Sendable, Hashable, Decodable {
         public var name: String
-        /// Regex of network devices to leave out (default `lo|veth.*|br-.*|docker.*`).
+        /// Regex of network devices to leave out (default `NetworkDevices.defaultExclusion`: the
+        /// loopback, container veths and CNI devices).
         public var excludeDevices: String?
         /// Threshold key → value (keys per pack; see docs/alerts.md).
         public var thresholds: [String: Double]

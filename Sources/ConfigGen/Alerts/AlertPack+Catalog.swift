@@ -1,3 +1,5 @@
+import NetWatchAPI
+
 /// The built-in packs. Expressions follow node-mixin, kube-prometheus, awesome-prometheus-alerts
 /// and Istio's own rules (../shared/reference/injection-dashboards-alerts.md §4), with their
 /// known bugs fixed: descriptions print what `$value` really is (ratios as percentages), the
@@ -28,7 +30,7 @@ public enum BuiltInRulePacks {
                 severity: {NodeTCPRetransmitsHigh: critical}
                 disabled: [NodeTCPInErrors]
               - name: node-network
-                excludeDevices: "lo|veth.*|br-.*|docker.*|cali.*"   # default lo|veth.*|br-.*|docker.*
+                excludeDevices: "lo|veth.*|eth1"   # replaces the default (loopback, veths, CNI devices: docs/alerts.md)
             ```
 
             A knob that is unknown or out of range skips its pack (with a diagnostic naming the
@@ -54,6 +56,25 @@ public enum BuiltInRulePacks {
             if !pack.recordings.isEmpty {
                 out += "\nRecording rules: " + pack.recordings.map { "`\($0.record)`" }.joined(separator: ", ") + ".\n"
             }
+        }
+        out += """
+
+            ## Network devices
+
+            The node-network pack and the node dashboards leave out, by default, the devices below:
+            their traffic is also counted on a physical device, or is pod traffic the per-pod views
+            show, and CNI devices must not raise node alerts. Physical, bond, VLAN, InfiniBand and
+            wireless devices (\(NetworkDevices.keptExamples.map { "`\($0)`" }.joined(separator: ", "))) are kept. Set
+            `excludeDevices` (a pack knob of NetworkAlerts, a field of NetworkDashboard) to replace
+            the whole default, e.g. with your own list plus these patterns.
+
+            | created by | pattern | examples |
+            |---|---|---|
+
+            """
+        for family in NetworkDevices.excludedFamilies {
+            let pattern = family.pattern.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
+            out += "| \(family.creator) | `\(pattern)` | \(family.examples.map { "`\($0)`" }.joined(separator: ", ")) |\n"
         }
         return out
     }

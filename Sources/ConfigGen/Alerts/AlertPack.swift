@@ -60,7 +60,7 @@ struct AlertPack: Sendable {
     var alerts: [Alert]
     var recordings: [Recording]
 
-    static let defaultExcludeDevices = "lo|veth.*|br-.*|docker.*"
+    static let defaultExcludeDevices = NetworkDevices.defaultExclusion
     static let severities: Set<String> = ["critical", "warning", "info"]
 
     /// The pack's rule groups for these knobs, or the problems that skip it (field paths under

@@ -276,7 +276,7 @@ public enum BuiltInDashboards {
               preset: node-network
               title: Network — production nodes
               folder: Network
-              excludeDevices: "lo|veth.*|br-.*|docker.*|cali.*"   # default lo|veth.*|br-.*|docker.*
+              excludeDevices: "lo|veth.*|eth1"   # replaces the default (loopback, veths, CNI devices: docs/alerts.md)
               thresholds: {dropsPerSecond: 1, retransmitsPerSecond: 10}
               panels:                                             # appended after the preset's
               - {title: Conntrack insert failures, expr: 'sum(rate(node_nf_conntrack_stat_insert_failed[$__rate_interval]))', unit: pps, type: stat}
