@@ -38,6 +38,13 @@ public struct Service: Sendable, Hashable, Decodable {
         public var port: Int
         public var targetPort: IntOrString?
         public var `protocol`: String?
+
+        public init(name: String? = nil, port: Int, targetPort: IntOrString? = nil, protocol: String? = nil) {
+            self.name = name
+            self.port = port
+            self.targetPort = targetPort
+            self.protocol = `protocol`
+        }
     }
 
     public struct Spec: Sendable, Hashable, Decodable {
@@ -45,10 +52,22 @@ public struct Service: Sendable, Hashable, Decodable {
         public var ports: [Port]?
         public var clusterIP: String?
         public var type: String?
+
+        public init(selector: [String: String]? = nil, ports: [Port]? = nil, clusterIP: String? = nil, type: String? = nil) {
+            self.selector = selector
+            self.ports = ports
+            self.clusterIP = clusterIP
+            self.type = type
+        }
     }
 
     public var metadata: ObjectMeta
     public var spec: Spec
+
+    public init(metadata: ObjectMeta, spec: Spec = Spec()) {
+        self.metadata = metadata
+        self.spec = spec
+    }
 }
 
 /// A workload that stamps pods from a template: Deployment, StatefulSet, DaemonSet, ReplicaSet,

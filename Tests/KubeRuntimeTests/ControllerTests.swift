@@ -27,7 +27,7 @@ struct Failure: Error {}
 @Suite("Controller")
 struct ControllerTests {
     func eventually(_ condition: @escaping () async -> Bool) async {
-        if (try? await KubeTesting.eventually(timeout: .seconds(10), condition)) != true { Issue.record("condition not met within 10 s") }
+        if (try? await KubeTesting.eventually(timeout: .seconds(30), condition)) != true { Issue.record("condition not met within 30 s") }
     }
 
     @Test("4 workers: keys are deduplicated, never reconciled concurrently, and a key changed during its reconcile runs again")

@@ -241,7 +241,8 @@ struct PrometheusOperatorResourceTests {
         func condition() async -> Node? {
             try? await client.get(Node.self, monitors, namespace: "shop", name: "broken")["status"]?["conditions"]?.sequence?.first
         }
-        #expect(try await eventually { await condition()?["lastTransitionTime"] == "2030-03-17T17:46:40Z" })
+        // Generous waits: a full render and its status writes, in a parallel test run on 2 cores.
+        #expect(try await eventually(timeout: .seconds(30)) { await condition()?["lastTransitionTime"] == "2030-03-17T17:46:40Z" })
         let events = APIResource(group: "", version: "v1", resource: "events", kind: "Event", namespaced: true)
         #expect(try await eventually {
             try await client.list(Node.self, events, namespace: "shop").items.contains { $0["involvedObject"]?["name"] == "broken" && $0["lastTimestamp"] == "2030-03-17T17:46:40Z" }
@@ -263,7 +264,7 @@ struct PrometheusOperatorResourceTests {
         ]
         for round in 0..<3 {
             _ = try await client.create(Node.self, monitors, namespace: "shop", object: monitor)
-            let accepted = try await eventually {
+            let accepted = try await eventually(timeout: .seconds(30)) {
                 let status = try? await client.get(Node.self, monitors, namespace: "shop", name: "again")["status"]
                 return status?["conditions"]?.sequence?.first { $0["type"] == "Accepted" }?["status"] == "True"
             }

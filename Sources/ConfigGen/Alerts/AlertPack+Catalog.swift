@@ -81,7 +81,7 @@ public enum BuiltInRulePacks {
 }
 
 extension AlertPack {
-    static let catalog: [AlertPack] = [nodeNetwork, tcp, sockets, conntrack, mesh, netwatch]
+    static let catalog: [AlertPack] = [nodeNetwork, tcp, sockets, conntrack, mesh, probes, netwatch]
 
     static func named(_ name: String) -> AlertPack? { catalog.first { $0.name == name } }
 
@@ -269,6 +269,50 @@ extension AlertPack {
                       expr: { _ in "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",response_code=~\"5..\"}[5m])) / sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\"}[5m]))" }),
             Recording(record: "destination_service:istio_request_duration_milliseconds:p95_rate5m",
                       expr: { _ in "histogram_quantile(0.95, sum by (destination_service, le) (rate(istio_request_duration_milliseconds_bucket{reporter=\"destination\"}[5m])))" }),
+        ])
+
+    static let probes = AlertPack(
+        name: "probes",
+        summary: "Synthetic checks by blackbox_exporter (NetworkProbes, prometheus-operator Probes): failures, latency, ICMP loss, DNS, certificates, HTTP status.",
+        thresholds: [
+            Threshold(key: "p95LatencySeconds", defaultValue: 1, minimum: 0, meaning: "95th-percentile probe duration over 10 minutes, in seconds"),
+            Threshold(key: "icmpLossRatio", defaultValue: 0.1, minimum: 0, maximum: 1, meaning: "failed ICMP probes as a ratio over 10 minutes"),
+            Threshold(key: "certificateDays", defaultValue: 14, minimum: 0, meaning: "days left before the earliest certificate expires"),
+            Threshold(key: "httpErrorStatus", defaultValue: 500, minimum: 100, maximum: 599, meaning: "lowest HTTP status counted as an error"),
+        ],
+        alerts: [
+            Alert(name: "ProbeFailed", defaultFor: "2m", defaultSeverity: "warning",
+                  expr: { _ in "probe_success == 0" },
+                  summary: "A probe fails.",
+                  description: "{{ $labels.job }} cannot reach {{ $labels.instance }}: every probe failed for the alert's `for` duration."),
+            Alert(name: "ProbeSlow", defaultFor: "5m", defaultSeverity: "warning",
+                  expr: { "quantile_over_time(0.95, probe_duration_seconds[10m]) > \($0.t("p95LatencySeconds"))" },
+                  summary: "A probe target answers slowly.",
+                  description: "95% of {{ $labels.job }}'s probes of {{ $labels.instance }} over 10 minutes took up to {{ $value | humanizeDuration }}."),
+            Alert(name: "ProbeICMPPacketLoss", defaultFor: "5m", defaultSeverity: "warning",
+                  expr: { "1 - avg_over_time(probe_success[10m]) > \($0.t("icmpLossRatio")) and on (job, instance) count_over_time(probe_icmp_duration_seconds{phase=\"rtt\"}[10m]) > 0" },
+                  summary: "Pings to a target are lost.",
+                  description: "{{ $value | humanizePercentage }} of {{ $labels.job }}'s pings to {{ $labels.instance }} failed over 10 minutes."),
+            Alert(name: "ProbeDNSQueryFailed", defaultFor: "2m", defaultSeverity: "warning",
+                  expr: { _ in "probe_dns_query_succeeded == 0" },
+                  summary: "A DNS server does not answer.",
+                  description: "{{ $labels.instance }} did not answer {{ $labels.job }}'s DNS query."),
+            Alert(name: "ProbeDNSUnexpectedAnswer", defaultFor: "2m", defaultSeverity: "warning",
+                  expr: { _ in "probe_success == 0 and on (job, instance) probe_dns_query_succeeded == 1" },
+                  summary: "A DNS server answers, but not as expected.",
+                  description: "{{ $labels.instance }} answered {{ $labels.job }}'s DNS query with an unexpected response code or records."),
+            Alert(name: "ProbeCertificateExpiring", defaultFor: "10m", defaultSeverity: "warning",
+                  expr: { "(probe_ssl_earliest_cert_expiry - time()) / 86400 < \($0.t("certificateDays"))" },
+                  summary: "A TLS certificate expires soon.",
+                  description: "The certificate {{ $labels.instance }} presents to {{ $labels.job }} expires in {{ $value | humanize }} days."),
+            Alert(name: "ProbeHTTPStatusError", defaultFor: "2m", defaultSeverity: "warning",
+                  expr: { "probe_http_status_code >= \($0.t("httpErrorStatus"))" },
+                  summary: "A probed HTTP endpoint answers with an error status.",
+                  description: "{{ $labels.instance }} answers {{ $labels.job }} with HTTP {{ $value }}."),
+        ],
+        recordings: [
+            Recording(record: "job_instance:probe_success:avg_over_time5m", expr: { _ in "avg_over_time(probe_success[5m])" }),
+            Recording(record: "job_instance:probe_duration_seconds:p95_over_time10m", expr: { _ in "quantile_over_time(0.95, probe_duration_seconds[10m])" }),
         ])
 
     static let netwatch = AlertPack(

@@ -13,6 +13,15 @@ struct ProbePlanner {
     let planner: ScrapePlanner
     /// Sorted by namespace and name.
     let services: [Service]
+    /// The same Services by namespace, so a probe looking in its own namespace does not read
+    /// every Service of the cluster.
+    let servicesByNamespace: [String: [Service]]
+
+    init(planner: ScrapePlanner, services: [Service]) {
+        self.planner = planner
+        self.services = services
+        servicesByNamespace = Dictionary(grouping: services) { $0.metadata.namespace ?? "default" }
+    }
 
     struct Plan {
         var jobs: [ScrapeJob] = []
@@ -69,7 +78,7 @@ struct ProbePlanner {
         if let url = probe.spec.prober.url { return url }
         guard let service = probe.spec.prober.service else { return nil }
         let namespace = service.namespace ?? probe.namespace
-        guard services.contains(where: { $0.metadata.name == service.name && ($0.metadata.namespace ?? "default") == namespace }) else {
+        guard servicesByNamespace[namespace]?.contains(where: { $0.metadata.name == service.name }) == true else {
             error("spec.prober.service", "Service \(namespace)/\(service.name) is not in the cluster (or among the manifests read); create it in front of the blackbox_exporter or set prober.url")
             return nil
         }
@@ -86,7 +95,8 @@ struct ProbePlanner {
             groups.append(.init(targets: probe.spec.targets.static, labels: labels))
         }
         guard let selected = probe.spec.targets.services else { return groups }
-        for service in services {
+        let candidates = selected.namespaceSelector == nil ? servicesByNamespace[probe.namespace] ?? [] : services
+        for service in candidates {
             let namespace = service.metadata.namespace ?? "default"
             guard planner.selects(selected.namespaceSelector, namespace: namespace, own: probe.namespace),
                   selected.selector.matches(service.metadata.labels) else { continue }
