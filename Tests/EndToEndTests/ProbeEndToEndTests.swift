@@ -13,7 +13,8 @@ import Testing
 /// netwatch wrote, scraped by the real Prometheus through the jobs netwatch wrote — against
 /// loopback servers the test starts: TCP to an open and a closed port, HTTP 200 and 503, ICMP
 /// to 127.0.0.1, DNS for a name a local resolver knows and one it does not, and a TLS server
-/// whose certificate expires in two days.
+/// whose certificate expires in two days. Every query of the `probes` dashboard preset then
+/// returns data from that Prometheus.
 @Suite("NetworkProbes end to end with blackbox_exporter and Prometheus", .serialized)
 struct ProbeEndToEndTests {
     static let httpServer = """
@@ -102,6 +103,8 @@ struct ProbeEndToEndTests {
             return spec
         }())
         var snapshot = Snapshot(namespaces: [Namespace(metadata: ObjectMeta(name: "e2e"))], monitoringStacks: [stack])
+        snapshot.monitoringStacks[0].spec.dashboardSelector = LabelSelector()
+        snapshot.networkDashboards = [NetworkDashboard(metadata: ObjectMeta(name: "probes", namespace: "e2e"), spec: NetworkDashboardSpec(preset: "probes"))]
         snapshot.networkProbes = [
             Self.probe("tcp", .tcp(.init()), targets: ["127.0.0.1:\(httpPort)", "127.0.0.1:\(closedPort)"], prober: prober),
             Self.probe("http", .http(.init(validStatusCodes: [200], bodyMustMatch: ["<title>ok</title>"])),
@@ -155,6 +158,42 @@ struct ProbeEndToEndTests {
         let tcp = try #require(active.first { ($0["labels"] as? [String: String])?["instance"] == "127.0.0.1:\(closedPort)" })
         #expect((tcp["labels"] as? [String: String])?["namespace"] == "e2e")
         #expect((tcp["scrapeUrl"] as? String)?.hasPrefix("http://\(prober)/probe?module=e2e_tcp&target=127.0.0.1") == true, "\(tcp["scrapeUrl"] ?? "")")
+        try await Self.checkDashboard(result, api)
+    }
+
+    /// Every panel query of the `probes` dashboard preset, with its variables resolved the way
+    /// Grafana does (from their label_values() queries), returns data from the live Prometheus.
+    static func checkDashboard(_ result: RenderResult, _ api: PrometheusAPI) async throws {
+        let file = try #require(result.artifacts.first { $0.role == .dashboard })
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(file.bytes)) as? [String: Any])
+        func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
+        var values: [String: String] = ["__rate_interval": "1m"]
+        for variable in ((json["templating"] as? [String: Any])?["list"] as? [[String: Any]]) ?? [] where variable["type"] as? String == "query" {
+            let name = try #require(variable["name"] as? String)
+            var query = try #require(variable["query"] as? String)
+            for (key, value) in values { query = query.replacingOccurrences(of: "$\(key)", with: value) }
+            let inner = query.dropFirst("label_values(".count).dropLast()
+            let comma = try #require(inner.lastIndex(of: ","))
+            let selector = String(inner[..<comma]), label = inner[inner.index(after: comma)...].trimmingCharacters(in: .whitespaces)
+            let response = try await api.get("/api/v1/label/\(label)/values?match%5B%5D=\(encoded(selector))")
+            let found = (response["data"] as? [String]) ?? []
+            #expect(!found.isEmpty, "variable \(name): \(query) found nothing")
+            values[name] = (variable["multi"] as? Bool == true) ? found.joined(separator: "|") : (found.first ?? "")
+        }
+        var empty: [String] = []
+        var count = 0
+        for panel in (json["panels"] as? [[String: Any]]) ?? [] where panel["type"] as? String != "row" {
+            for target in (panel["targets"] as? [[String: Any]]) ?? [] {
+                var expr = try #require(target["expr"] as? String)
+                for (key, value) in values.sorted(by: { $0.key.count > $1.key.count }) { expr = expr.replacingOccurrences(of: "$\(key)", with: value) }
+                let response = try await api.get("/api/v1/query?query=\(encoded(expr))")
+                let series = ((response["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+                if series.isEmpty { empty.append("\(panel["title"] ?? ""): \(expr)") }
+                count += 1
+            }
+        }
+        #expect(count == 9, "every panel query of the preset was run")
+        #expect(empty.isEmpty, "probes dashboard queries without data:\n\(empty.joined(separator: "\n"))")
     }
 
     /// The value of each series of `expression`, keyed by the named labels joined with "|".

@@ -150,7 +150,11 @@ public enum DashboardGenerator {
         if panel.maximum != nil { defaults["min"] = 0 }
         if let maximum = panel.maximum { defaults["max"] = .double(maximum) }
         var steps: [Node] = [["color": "green", "value": .null]]
-        if let key = panel.threshold, let value = thresholds[key] { steps.append(["color": "red", "value": .double(value)]) }
+        if let key = panel.threshold, let value = thresholds[key] {
+            steps = panel.redBelow
+                ? [["color": "red", "value": .null], ["color": "green", "value": .double(value)]]
+                : steps + [["color": "red", "value": .double(value)]]
+        }
         defaults["thresholds"] = ["mode": "absolute", "steps": .sequence(steps)]
         if panel.kind == .timeseries {
             var custom = Mapping()

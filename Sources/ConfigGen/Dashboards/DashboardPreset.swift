@@ -36,6 +36,8 @@ struct DashboardPreset: Sendable {
         /// Instant queries returned as tables (node graph, edge tables), with fields renamed.
         var table = false
         var renames: [(String, String)] = []
+        /// Values below the threshold are the bad ones (days left, not errors per second).
+        var redBelow = false
     }
 
     struct Row: Sendable {
@@ -68,7 +70,7 @@ struct DashboardPreset: Sendable {
 }
 
 extension DashboardPreset {
-    static let catalog: [DashboardPreset] = [nodeNetwork, sockets, mesh, serviceGraph]
+    static let catalog: [DashboardPreset] = [nodeNetwork, sockets, mesh, serviceGraph, probes]
 
     static func named(_ name: String) -> DashboardPreset? { catalog.first { $0.name == name } }
 
