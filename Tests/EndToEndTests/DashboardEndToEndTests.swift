@@ -81,7 +81,6 @@ struct DashboardEndToEndTests {
         snapshot.networkDashboards = [dashboard]
         let result = render(snapshot)
         let file = try #require(result.artifacts.first { $0.role == .dashboard })
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(file.bytes)) as? [String: Any])
 
         // Wait for a few scrapes so rates have two samples.
         var ready = false
@@ -94,33 +93,18 @@ struct DashboardEndToEndTests {
         #expect(ready, "Prometheus in \(namespace.name) did not scrape node_exporter")
 
         // Resolve the template variables from their label_values() queries, as Grafana does.
-        var values: [String: String] = ["__rate_interval": "1m"]
-        for variable in ((json["templating"] as? [String: Any])?["list"] as? [[String: Any]]) ?? [] where variable["type"] as? String == "query" {
-            let name = try #require(variable["name"] as? String)
-            var query = try #require(variable["query"] as? String)
-            for (key, value) in values { query = query.replacingOccurrences(of: "$\(key)", with: value) }
-            // label_values(<selector>, <label>)
-            let inner = query.dropFirst("label_values(".count).dropLast()
-            let comma = try #require(inner.lastIndex(of: ","))
-            let selector = String(inner[..<comma]), label = inner[inner.index(after: comma)...].trimmingCharacters(in: CharacterSet.whitespaces)
-            let response = try namespace.prometheus("/api/v1/label/\(label)/values", [("match[]", selector)])
-            let found = (response["data"] as? [String]) ?? []
-            #expect(!found.isEmpty, "variable \(name): \(query) found nothing")
-            values[name] = (variable["multi"] as? Bool == true) ? found.joined(separator: "|") : (found.first ?? "")
+        let queries = try await DashboardQueries(file.bytes) { selector, label in
+            (try namespace.prometheus("/api/v1/label/\(label)/values", [("match[]", selector)])["data"] as? [String]) ?? []
         }
-        #expect(values["device"]?.contains("v0") == true)
+        #expect(queries.values["device"]?.contains("v0") == true)
 
         var empty: [String] = []
         var count = 0
-        for panel in (json["panels"] as? [[String: Any]]) ?? [] where panel["type"] as? String != "row" {
-            for target in (panel["targets"] as? [[String: Any]]) ?? [] {
-                var expr = try #require(target["expr"] as? String)
-                for (key, value) in values.sorted(by: { $0.key.count > $1.key.count }) { expr = expr.replacingOccurrences(of: "$\(key)", with: value) }
-                let response = try namespace.prometheus("/api/v1/query", [("query", expr)])
-                let series = ((response["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
-                if series.isEmpty { empty.append("\(panel["title"] ?? ""): \(expr)") }
-                count += 1
-            }
+        for (title, expr) in queries.targets {
+            let response = try namespace.prometheus("/api/v1/query", [("query", expr)])
+            let series = ((response["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+            if series.isEmpty { empty.append("\(title): \(expr)") }
+            count += 1
         }
         #expect(count >= 15)
         #expect(empty.isEmpty, "panel queries without data:\n\(empty.joined(separator: "\n"))")

@@ -165,32 +165,17 @@ struct ProbeEndToEndTests {
     /// Grafana does (from their label_values() queries), returns data from the live Prometheus.
     static func checkDashboard(_ result: RenderResult, _ api: PrometheusAPI) async throws {
         let file = try #require(result.artifacts.first { $0.role == .dashboard })
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(file.bytes)) as? [String: Any])
         func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
-        var values: [String: String] = ["__rate_interval": "1m"]
-        for variable in ((json["templating"] as? [String: Any])?["list"] as? [[String: Any]]) ?? [] where variable["type"] as? String == "query" {
-            let name = try #require(variable["name"] as? String)
-            var query = try #require(variable["query"] as? String)
-            for (key, value) in values { query = query.replacingOccurrences(of: "$\(key)", with: value) }
-            let inner = query.dropFirst("label_values(".count).dropLast()
-            let comma = try #require(inner.lastIndex(of: ","))
-            let selector = String(inner[..<comma]), label = inner[inner.index(after: comma)...].trimmingCharacters(in: .whitespaces)
-            let response = try await api.get("/api/v1/label/\(label)/values?match%5B%5D=\(encoded(selector))")
-            let found = (response["data"] as? [String]) ?? []
-            #expect(!found.isEmpty, "variable \(name): \(query) found nothing")
-            values[name] = (variable["multi"] as? Bool == true) ? found.joined(separator: "|") : (found.first ?? "")
+        let dashboard = try await DashboardQueries(file.bytes) { selector, label in
+            (try await api.get("/api/v1/label/\(label)/values?match%5B%5D=\(encoded(selector))")["data"] as? [String]) ?? []
         }
         var empty: [String] = []
         var count = 0
-        for panel in (json["panels"] as? [[String: Any]]) ?? [] where panel["type"] as? String != "row" {
-            for target in (panel["targets"] as? [[String: Any]]) ?? [] {
-                var expr = try #require(target["expr"] as? String)
-                for (key, value) in values.sorted(by: { $0.key.count > $1.key.count }) { expr = expr.replacingOccurrences(of: "$\(key)", with: value) }
-                let response = try await api.get("/api/v1/query?query=\(encoded(expr))")
-                let series = ((response["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
-                if series.isEmpty { empty.append("\(panel["title"] ?? ""): \(expr)") }
-                count += 1
-            }
+        for (title, expr) in dashboard.targets {
+            let response = try await api.get("/api/v1/query?query=\(encoded(expr))")
+            let series = ((response["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+            if series.isEmpty { empty.append("\(title): \(expr)") }
+            count += 1
         }
         #expect(count == 9, "every panel query of the preset was run")
         #expect(empty.isEmpty, "probes dashboard queries without data:\n\(empty.joined(separator: "\n"))")
