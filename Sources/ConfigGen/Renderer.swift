@@ -105,7 +105,7 @@ struct Renderer {
         for stack in stacks {
             var plan = planner.plan(stack, monitors: snapshot.networkMonitors, podMonitors: snapshot.podMonitors, serviceMonitors: snapshot.serviceMonitors)
             diagnostics += plan.diagnostics
-            let probes = probePlanner.plan(stack, probes: snapshot.networkProbes)
+            let probes = probePlanner.plan(stack, probes: snapshot.networkProbes, operatorProbes: snapshot.prometheusOperatorProbes)
             plan.jobs += probes.jobs
             diagnostics += probes.diagnostics.filter { reportedProbes.insert($0).inserted }
             let rules = planner.alerts(for: stack, from: snapshot.networkAlerts).compactMap { ruleFiles["NetworkAlerts/\($0.namespace)/\($0.name)"] }

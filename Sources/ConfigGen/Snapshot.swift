@@ -26,6 +26,8 @@ public struct Snapshot: Sendable, Hashable {
     public var sidecarInjectors: [SidecarInjector] = []
     public var flowPolicies: [FlowPolicy] = []
     public var networkProbes: [NetworkProbe] = []
+    /// prometheus-operator Probes (static targets; their modules are the prober's own).
+    public var prometheusOperatorProbes: [PrometheusOperatorProbe] = []
     /// Connections read from flow files (`netwatch render` inputs); policies are proposed from them.
     public var observedConnections: [ObservedConnection] = []
     /// prometheus-operator PrometheusRules, as NetworkAlerts with custom groups only.
@@ -102,6 +104,7 @@ extension Snapshot {
                 case .podMonitor(let monitor)?: snapshot.podMonitors.append(monitor)
                 case .serviceMonitor(let monitor)?: snapshot.serviceMonitors.append(monitor)
                 case .prometheusRule(let rule)?: snapshot.prometheusRules.append(rule)
+                case .probe(let probe)?: snapshot.prometheusOperatorProbes.append(probe)
                 case nil: break
                 }
                 continue

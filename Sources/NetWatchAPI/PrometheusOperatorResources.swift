@@ -56,6 +56,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
     case podMonitor = "PodMonitor"
     case serviceMonitor = "ServiceMonitor"
     case prometheusRule = "PrometheusRule"
+    case probe = "Probe"
 
     public static let group = "monitoring.coreos.com"
     public static let version = "v1"
@@ -66,6 +67,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         case .podMonitor: "podmonitors"
         case .serviceMonitor: "servicemonitors"
         case .prometheusRule: "prometheusrules"
+        case .probe: "probes"
         }
     }
 
@@ -83,6 +85,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
             Self.limitKeys.union(["selector", "selectorMechanism", "namespaceSelector", "endpoints", "podTargetLabels", "targetLabels", "jobLabel",
                                   "attachMetadata", "serviceDiscoveryRole", "scrapeClass"])
         case .prometheusRule: ["groups"]
+        case .probe: PrometheusOperatorProbeSpec.supportedKeys
         }
     }
 
@@ -97,6 +100,7 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         case serviceMonitor(ServiceMonitor)
         /// Custom groups only, in the NetworkAlerts shape.
         case prometheusRule(NetworkAlerts)
+        case probe(PrometheusOperatorProbe)
     }
 
     static let supportedGroupKeys: Set<String> = ["name", "interval", "rules"]
@@ -153,6 +157,9 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         }
         if self == .prometheusRule {
             return (decodeRule(raw, spec: spec, report: report).map(Resource.prometheusRule), diagnostics)
+        }
+        if self == .probe {
+            return (PrometheusOperatorProbeSpec.decode(raw, spec: spec, report: report).map(Resource.probe), diagnostics)
         }
         // The endpoints in netwatch's NetworkMonitor shape, remembering how each chose its port
         // and which `endpoint` label prometheus-operator gives it.
@@ -229,8 +236,8 @@ public enum PrometheusOperatorKind: String, Sendable, CaseIterable {
         switch self {
         case .podMonitor:
             return (.podMonitor(NetworkMonitor(metadata: metadata, spec: decoded, source: raw.source)), diagnostics)
-        case .prometheusRule:
-            return (nil, diagnostics)  // decoded by decodeRule above
+        case .prometheusRule, .probe:
+            return (nil, diagnostics)  // decoded above
         case .serviceMonitor:
             let targetLabels = spec["targetLabels"]?.sequence?.compactMap(\.string) ?? []
             var role = ServiceMonitorSpec.DiscoveryRole.endpointSlice

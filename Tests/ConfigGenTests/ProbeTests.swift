@@ -259,4 +259,42 @@ struct ProbeTests {
         #expect(!Self.file(result, "mon/s/prometheus/prometheus.yml").contains("probe/"))
         #expect(!result.artifacts.contains { $0.role == .proberConfig })
     }
+
+    @Test("a prometheus-operator Probe is selected by probeSelector and rendered with its own module; Ingress targets and unsupported fields are warnings naming the field")
+    func prometheusOperatorProbe() throws {
+        let (snapshot, problems) = try Self.snapshot("""
+            apiVersion: monitoring.coreos.com/v1
+            kind: Probe
+            metadata: {name: site, namespace: shop}
+            spec:
+              jobName: blackbox
+              prober: {url: "bb.mon.svc:9115", path: /probe}
+              module: http_2xx
+              params: [{name: module, values: [ignored]}, {name: debug, values: ["false"]}]
+              targets:
+                staticConfig: {static: ["https://shop.example.com"], labels: {env: prod}}
+                ingress: {selector: {}}
+              authorization: {credentials: {name: token, key: t}}
+            """)
+        #expect(problems.map { "\($0.severity.rawValue) \($0.field ?? "")" }.sorted() == ["warning spec.authorization", "warning spec.targets.ingress"], "\(problems)")
+        #expect(problems.first { $0.field == "spec.targets.ingress" }?.message.contains("not supported by netwatch yet") == true)
+        let result = render(snapshot)
+        let config = Self.file(result, "mon/s/prometheus/prometheus.yml")
+        #expect(config.contains("""
+            - job_name: probe/shop/site
+              honor_timestamps: true
+              metrics_path: /probe
+              params:
+                debug:
+                - "false"
+                module:
+                - http_2xx
+            """), "module first-class, its params entry skipped: \(config)")
+        #expect(config.contains("""
+              - target_label: job
+                replacement: blackbox
+            """), "\(config)")
+        #expect(config.contains("env: prod") && config.contains("namespace: shop"))
+        #expect(!result.artifacts.contains { $0.role == .proberConfig }, "a Probe's module is the prober's own: no blackbox.yml")
+    }
 }

@@ -73,7 +73,7 @@ struct OperatorWebhookTests {
         #expect(good["status"]?["conditions"]?.sequence?.first?["status"] == "True")
 
         // The webhook answers for the Service's DNS name with the CA from the Secret.
-        _ = try await eventually { port.withLock { $0 } != 0 }
+        _ = try await eventually(timeout: .seconds(30)) { port.withLock { $0 } != 0 }
         let ca = directory + "/ca.crt"
         try aging.caCertificatePEM.write(toFile: ca, atomically: true, encoding: .utf8)
         let host = "netwatch-webhook.netwatch-system.svc"

@@ -96,6 +96,7 @@ struct RBACTests {
             Self.crd(group: "monitoring.coreos.com", plural: "podmonitors", kind: "PodMonitor"),
             Self.crd(group: "monitoring.coreos.com", plural: "servicemonitors", kind: "ServiceMonitor"),
             Self.crd(group: "monitoring.coreos.com", plural: "prometheusrules", kind: "PrometheusRule"),
+            Self.crd(group: "monitoring.coreos.com", plural: "probes", kind: "Probe"),
             Self.crd(group: "grafana.integreatly.org", plural: "grafanadashboards", kind: "GrafanaDashboard", version: "v1beta1"),
             ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "netwatch-system"]],
             ["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": "grafana", "namespace": "monitoring"],

@@ -20,7 +20,7 @@ struct WebhookSlowClientTests {
         let port = Mutex(0)
         let server = WebhookServer(host: "127.0.0.1", port: 0, certificate: certificate, certificateCheckInterval: .seconds(60), logger: Logger(label: "webhook")) { handler }
         let running = Task { try await server.run { bound in port.withLock { $0 = bound } } }
-        #expect(try await eventually { port.withLock { $0 } != 0 })
+        #expect(try await eventually(timeout: .seconds(30)) { port.withLock { $0 } != 0 })  // TLS set-up is slow on a loaded 2-core machine
         return (running, port.withLock { $0 }, pki)
     }
 

@@ -42,7 +42,7 @@ struct ProbePlanner {
             .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 
-    func plan(_ stack: MonitoringStack, probes all: [NetworkProbe]) -> Plan {
+    func plan(_ stack: MonitoringStack, probes all: [NetworkProbe], operatorProbes: [PrometheusOperatorProbe] = []) -> Plan {
         var plan = Plan()
         for probe in probes(for: stack, from: all) {
             let reference = ObjectReference(kind: NetWatchKind.networkProbe.rawValue, namespace: probe.namespace, name: probe.name)
@@ -68,7 +68,44 @@ struct ProbePlanner {
             plan.modules.append((moduleName, probe))
             plan.targetCounts[reference] = count
         }
+        plan.jobs += operatorJobs(stack, operatorProbes, counts: &plan.targetCounts)
         return plan
+    }
+
+    /// prometheus-operator Probes the stack's `probeSelector` selects, as `generateProbeConfig`
+    /// renders their static targets: the `module` parameter first, then `params`;
+    /// `honor_timestamps: true`; `jobName` as the `job` label; the static config's relabelings
+    /// after the prober address; the module is the prober's own.
+    func operatorJobs(_ stack: MonitoringStack, _ all: [PrometheusOperatorProbe], counts: inout [ObjectReference: Int]) -> [ScrapeJob] {
+        guard let selector = stack.spec.probeSelector else { return [] }
+        let selected = all
+            .filter { selector.matches($0.metadata.labels) && planner.selects(stack.spec.monitorNamespaceSelector, namespace: $0.namespace, own: stack.namespace) }
+            .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        return selected.map { probe in
+            let spec = probe.spec
+            let reference = ObjectReference(kind: PrometheusOperatorKind.probe.rawValue, namespace: probe.namespace, name: probe.name)
+            var labels = spec.staticConfig?.labels ?? [:]
+            if labels["namespace"] == nil { labels["namespace"] = probe.namespace }
+            // No static config: a job without targets, as prometheus-operator renders it.
+            let targets = spec.staticConfig?.targets ?? []
+            var endpoint = NetworkMonitorSpec.Endpoint(port: nil, path: spec.prober.path, interval: spec.interval, scrapeTimeout: spec.scrapeTimeout,
+                                                       scheme: spec.prober.scheme?.lowercased() == "https" ? .https : .http,
+                                                       relabelings: spec.staticConfig?.relabelings ?? [], metricRelabelings: spec.metricRelabelings)
+            endpoint.endpointLabel = nil
+            endpoint.honorTimestamps = true
+            var params: [String: [String]] = [:]
+            if let module = spec.module { params["module"] = [module] }
+            for param in spec.params where !(param.name == "module" && spec.module != nil) { params[param.name, default: []] += param.values }
+            endpoint.params = params
+            let name = "probe/\(probe.namespace)/\(probe.name)"
+            var job = ScrapeJob(name: name, fileStem: "probe_\(probe.namespace)_\(probe.name)", monitor: reference, jobLabel: name,
+                                targets: .probe(.init(groups: targets.isEmpty ? [] : [.init(targets: targets, labels: labels)], prober: spec.prober.url,
+                                                      module: spec.module, jobLabel: spec.jobName)),
+                                endpoint: endpoint)
+            job.limits = spec.limits
+            counts[reference] = targets.count
+            return job
+        }
     }
 
     /// `<namespace>_<name>`: unique per probe, a valid YAML key and module parameter.

@@ -101,7 +101,7 @@ enum PrometheusConfigGenerator {
             // prometheus-operator's Probe with static targets (`generateProbeConfig`).
             httpSettings()
             mapping["static_configs"] = .sequence(targets.groups.map { ["targets": .strings($0.targets), "labels": .sortedStringMap($0.labels)] })
-            mapping["relabel_configs"] = .sequence(RelabelRules.probeJob(job, prober: targets.prober, shard: shard))
+            mapping["relabel_configs"] = .sequence(RelabelRules.probeJob(job, targets, shard: shard))
         }
         for limit in job.limits.setLimits { mapping[limit.key] = .int(limit.value) }
         if !job.limits.scrapeProtocols.isEmpty { mapping["scrape_protocols"] = .strings(job.limits.scrapeProtocols) }

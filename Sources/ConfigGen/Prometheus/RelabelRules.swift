@@ -63,12 +63,13 @@ enum RelabelRules {
     /// A probe's rules in prometheus-operator's order: job-name bookkeeping, the target becomes
     /// `__param_target` and `instance`, the prober becomes `__address__`; then the user's
     /// relabelings and sharding on the probed target.
-    static func probeJob(_ job: ScrapeJob, prober: String, shard: Shard?) -> [Node] {
-        [
-            rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name")),
+    static func probeJob(_ job: ScrapeJob, _ targets: ScrapeJob.ProbeTargets, shard: Shard?) -> [Node] {
+        var rules = [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))]
+        if let jobLabel = targets.jobLabel { rules.append(rule(("target_label", "job"), ("replacement", .string(jobLabel)))) }
+        return rules + [
             rule(("source_labels", ["__address__"]), ("target_label", "__param_target")),
             rule(("source_labels", ["__param_target"]), ("target_label", "instance")),
-            rule(("target_label", "__address__"), ("replacement", .string(prober))),
+            rule(("target_label", "__address__"), ("replacement", .string(targets.prober))),
         ] + job.relabelings.map(\.prometheusNode) + sharding(shard, on: "__param_target")
     }
 

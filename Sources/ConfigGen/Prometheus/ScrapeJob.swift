@@ -52,7 +52,10 @@ public struct ScrapeJob: Sendable, Hashable {
         public var groups: [NetworkMonitorSpec.StaticTargetGroup]
         /// The prober as host:port.
         public var prober: String
-        public var module: String
+        /// The module parameter; nil for a prometheus-operator Probe without one.
+        public var module: String?
+        /// prometheus-operator's `jobName`: the `job` label instead of the job name.
+        public var jobLabel: String? = nil
     }
 
     public enum Targets: Sendable, Hashable {
