@@ -83,6 +83,22 @@ public struct IncrementalRender: Sendable {
         return stack.documents.reduce(0) { $0 + $1.document.targetCount }
     }
 
+    /// The namespaces whose pods some stack's pod jobs look at: nil for every namespace (a job
+    /// with `any: true`), else their names.
+    public var podJobNamespaces: Set<String>? {
+        var names: Set<String> = []
+        for stack in stacks {
+            for job in stack.plan.jobs {
+                guard case .pods(let targets) = job.targets else { continue }
+                switch targets.namespaces {
+                case .all: return nil
+                case .names(let list): names.formUnion(list)
+                }
+            }
+        }
+        return names
+    }
+
     /// Targets of a NetworkProbe in the first stack that renders it; nil when no stack does.
     public func probeTargetCount(_ probe: ObjectReference) -> Int? {
         stacks.lazy.compactMap { $0.probeTargets[probe] }.first

@@ -228,5 +228,9 @@ public final class NetwatchOperator: ServiceLifecycle.Service, Sendable {
         if let webhook { depth += await webhook.controller.depth }
         metrics.queueDepth.set(to: Double(depth))
         metrics.leading.set(to: await context.isLeading ? 1 : 0)
+        // Only once a render says which namespaces the stacks' pod jobs look at.
+        if let namespaces = stacks.live.withLock({ $0.map(\.podJobNamespaces) }) {
+            metrics.podWorkloads.update(Array(await context.cache.pods.snapshot().objects.values), namespaces: namespaces)
+        }
     }
 }

@@ -18,6 +18,8 @@ public final class OperatorMetrics: Sendable {
     /// Pod change received from the watch → the changed files written, or the changed objects
     /// applied and answered by the API server.
     let podChangeWritten: DurationHistogram
+    /// Pods and their workloads, for joins (set at scrape time).
+    let podWorkloads: PodWorkloadMetric
     let queueDepth: Gauge
     let leading: Gauge
     let flowRecords: Counter
@@ -28,6 +30,7 @@ public final class OperatorMetrics: Sendable {
     }
 
     public init() {
+        podWorkloads = PodWorkloadMetric(registry: registry)
         reconciles = registry.makeCounter(descriptor: Self.name("reconciles", unit: "total", "Reconciles run."))
         reconcileErrors = registry.makeCounter(descriptor: Self.name("reconcile_errors", unit: "total", "Reconciles that failed (retried with backoff)."))
         reconcileDuration = registry.makeDurationHistogram(

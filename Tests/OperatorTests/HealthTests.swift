@@ -1,4 +1,5 @@
 import CurlTransport
+import DataTree
 import Foundation
 import KubeClient
 import KubeModel
@@ -9,7 +10,7 @@ import Testing
 
 @Suite("Operator health and metrics endpoints")
 struct HealthTests {
-    @Test("/readyz turns ready after the first lists; /metrics exposes reconciles, cache sizes and queue depth")
+    @Test("/readyz turns ready after the first lists; /metrics exposes reconciles, cache sizes, queue depth and pods' workloads")
     func endpoints() async throws {
         let port = freeLoopbackPort()
         let loaded = ManifestLoader().load(paths: [repositoryRoot.appendingPathComponent("manifests/samples").path])
@@ -26,6 +27,25 @@ struct HealthTests {
         #expect(metrics.contains(#"netwatch_objects_cached{resource="pods"} 6"#), "\(metrics)")
         #expect(metrics.contains("netwatch_queue_depth "))
         #expect(metrics.contains("netwatch_reconcile_duration_seconds_bucket"))
+
+        // Pods of the namespaces the stacks scrape, with the workload that owns them: a
+        // ReplicaSet's pod as its Deployment, an unowned pod as itself.
+        let owned: Node = [
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": ["name": "web-5f7c9d8b6-xk2p9", "namespace": "shop", "labels": ["app": "web", "pod-template-hash": "5f7c9d8b6"],
+                         "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5f7c9d8b6", "uid": "rs-1", "controller": true]]],
+            "spec": ["containers": [["name": "web"]]],
+        ]
+        _ = try await harness.client.create(Node.self, .pods, namespace: "shop", object: owned)
+        let deployment = #"netwatch_pod_workload{namespace="shop",pod="web-5f7c9d8b6-xk2p9",workload="web",workload_kind="Deployment"} 1"#
+        var latest = ""
+        #expect(try await eventually {
+            latest = String(decoding: await get("/metrics")?.body ?? [], as: UTF8.self)
+            return latest.contains(deployment)
+        }, "\(latest)")
+        #expect(latest.contains(#"netwatch_pod_workload{namespace="shop",pod="web-7d4b9c6f5-abcde",workload="web-7d4b9c6f5-abcde",workload_kind="Pod"} 1"#))
+        try await harness.client.delete(.pods, namespace: "shop", name: "web-5f7c9d8b6-xk2p9")
+        #expect(try await eventually { !String(decoding: await get("/metrics")?.body ?? [], as: UTF8.self).contains(deployment) }, "a deleted pod's series goes")
         await harness.stop()
     }
 
