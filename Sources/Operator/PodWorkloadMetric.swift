@@ -2,9 +2,10 @@ import KubeModel
 import Prometheus
 import Synchronization
 
-/// `netwatch_pod_workload{namespace,pod,workload,workload_kind} 1` for every pod in a namespace
+/// `netwatch_pod_workload{namespace,pod,workload,workload_kind,host_network} 1` for every pod in a namespace
 /// some stack's pod jobs look at, so dashboards and alerts can group pods into the workloads
-/// that own them by a join, without kube-state-metrics. One series per such pod.
+/// that own them by a join, without kube-state-metrics, and leave out host-network pods, whose
+/// cAdvisor network counters are the node's (the pod-network pack does). One series per such pod.
 ///
 /// The workload is the pod's controller owner, with a ReplicaSet read as the Deployment that
 /// made it (the Deployment controller names it `<deployment>-<pod-template-hash>` and labels
@@ -17,6 +18,7 @@ final class PodWorkloadMetric: Sendable {
         var pod: String
         var workload: String
         var kind: String
+        var hostNetwork: Bool
     }
 
     private let registry: PrometheusCollectorRegistry
@@ -45,7 +47,7 @@ final class PodWorkloadMetric: Sendable {
             let namespace = pod.metadata.namespace ?? "default"
             guard namespaces?.contains(namespace) ?? true else { continue }
             let (kind, name) = Self.workload(of: pod)
-            wanted.insert(Key(namespace: namespace, pod: pod.metadata.name, workload: name, kind: kind))
+            wanted.insert(Key(namespace: namespace, pod: pod.metadata.name, workload: name, kind: kind, hostNetwork: pod.spec.hostNetwork))
         }
         series.withLock { series in
             for (key, gauge) in series where !wanted.contains(key) {
@@ -55,7 +57,8 @@ final class PodWorkloadMetric: Sendable {
             for key in wanted where series[key] == nil {
                 let gauge = registry.makeGauge(
                     descriptor: OperatorMetrics.name(Self.name, "1 for each pod in a namespace netwatch's stacks scrape, naming the workload that owns it."),
-                    labels: [("namespace", key.namespace), ("pod", key.pod), ("workload", key.workload), ("workload_kind", key.kind)])
+                    labels: [("namespace", key.namespace), ("pod", key.pod), ("workload", key.workload), ("workload_kind", key.kind),
+                             ("host_network", key.hostNetwork ? "true" : "false")])
                 gauge.set(to: 1)
                 series[key] = gauge
             }

@@ -37,13 +37,13 @@ struct HealthTests {
             "spec": ["containers": [["name": "web"]]],
         ]
         _ = try await harness.client.create(Node.self, .pods, namespace: "shop", object: owned)
-        let deployment = #"netwatch_pod_workload{namespace="shop",pod="web-5f7c9d8b6-xk2p9",workload="web",workload_kind="Deployment"} 1"#
+        let deployment = #"netwatch_pod_workload{namespace="shop",pod="web-5f7c9d8b6-xk2p9",workload="web",workload_kind="Deployment",host_network="false"} 1"#
         var latest = ""
         #expect(try await eventually {
             latest = String(decoding: await get("/metrics")?.body ?? [], as: UTF8.self)
             return latest.contains(deployment)
         }, "\(latest)")
-        #expect(latest.contains(#"netwatch_pod_workload{namespace="shop",pod="web-7d4b9c6f5-abcde",workload="web-7d4b9c6f5-abcde",workload_kind="Pod"} 1"#))
+        #expect(latest.contains(#"netwatch_pod_workload{namespace="shop",pod="web-7d4b9c6f5-abcde",workload="web-7d4b9c6f5-abcde",workload_kind="Pod",host_network="false"} 1"#))
         try await harness.client.delete(.pods, namespace: "shop", name: "web-5f7c9d8b6-xk2p9")
         #expect(try await eventually { !String(decoding: await get("/metrics")?.body ?? [], as: UTF8.self).contains(deployment) }, "a deleted pod's series goes")
         await harness.stop()

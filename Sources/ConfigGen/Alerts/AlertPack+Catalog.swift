@@ -81,7 +81,7 @@ public enum BuiltInRulePacks {
 }
 
 extension AlertPack {
-    static let catalog: [AlertPack] = [nodeNetwork, tcp, sockets, conntrack, mesh, probes, netwatch]
+    static let catalog: [AlertPack] = [nodeNetwork, podNetwork, tcp, sockets, conntrack, mesh, probes, netwatch]
 
     static func named(_ name: String) -> AlertPack? { catalog.first { $0.name == name } }
 
@@ -269,6 +269,51 @@ extension AlertPack {
                       expr: { _ in "sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\",response_code=~\"5..\"}[5m])) / sum by (destination_service) (rate(istio_requests_total{reporter=\"destination\"}[5m]))" }),
             Recording(record: "destination_service:istio_request_duration_milliseconds:p95_rate5m",
                       expr: { _ in "histogram_quantile(0.95, sum by (destination_service, le) (rate(istio_request_duration_milliseconds_bucket{reporter=\"destination\"}[5m])))" }),
+        ])
+
+    /// Pods whose cAdvisor counters are the node's (host network) are left out by netwatch's own
+    /// `netwatch_pod_workload`, so node traffic is not counted again per pod.
+    static let notHostNetwork = #"unless on (namespace, pod) netwatch_pod_workload{host_network="true"}"#
+
+    /// Parenthesised: `unless` binds more loosely than the comparison that follows.
+    static func podRate(_ metric: String) -> String {
+        #"(sum by (namespace, pod) (rate(\#(metric){pod!=""}[5m])) "# + notHostNetwork + ")"
+    }
+
+    static let podNetwork = AlertPack(
+        name: "pod-network",
+        summary: "Per-pod packet drops and errors from the kubelet's cAdvisor (container_network_*), without injecting anything; host-network pods are left out.",
+        thresholds: [
+            Threshold(key: "dropsPerSecond", defaultValue: 1, minimum: 0, meaning: "packets dropped per second by a pod's interfaces"),
+            Threshold(key: "errorsPerSecond", defaultValue: 1, minimum: 0, meaning: "packet errors per second on a pod's interfaces"),
+        ],
+        alerts: [
+            Alert(name: "PodNetworkReceiveDrops", defaultFor: "5m", defaultSeverity: "warning",
+                  expr: { "\(podRate("container_network_receive_packets_dropped_total")) > \($0.t("dropsPerSecond"))" },
+                  summary: "A pod drops received packets.",
+                  description: "{{ $labels.namespace }}/{{ $labels.pod }} drops {{ $value | humanize }} received packets per second."),
+            Alert(name: "PodNetworkTransmitDrops", defaultFor: "5m", defaultSeverity: "warning",
+                  expr: { "\(podRate("container_network_transmit_packets_dropped_total")) > \($0.t("dropsPerSecond"))" },
+                  summary: "A pod drops packets it should transmit.",
+                  description: "{{ $labels.namespace }}/{{ $labels.pod }} drops {{ $value | humanize }} packets per second on transmit."),
+            Alert(name: "PodNetworkReceiveErrors", defaultFor: "5m", defaultSeverity: "warning",
+                  expr: { "\(podRate("container_network_receive_errors_total")) > \($0.t("errorsPerSecond"))" },
+                  summary: "A pod's interfaces report receive errors.",
+                  description: "{{ $labels.namespace }}/{{ $labels.pod }} reports {{ $value | humanize }} receive errors per second."),
+            Alert(name: "PodNetworkTransmitErrors", defaultFor: "5m", defaultSeverity: "warning",
+                  expr: { "\(podRate("container_network_transmit_errors_total")) > \($0.t("errorsPerSecond"))" },
+                  summary: "A pod's interfaces report transmit errors.",
+                  description: "{{ $labels.namespace }}/{{ $labels.pod }} reports {{ $value | humanize }} transmit errors per second."),
+        ],
+        recordings: [
+            Recording(record: "namespace_pod:container_network_receive_bytes:rate5m", expr: { _ in podRate("container_network_receive_bytes_total") }),
+            Recording(record: "namespace_pod:container_network_transmit_bytes:rate5m", expr: { _ in podRate("container_network_transmit_bytes_total") }),
+            Recording(record: "namespace_workload:container_network_receive_bytes:rate5m", expr: { _ in
+                "sum by (namespace, workload, workload_kind) (namespace_pod:container_network_receive_bytes:rate5m * on (namespace, pod) group_left (workload, workload_kind) max by (namespace, pod, workload, workload_kind) (netwatch_pod_workload))"
+            }),
+            Recording(record: "namespace_workload:container_network_transmit_bytes:rate5m", expr: { _ in
+                "sum by (namespace, workload, workload_kind) (namespace_pod:container_network_transmit_bytes:rate5m * on (namespace, pod) group_left (workload, workload_kind) max by (namespace, pod, workload, workload_kind) (netwatch_pod_workload))"
+            }),
         ])
 
     static let probes = AlertPack(
