@@ -232,7 +232,7 @@ public enum NetWatchSchemas {
 
     public static let networkDashboardSpec: Schema = .object(
         properties: [
-            .init("preset", .string(description: "node-network, sockets, mesh, service-graph or probes; absent: only the custom panels.")),
+            .init("preset", .string(description: "node-network, pod-network, sockets, mesh, service-graph or probes; absent: only the custom panels.")),
             .init("title", .string(description: "Dashboard title (default from the preset).")),
             .init("folder", .string(description: "Grafana folder.")),
             .init("excludeDevices", .string(description: "Regex of network devices left out (default: the loopback, container veths and the devices of common CNIs; docs/alerts.md lists them).")),

@@ -14,7 +14,7 @@ public enum ResourceReference {
         case .networkAlerts:
             "Built-in alert packs (node-network, tcp, sockets, conntrack, mesh, netwatch) tuned by thresholds, and custom rule groups in Prometheus's rule-file syntax, checked by netwatch's PromQL parser. docs/alerts.md lists every alert and knob. Status: `rules` and `Accepted`."
         case .networkDashboard:
-            "A Grafana dashboard from a preset (node-network, sockets, mesh, service-graph, probes) tuned by thresholds and device exclusion, with custom panels, delivered as a sidecar ConfigMap or a grafana-operator GrafanaDashboard. docs/dashboards.md lists the presets. Status: `stacks` and `Accepted`."
+            "A Grafana dashboard from a preset (node-network, pod-network, sockets, mesh, service-graph, probes) tuned by thresholds and device exclusion, with custom panels, delivered as a sidecar ConfigMap or a grafana-operator GrafanaDashboard. docs/dashboards.md lists the presets. Status: `stacks` and `Accepted`."
         case .sidecarInjector:
             "Which pods get the per-pod network exporter (node_exporter with its network collectors, in the pod's network namespace) and custom sidecars, through netwatch's admission webhook (or `netwatch inject` and render's patches for GitOps). docs/injection.md explains the order of checks. Status: `Accepted`."
         case .networkProbe:

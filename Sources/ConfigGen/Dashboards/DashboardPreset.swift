@@ -70,7 +70,7 @@ struct DashboardPreset: Sendable {
 }
 
 extension DashboardPreset {
-    static let catalog: [DashboardPreset] = [nodeNetwork, sockets, mesh, serviceGraph, probes]
+    static let catalog: [DashboardPreset] = [nodeNetwork, podNetwork, sockets, mesh, serviceGraph, probes]
 
     static func named(_ name: String) -> DashboardPreset? { catalog.first { $0.name == name } }
 
