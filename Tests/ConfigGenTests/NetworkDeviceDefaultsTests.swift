@@ -45,16 +45,7 @@ struct NetworkDeviceDefaultsTests {
             \(expected.joined(separator: "\n"))
             """
         try test.write(to: work.appendingPathComponent("devices_test.yml"), atomically: true, encoding: .utf8)
-        let promtool = Process()
-        promtool.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-        promtool.arguments = ["test", "rules", "devices_test.yml"]
-        promtool.currentDirectoryURL = work
-        let pipe = Pipe()
-        promtool.standardOutput = pipe
-        promtool.standardError = pipe
-        try promtool.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        promtool.waitUntilExit()
-        #expect(promtool.terminationStatus == 0, "\(output)")
+        let (status, output) = try promtoolTestRules("devices_test.yml", in: work)
+        #expect(status == 0, "\(output)")
     }
 }

@@ -64,16 +64,7 @@ struct PodNetworkDashboardTests {
                 promql_expr_test:
             \(tests.joined(separator: "\n"))
             """.write(to: work.appendingPathComponent("dashboard_test.yml"), atomically: true, encoding: .utf8)
-        let promtool = Process()
-        promtool.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-        promtool.arguments = ["test", "rules", "dashboard_test.yml"]
-        promtool.currentDirectoryURL = work
-        let pipe = Pipe()
-        promtool.standardOutput = pipe
-        promtool.standardError = pipe
-        try promtool.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        promtool.waitUntilExit()
-        #expect(promtool.terminationStatus == 0, "\(output)")
+        let (status, output) = try promtoolTestRules("dashboard_test.yml", in: work)
+        #expect(status == 0, "\(output)")
     }
 }
