@@ -13,6 +13,8 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
     public var dashboardSelector: LabelSelector?
     /// Selects NetworkProbes by label (from the monitor namespaces): `{}` selects all, absent none.
     public var probeSelector: LabelSelector?
+    /// The kubelet, cAdvisor, API server and CoreDNS, scraped with in-cluster credentials.
+    public var clusterTargets = ClusterTargets()
     public var grafana: GrafanaSettings
     /// Defaults for the endpoints of this stack's monitors (prometheus-operator's scrape classes).
     public var scrapeClasses: [ScrapeClass] = []
@@ -28,7 +30,7 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case prometheus, monitorSelector, monitorNamespaceSelector, alertSelector, dashboardSelector, probeSelector, grafana, scrapeClasses
+        case prometheus, monitorSelector, monitorNamespaceSelector, alertSelector, dashboardSelector, probeSelector, grafana, scrapeClasses, clusterTargets
     }
 
     public init(from decoder: any Decoder) throws {
@@ -39,6 +41,7 @@ public struct MonitoringStackSpec: Sendable, Hashable, Decodable {
         alertSelector = try container.decodeIfPresent(LabelSelector.self, forKey: .alertSelector)
         dashboardSelector = try container.decodeIfPresent(LabelSelector.self, forKey: .dashboardSelector)
         probeSelector = try container.decodeIfPresent(LabelSelector.self, forKey: .probeSelector)
+        clusterTargets = try container.decodeIfPresent(ClusterTargets.self, forKey: .clusterTargets) ?? ClusterTargets()
         grafana = try container.decodeIfPresent(GrafanaSettings.self, forKey: .grafana) ?? GrafanaSettings()
         scrapeClasses = try container.decodeIfPresent([ScrapeClass].self, forKey: .scrapeClasses) ?? []
     }

@@ -59,6 +59,12 @@ public enum NetWatchSchemas {
             .init("alertSelector", .labelSelector("NetworkAlerts to use: {} selects all, absent selects none.")),
             .init("dashboardSelector", .labelSelector("NetworkDashboards to use: {} selects all, absent selects none.")),
             .init("probeSelector", .labelSelector("NetworkProbes to use, from the namespaces monitorNamespaceSelector names: {} selects all, absent selects none.")),
+            .init("clusterTargets", .object(properties: [
+                .init("kubelet", .boolean(description: "Scrape every node's kubelet (/metrics over HTTPS on its port, with the service account's token and CA).")),
+                .init("cadvisor", .boolean(description: "Scrape every node's cAdvisor (/metrics/cadvisor): per-pod CPU, memory and network counters without injecting anything.")),
+                .init("apiServer", .boolean(description: "Scrape the API server (the kubernetes Service's https endpoints).")),
+                .init("coreDNS", .boolean(description: "Scrape CoreDNS (kube-system pods labelled k8s-app: kube-dns, port metrics/9153).")),
+            ], description: "Cluster components to scrape besides the monitors; they need discovery: kubernetes.")),
             .init("scrapeClasses", .array(items: ScrapeClass.schema, description: "Endpoint defaults (TLS, authorization, relabelings) monitors pick by spec.scrapeClass; one may be the default.")),
             .init("grafana", .object(properties: [
                 .init("datasourceUID", .string(description: "UID of the Prometheus data source in Grafana (default prometheus).")),

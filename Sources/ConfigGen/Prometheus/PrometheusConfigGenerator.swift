@@ -35,7 +35,9 @@ enum PrometheusConfigGenerator {
                 return .mapping(mapping)
             })
         }
-        root["scrape_configs"] = .sequence(plan.jobs.map { scrapeConfig($0, settings: settings, shard: shard) })
+        var jobs = plan.jobs.map { scrapeConfig($0, settings: settings, shard: shard) }
+        if settings.discovery == .kubernetes { jobs += ClusterTargetJobs.configs(plan.stack.spec.clusterTargets, shard: shard) }
+        root["scrape_configs"] = .sequence(jobs)
         return .mapping(root)
     }
 
