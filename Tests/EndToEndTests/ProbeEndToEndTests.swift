@@ -127,18 +127,14 @@ struct ProbeEndToEndTests {
             "--web.listen-address=127.0.0.1:\(prometheusPort)",
         ])
         let api = PrometheusAPI(port: prometheusPort)
-        let expected: [String: String] = [
-            "127.0.0.1:\(httpPort)": "1", "127.0.0.1:\(closedPort)": "0",
-            "http://127.0.0.1:\(httpPort)/ok": "1", "http://127.0.0.1:\(httpPort)/down": "0",
-            "127.0.0.1": "1", "127.0.0.1:\(tlsPort)": "1",
+        // probe_success by "job|instance".
+        let wanted: [String: String] = [
+            "probe/e2e/tcp|127.0.0.1:\(httpPort)": "1", "probe/e2e/tcp|127.0.0.1:\(closedPort)": "0",
+            "probe/e2e/http|http://127.0.0.1:\(httpPort)/ok": "1", "probe/e2e/http|http://127.0.0.1:\(httpPort)/down": "0",
+            "probe/e2e/ping|127.0.0.1": "1", "probe/e2e/tls|127.0.0.1:\(tlsPort)": "1",
+            "probe/e2e/dns-known|127.0.0.1:\(dnsPort)": "1",
+            "probe/e2e/dns-unknown|127.0.0.1:\(dnsPort)": "0",  // NXDOMAIN is not an accepted rcode
         ]
-        var wanted: [String: String] = [:]
-        for (instance, value) in expected {
-            let job = ["127.0.0.1": "ping", "127.0.0.1:\(tlsPort)": "tls"][instance] ?? (instance.hasPrefix("http") ? "http" : "tcp")
-            wanted["probe/e2e/\(job)|\(instance)"] = value
-        }
-        wanted["probe/e2e/dns-known|127.0.0.1:\(dnsPort)"] = "1"
-        wanted["probe/e2e/dns-unknown|127.0.0.1:\(dnsPort)"] = "0"  // NXDOMAIN is not an accepted rcode
         // Every target reaches its value (a probe that timed out once on a loaded machine is
         // probed again two seconds later).
         var seen: [String: String] = [:]

@@ -2,7 +2,7 @@ extension DashboardPreset {
     /// A cAdvisor network counter per pod of the selected namespaces and workloads, without
     /// host-network pods (their counters are the node's), as a rate.
     static func podRate(_ metric: String) -> String {
-        #"rate(\#(metric){namespace=~"$namespace",pod!=""}[$__rate_interval]) unless on (namespace, pod) netwatch_pod_workload{host_network="true"}"#
+        #"rate(\#(metric){namespace=~"$namespace",pod!=""}[$__rate_interval]) "# + AlertPack.notHostNetwork
     }
 
     /// The same, summed per workload through netwatch's own `netwatch_pod_workload`.
