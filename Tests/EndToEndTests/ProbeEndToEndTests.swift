@@ -13,8 +13,9 @@ import Testing
 /// netwatch wrote, scraped by the real Prometheus through the jobs netwatch wrote — against
 /// loopback servers the test starts: TCP to an open and a closed port, HTTP 200 and 503, ICMP
 /// to 127.0.0.1, DNS for a name a local resolver knows and one it does not, and a TLS server
-/// whose certificate expires in two days. Every query of the `probes` dashboard preset then
-/// returns data from that Prometheus.
+/// whose certificate expires in two days. The `probes` alert pack (its `for` shortened) fires
+/// exactly for the failing targets, and every query of the `probes` dashboard preset returns
+/// data from that Prometheus.
 @Suite("NetworkProbes end to end with blackbox_exporter and Prometheus", .serialized)
 struct ProbeEndToEndTests {
     static let httpServer = """
@@ -100,11 +101,16 @@ struct ProbeEndToEndTests {
                 scrapeInterval: try! PrometheusDuration(parsing: "2s"), scrapeTimeout: try! PrometheusDuration(parsing: "2s"),
                 discovery: .static, output: .directory("/etc/prometheus")))
             spec.probeSelector = LabelSelector()
+            spec.alertSelector = LabelSelector()
+            spec.prometheus.evaluationInterval = try! PrometheusDuration(parsing: "1s")
             return spec
         }())
         var snapshot = Snapshot(namespaces: [Namespace(metadata: ObjectMeta(name: "e2e"))], monitoringStacks: [stack])
         snapshot.monitoringStacks[0].spec.dashboardSelector = LabelSelector()
         snapshot.networkDashboards = [NetworkDashboard(metadata: ObjectMeta(name: "probes", namespace: "e2e"), spec: NetworkDashboardSpec(preset: "probes"))]
+        // The probes pack with every `for` shortened, so its states are seen within the test.
+        let shortened = Dictionary(uniqueKeysWithValues: Self.probeAlerts.map { ($0, "1s") })
+        snapshot.networkAlerts = [NetworkAlerts(metadata: ObjectMeta(name: "probes", namespace: "e2e"), spec: NetworkAlertsSpec(packs: [.init(name: "probes", for: shortened)]))]
         snapshot.networkProbes = [
             Self.probe("tcp", .tcp(.init()), targets: ["127.0.0.1:\(httpPort)", "127.0.0.1:\(closedPort)"], prober: prober),
             Self.probe("http", .http(.init(validStatusCodes: [200], bodyMustMatch: ["<title>ok</title>"])),
@@ -154,7 +160,55 @@ struct ProbeEndToEndTests {
         let tcp = try #require(active.first { ($0["labels"] as? [String: String])?["instance"] == "127.0.0.1:\(closedPort)" })
         #expect((tcp["labels"] as? [String: String])?["namespace"] == "e2e")
         #expect((tcp["scrapeUrl"] as? String)?.hasPrefix("http://\(prober)/probe?module=e2e_tcp&target=127.0.0.1") == true, "\(tcp["scrapeUrl"] ?? "")")
+        try await Self.checkAlerts(api, wanted: [
+            "ProbeFailed|probe/e2e/tcp|127.0.0.1:\(closedPort)", "ProbeFailed|probe/e2e/http|http://127.0.0.1:\(httpPort)/down",
+            "ProbeFailed|probe/e2e/dns-unknown|127.0.0.1:\(dnsPort)",
+            "ProbeHTTPStatusError|probe/e2e/http|http://127.0.0.1:\(httpPort)/down",
+            // The resolver answered (NXDOMAIN), so the query succeeded and the answer is the problem.
+            "ProbeDNSUnexpectedAnswer|probe/e2e/dns-unknown|127.0.0.1:\(dnsPort)",
+            "ProbeCertificateExpiring|probe/e2e/tls|127.0.0.1:\(tlsPort)",
+        ])
         try await Self.checkDashboard(result, api)
+    }
+
+    /// Every alert of the probes pack.
+    static let probeAlerts = ["ProbeFailed", "ProbeSlow", "ProbeICMPPacketLoss", "ProbeDNSQueryFailed", "ProbeDNSUnexpectedAnswer",
+                              "ProbeCertificateExpiring", "ProbeHTTPStatusError"]
+
+    /// The firing alerts of the live Prometheus become exactly `wanted` ("alertname|job|instance")
+    /// and are the same three evaluations later: the healthy targets (open port, HTTP 200, ICMP,
+    /// the known name) fire nothing, and neither do the slow-probe and ICMP-loss alerts.
+    static func checkAlerts(_ api: PrometheusAPI, wanted: Set<String>) async throws {
+        func firing() async -> Set<String> {
+            let response = (try? await api.get("/api/v1/alerts")) ?? [:]
+            let alerts = ((response["data"] as? [String: Any])?["alerts"] as? [[String: Any]]) ?? []
+            return Set(alerts.compactMap { alert in
+                guard alert["state"] as? String == "firing", let labels = alert["labels"] as? [String: String] else { return nil }
+                return [labels["alertname"], labels["job"], labels["instance"]].map { $0 ?? "" }.joined(separator: "|")
+            })
+        }
+        var seen: Set<String> = []
+        let reached = try await eventually(timeout: .seconds(60)) {
+            seen = await firing()
+            return seen == wanted
+        }
+        #expect(reached, "firing: \(seen.sorted()), wanted \(wanted.sorted())")
+        // It holds: the same set after three more evaluations of the rule groups.
+        func lastEvaluations() async -> [String] {
+            let response = (try? await api.get("/api/v1/rules")) ?? [:]
+            let groups = ((response["data"] as? [String: Any])?["groups"] as? [[String: Any]]) ?? []
+            return groups.map { ($0["lastEvaluation"] as? String) ?? "" }
+        }
+        for _ in 0..<3 {
+            let before = await lastEvaluations()
+            let evaluated = try await eventually(timeout: .seconds(30)) {
+                let now = await lastEvaluations()
+                return now.count == before.count && zip(now, before).allSatisfy { $0 != $1 }
+            }
+            #expect(evaluated, "the rule groups were not evaluated again")
+        }
+        let after = await firing()
+        #expect(after == wanted, "the firing set changed after it was reached: \(after.sorted())")
     }
 
     /// Every panel query of the `probes` dashboard preset, with its variables resolved the way
@@ -173,7 +227,7 @@ struct ProbeEndToEndTests {
             if series.isEmpty { empty.append("\(title): \(expr)") }
             count += 1
         }
-        #expect(count == 9, "every panel query of the preset was run")
+        #expect(count == 10, "every panel query of the preset was run (the heatmap included)")
         #expect(empty.isEmpty, "probes dashboard queries without data:\n\(empty.joined(separator: "\n"))")
     }
 

@@ -271,9 +271,29 @@ extension AlertPack {
                       expr: { _ in "histogram_quantile(0.95, sum by (destination_service, le) (rate(istio_request_duration_milliseconds_bucket{reporter=\"destination\"}[5m])))" }),
         ])
 
-    /// Pods whose cAdvisor counters are the node's (host network) are left out by netwatch's own
-    /// `netwatch_pod_workload`, so node traffic is not counted again per pod.
-    static let notHostNetwork = #"unless on (namespace, pod) netwatch_pod_workload{host_network="true"}"#
+    /// Pods whose cAdvisor counters are the node's (host network) are left out, so node traffic
+    /// is not counted again per pod: netwatch's own `netwatch_pod_workload` says which, and
+    /// kube-state-metrics' `kube_pod_info` where netwatch does not scrape the pod's namespace.
+    static let notHostNetwork = #"unless on (namespace, pod) (netwatch_pod_workload{host_network="true"} or kube_pod_info{host_network="true"})"#
+
+    /// Each pod's owning workload as `{namespace, pod, workload, workload_kind}`: netwatch's own
+    /// `netwatch_pod_workload`, and for pods it does not export, kube-state-metrics'
+    /// `kube_pod_owner` (a ReplicaSet read as the Deployment `kube_replicaset_owner` names, a pod
+    /// without an owner as its own workload of kind `Pod`, as netwatch does). `workload` is an
+    /// optional regex matcher on the workload name (a dashboard variable).
+    static func podWorkload(matching workload: String? = nil) -> String {
+        let name = workload.map { #"=~"\#($0)""# }
+        func matcher(_ label: String) -> String { name.map { ",\(label)\($0)" } ?? "" }
+        let own = "max by (namespace, pod, workload, workload_kind) (netwatch_pod_workload" + (name.map { "{workload\($0)}" } ?? "") + ")"
+        let direct = #"label_replace(label_replace(kube_pod_owner{owner_kind!~"ReplicaSet|<none>""# + matcher("owner_name")
+            + #"}, "workload", "$1", "owner_name", "(.*)"), "workload_kind", "$1", "owner_kind", "(.*)")"#
+        let bare = #"label_replace(label_replace(kube_pod_owner{owner_kind="<none>""# + matcher("pod")
+            + #"}, "workload", "$1", "pod", "(.*)"), "workload_kind", "Pod", "", "")"#
+        let replicaSets = #"label_replace(label_replace(max by (namespace, pod, replicaset) (label_replace(kube_pod_owner{owner_kind="ReplicaSet"}, "replicaset", "$1", "owner_name", "(.*)"))"#
+            + #" * on (namespace, replicaset) group_left (owner_name) max by (namespace, replicaset, owner_name) (kube_replicaset_owner{owner_kind="Deployment""# + matcher("owner_name")
+            + #"}), "workload", "$1", "owner_name", "(.*)"), "workload_kind", "Deployment", "", "")"#
+        return "(\(own) or on (namespace, pod) max by (namespace, pod, workload, workload_kind) (\(direct) or \(bare) or \(replicaSets)))"
+    }
 
     /// Parenthesised: `unless` binds more loosely than the comparison that follows.
     static func podRate(_ metric: String) -> String {
@@ -309,10 +329,10 @@ extension AlertPack {
             Recording(record: "namespace_pod:container_network_receive_bytes:rate5m", expr: { _ in podRate("container_network_receive_bytes_total") }),
             Recording(record: "namespace_pod:container_network_transmit_bytes:rate5m", expr: { _ in podRate("container_network_transmit_bytes_total") }),
             Recording(record: "namespace_workload:container_network_receive_bytes:rate5m", expr: { _ in
-                "sum by (namespace, workload, workload_kind) (namespace_pod:container_network_receive_bytes:rate5m * on (namespace, pod) group_left (workload, workload_kind) max by (namespace, pod, workload, workload_kind) (netwatch_pod_workload))"
+                "sum by (namespace, workload, workload_kind) (namespace_pod:container_network_receive_bytes:rate5m * on (namespace, pod) group_left (workload, workload_kind) \(podWorkload()))"
             }),
             Recording(record: "namespace_workload:container_network_transmit_bytes:rate5m", expr: { _ in
-                "sum by (namespace, workload, workload_kind) (namespace_pod:container_network_transmit_bytes:rate5m * on (namespace, pod) group_left (workload, workload_kind) max by (namespace, pod, workload, workload_kind) (netwatch_pod_workload))"
+                "sum by (namespace, workload, workload_kind) (namespace_pod:container_network_transmit_bytes:rate5m * on (namespace, pod) group_left (workload, workload_kind) \(podWorkload()))"
             }),
         ])
 

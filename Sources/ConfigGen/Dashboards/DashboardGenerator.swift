@@ -170,6 +170,10 @@ public enum DashboardGenerator {
         if panel.kind == .timeseries {
             mapping["options"] = ["legend": ["displayMode": "list", "placement": "bottom", "showLegend": true], "tooltip": ["mode": "multi"]]
         }
+        if panel.kind == .heatmap {
+            mapping["options"] = ["calculate": true, "yAxis": ["unit": .string(panel.unit)], "cellGap": 1,
+                                  "color": ["mode": "scheme", "scheme": "Oranges", "fill": "dark-orange", "exponent": 0.5, "steps": 64, "reverse": false]]
+        }
         return .mapping(mapping)
     }
 

@@ -5,16 +5,17 @@ extension DashboardPreset {
         #"rate(\#(metric){namespace=~"$namespace",pod!=""}[$__rate_interval]) "# + AlertPack.notHostNetwork
     }
 
-    /// The same, summed per workload through netwatch's own `netwatch_pod_workload`.
+    /// The same, summed per workload through netwatch's own `netwatch_pod_workload` (or
+    /// kube-state-metrics' owners for pods netwatch does not export).
     static func workloadRate(_ metric: String) -> String {
         #"sum by (workload) (sum by (namespace, pod) ("# + podRate(metric)
-            + #") * on (namespace, pod) group_left (workload) max by (namespace, pod, workload) (netwatch_pod_workload{workload=~"$workload"}))"#
+            + ") * on (namespace, pod) group_left (workload) " + AlertPack.podWorkload(matching: "$workload") + ")"
     }
 
     /// Per-pod traffic from the kubelet's cAdvisor, without injecting anything into pods.
     static let podNetwork = DashboardPreset(
         name: "pod-network", title: "Network / Pods",
-        summary: "Per-pod and per-workload traffic from the kubelet's cAdvisor (container_network_*): bandwidth, packets, drops and errors; host-network pods left out, pods grouped into workloads by netwatch_pod_workload.",
+        summary: "Per-pod and per-workload traffic from the kubelet's cAdvisor (container_network_*): bandwidth, packets, drops and errors; host-network pods left out, pods grouped into workloads by netwatch_pod_workload (or kube-state-metrics' kube_pod_owner where netwatch has no series).",
         thresholds: [
             .init(key: "dropsPerSecond", defaultValue: 1, minimum: 0, meaning: "drops per second drawn as a threshold line"),
             .init(key: "errorsPerSecond", defaultValue: 1, minimum: 0, meaning: "errors per second drawn as a threshold line"),

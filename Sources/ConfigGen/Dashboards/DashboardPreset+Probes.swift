@@ -6,7 +6,7 @@ extension DashboardPreset {
     /// metrics: is each target reachable, how fast, how long its certificate lasts.
     static let probes = DashboardPreset(
         name: "probes", title: "Network / Probes",
-        summary: "Synthetic checks by blackbox_exporter: success ratio and duration per target, DNS lookup time, HTTP phases, certificate days left and a table of failing targets.",
+        summary: "Synthetic checks by blackbox_exporter: success ratio and duration per target, a duration heatmap, DNS lookup time, HTTP phases, certificate days left and a table of failing targets.",
         thresholds: [
             .init(key: "latencySeconds", defaultValue: 1, minimum: 0, meaning: "probe duration drawn as a threshold line"),
             .init(key: "certificateDays", defaultValue: 14, minimum: 0, meaning: "certificate days left shown red below"),
@@ -31,6 +31,9 @@ extension DashboardPreset {
                 Panel(title: "Probe duration", kind: .timeseries, unit: "s", width: 12, queries: { _ in [
                     Query(expr: "probe_duration_seconds{\(probeSelector)}", legend: "{{job}} {{instance}}"),
                 ] }, threshold: "latencySeconds"),
+                Panel(title: "Probe duration heatmap", kind: .heatmap, unit: "s", width: 12, queries: { _ in [
+                    Query(expr: "probe_duration_seconds{\(probeSelector)}", legend: "{{instance}}"),
+                ] }),
                 Panel(title: "DNS lookup time", kind: .timeseries, unit: "s", width: 12, queries: { _ in [
                     Query(expr: "probe_dns_lookup_time_seconds{\(probeSelector)}", legend: "{{job}} {{instance}}"),
                 ] }),

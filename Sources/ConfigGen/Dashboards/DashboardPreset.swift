@@ -20,7 +20,9 @@ struct DashboardPreset: Sendable {
     }
 
     struct Panel: Sendable {
-        enum Kind: String, Sendable { case timeseries, stat, gauge, table, nodeGraph }
+        /// `heatmap`: the series' values bucketed over time by Grafana (`calculate`), for a
+        /// gauge such as a probe's duration that has no histogram of its own.
+        enum Kind: String, Sendable { case timeseries, stat, gauge, table, nodeGraph, heatmap }
 
         var title: String
         var kind: Kind
