@@ -365,6 +365,48 @@ def discover_pods(pods, sd_config):
     return out
 
 
+# --- discovery/kubernetes/ingress.go -----------------------------------------------------
+
+def matches_hostname_pattern(pattern, host):
+    """matchesHostnamePattern: equal, or `*.` with as many labels and the rest equal."""
+    if pattern == host:
+        return True
+    pattern_parts, host_parts = pattern.split("."), host.split(".")
+    if not pattern_parts or pattern_parts[0] != "*" or len(pattern_parts) != len(host_parts):
+        return False
+    return pattern_parts[1:] == host_parts[1:]
+
+
+def ingress_group(ingress):
+    """buildIngress (networking.k8s.io/v1 adaptor): (group labels, [target labels]), one target
+    per rule x path; a rule without http is the path "/", an empty path is "/"."""
+    meta, spec = ingress["metadata"], ingress.get("spec") or {}
+    group = {"__meta_kubernetes_ingress_name": meta["name"], "__meta_kubernetes_namespace": meta.get("namespace", "default")}
+    if spec.get("ingressClassName") is not None:
+        group["__meta_kubernetes_ingress_class_name"] = spec["ingressClassName"]
+    group.update(object_labels(meta, "ingress"))
+    tls_hosts = [host for tls in spec.get("tls") or [] for host in tls.get("hosts") or []]
+    targets = []
+    for rule in spec.get("rules") or []:
+        host = rule.get("host", "")
+        http = rule.get("http")
+        paths = ["/"] if http is None else [(p.get("path") or "/") for p in http.get("paths") or []]
+        scheme = "https" if any(matches_hostname_pattern(pattern, host) for pattern in tls_hosts) else "http"
+        for path in paths:
+            targets.append({"__address__": host, "__meta_kubernetes_ingress_scheme": scheme,
+                            "__meta_kubernetes_ingress_host": host, "__meta_kubernetes_ingress_path": path})
+    return group, targets
+
+
+def discover_ingresses(ingresses, sd_config):
+    """role: ingress over the namespaces of `sd_config` and its ingress role selectors."""
+    out = []
+    for ingress in selected(ingresses, sd_config, "ingress").values():
+        group, targets = ingress_group(ingress)
+        out += [dict(group, **target) for target in targets]
+    return out
+
+
 # --- model/relabel/relabel.go ------------------------------------------------------------
 
 DEFAULTS = {"separator": ";", "regex": "(.*)", "replacement": "$1", "action": "replace"}

@@ -27,6 +27,8 @@ struct Renderer {
     let endpointSlices: [EndpointSlice]
     /// "namespace/name" → Service.
     let services: [String: Service]
+    /// Sorted by namespace and name, for Ingress probes under static discovery.
+    let ingresses: [Ingress]
     /// file_sd documents of pod jobs already encoded for the same pods, by job: a job equal to
     /// one of these gets the document as it is instead of encoding every pod again.
     let reusable: [ScrapeJob: FileSDDocument]
@@ -38,6 +40,7 @@ struct Renderer {
         planner = ScrapePlanner(snapshot: snapshot)
         pods = PodIndex(snapshot.pods)
         endpointSlices = snapshot.endpointSlices.sorted { ($0.metadata.namespace ?? "", $0.metadata.name) < ($1.metadata.namespace ?? "", $1.metadata.name) }
+        ingresses = snapshot.ingresses.sorted { ($0.metadata.namespace ?? "", $0.metadata.name) < ($1.metadata.namespace ?? "", $1.metadata.name) }
         services = Dictionary(snapshot.services.map { ("\($0.metadata.namespace ?? "default")/\($0.metadata.name)", $0) }) { first, _ in first }
     }
 
@@ -91,7 +94,7 @@ struct Renderer {
         var reportedProbes: Set<Diagnostic> = []
         let probePlanner = ProbePlanner(planner: planner, services: snapshot.services.sorted {
             ($0.metadata.namespace ?? "default", $0.metadata.name) < ($1.metadata.namespace ?? "default", $1.metadata.name)
-        })
+        }, ingresses: ingresses, pods: pods)
         // Rule files do not depend on the stack: rendered (and diagnosed) once per object.
         var ruleFiles: [String: RuleFileGenerator.RuleFile] = [:]
         for (kind, objects) in [("NetworkAlerts", snapshot.networkAlerts), ("PrometheusRule", snapshot.prometheusRules)] {
@@ -185,6 +188,13 @@ struct Renderer {
                         let service = slice.serviceName.flatMap { services["\(namespace)/\($0)"] }
                         if let bytes = FileSDGenerator.encode(slice, service: service, pod: { pods.pod(namespace: $0, name: $1) }, for: job) {
                             document.set(namespace: namespace, pod: slice.metadata.name, bytes: bytes)
+                        }
+                    }
+                case .ingresses:
+                    // Lines are keyed by Ingress name.
+                    for ingress in ingresses {
+                        if let bytes = FileSDGenerator.encode(ingress, for: job) {
+                            document.set(namespace: ingress.metadata.namespace ?? "default", pod: ingress.metadata.name, bytes: bytes)
                         }
                     }
                 case .staticGroups, .probe:

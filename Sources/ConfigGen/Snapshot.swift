@@ -12,6 +12,8 @@ public struct Snapshot: Sendable, Hashable {
     public var services: [Service]
     /// EndpointSlices, read for ServiceMonitors under static discovery.
     public var endpointSlices: [EndpointSlice] = []
+    /// Ingresses, read for probes of Ingress hosts under static discovery.
+    public var ingresses: [Ingress] = []
     /// Secrets and ConfigMaps scrape endpoints may reference (TLS, authentication).
     public var credentialObjects: [CredentialObject] = []
     /// Whether every Secret and ConfigMap endpoints reference was looked for (the operator
@@ -122,6 +124,9 @@ extension Snapshot {
             case .success(.endpointSlice(var slice)):
                 if slice.metadata.namespace == nil { slice.metadata.namespace = "default" }
                 snapshot.endpointSlices.append(slice)
+            case .success(.ingress(var ingress)):
+                if ingress.metadata.namespace == nil { ingress.metadata.namespace = "default" }
+                snapshot.ingresses.append(ingress)
             case .success(.workload(let workload)): snapshot.workloads.append(workload)
             case .success(.other): break
             case .failure(let diagnostic): diagnostics.append(diagnostic)

@@ -42,6 +42,7 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
     public static let secrets = APIResource(group: "", version: "v1", resource: "secrets", kind: "Secret", namespaced: true)
     public static let leases = APIResource(group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true)
     public static let events = APIResource(group: "events.k8s.io", version: "v1", resource: "events", kind: "Event", namespaced: true)
+    public static let ingresses = APIResource(group: "networking.k8s.io", version: "v1", resource: "ingresses", kind: "Ingress", namespaced: true)
     public static let networkPolicies = APIResource(group: "networking.k8s.io", version: "v1", resource: "networkpolicies", kind: "NetworkPolicy", namespaced: true)
     public static let customResourceDefinitions = APIResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false)
 }

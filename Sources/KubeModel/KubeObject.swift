@@ -6,6 +6,7 @@ public enum KubeObject: Sendable, Hashable {
     case pod(Pod)
     case service(Service)
     case endpointSlice(EndpointSlice)
+    case ingress(Ingress)
     case workload(Workload)
     /// An object of another kind, kept as its tree (netwatch's own resources are decoded from
     /// this by `NetWatchAPI`).
@@ -105,6 +106,8 @@ public enum ObjectReader {
                 return .success(.service(try decoder.decode(Service.self, from: raw.document)))
             case ("discovery.k8s.io", "EndpointSlice"):
                 return .success(.endpointSlice(try decoder.decode(EndpointSlice.self, from: raw.document)))
+            case ("networking.k8s.io", "Ingress"):
+                return .success(.ingress(try decoder.decode(Ingress.self, from: raw.document)))
             case ("apps", let kind) where Workload.kinds.contains(kind), ("batch", let kind) where Workload.kinds.contains(kind):
                 let path = Workload.templatePath(kind: kind)
                 var node = raw.document

@@ -49,6 +49,7 @@ public struct ResourceType: Sendable, Hashable {
         ResourceType(group: "batch", versions: ["v1"], resource: "cronjobs", kind: "CronJob", namespaced: true, shortNames: ["cj"], hasStatus: true),
         ResourceType(group: "coordination.k8s.io", versions: ["v1"], resource: "leases", kind: "Lease", namespaced: true),
         ResourceType(group: "events.k8s.io", versions: ["v1"], resource: "events", kind: "Event", namespaced: true, shortNames: ["ev"]),
+        ResourceType(group: "networking.k8s.io", versions: ["v1"], resource: "ingresses", kind: "Ingress", namespaced: true, shortNames: ["ing"], hasStatus: true),
         ResourceType(group: "networking.k8s.io", versions: ["v1"], resource: "networkpolicies", kind: "NetworkPolicy", namespaced: true, shortNames: ["netpol"]),
         ResourceType(group: "discovery.k8s.io", versions: ["v1"], resource: "endpointslices", kind: "EndpointSlice", namespaced: true),
         ResourceType(group: "rbac.authorization.k8s.io", versions: ["v1"], resource: "roles", kind: "Role", namespaced: true),

@@ -227,6 +227,15 @@ public enum NetWatchSchemas {
                     .init("namespaceSelector", NamespaceSelector.schema("Where to look; absent: the probe's namespace.")),
                     .init("port", .intOrString(description: "The port name or number; absent: every port.")),
                 ], required: ["selector"], description: "Services by label, probed by their cluster DNS name.")),
+                .init("ingresses", .object(properties: [
+                    .init("selector", .labelSelector("Ingresses to probe, by label.")),
+                    .init("namespaceSelector", NamespaceSelector.schema("Where to look; absent: the probe's namespace.")),
+                ], required: ["selector"], description: "Ingresses by label: each rule's host and path (http: scheme://host/path; tcp: host:80 or host:443; tls: TLS hosts on 443; icmp: the host).")),
+                .init("pods", .object(properties: [
+                    .init("selector", .labelSelector("Pods to probe, by label.")),
+                    .init("namespaceSelector", NamespaceSelector.schema("Where to look; absent: the probe's namespace.")),
+                    .init("port", .intOrString(description: "The container port name or number; required except for icmp, which probes the pod IP.")),
+                ], required: ["selector"], description: "Running pods by label, probed at their pod IP.")),
             ], description: "What to probe.")),
             .init("interval", durationField("How often to probe (default: the stack's scrape interval).")),
             .init("scrapeTimeout", durationField("Probe timeout (default: the stack's); at most interval.")),

@@ -293,8 +293,8 @@ extension NetWatchValidation {
         case .icmp, .tls:
             break
         }
-        if spec.targets.static.isEmpty && spec.targets.services == nil {
-            problems.append(("spec.targets", "names nothing to probe; add static hosts or a services selector"))
+        if spec.targets.isEmpty {
+            problems.append(("spec.targets", "names nothing to probe; add static hosts or a services, ingresses or pods selector"))
         }
         for (index, host) in spec.targets.static.enumerated() where host.isEmpty || host.contains(where: \.isWhitespace) {
             problems.append(("spec.targets.static[\(index)]", "\"\(host)\" is not a host, host:port or URL"))
@@ -302,6 +302,23 @@ extension NetWatchValidation {
         if let services = spec.targets.services {
             problems += services.selector.validate(at: "spec.targets.services.selector")
             if let selector = services.namespaceSelector { problems += selector.problems(at: "spec.targets.services.namespaceSelector") }
+        }
+        if let ingresses = spec.targets.ingresses {
+            problems += ingresses.selector.validate(at: "spec.targets.ingresses.selector")
+            if let selector = ingresses.namespaceSelector { problems += selector.problems(at: "spec.targets.ingresses.namespaceSelector") }
+            if case .dns = spec.module {
+                problems.append(("spec.targets.ingresses", "a dns probe's target is a resolver, not an Ingress host; list resolvers under static"))
+            }
+            if ingresses.port != nil {
+                problems.append(("spec.targets.ingresses.port", "an Ingress target's port follows its scheme (80 or 443); remove port"))
+            }
+        }
+        if let pods = spec.targets.pods {
+            problems += pods.selector.validate(at: "spec.targets.pods.selector")
+            if let selector = pods.namespaceSelector { problems += selector.problems(at: "spec.targets.pods.namespaceSelector") }
+            if case .icmp = spec.module {} else if pods.port == nil {
+                problems.append(("spec.targets.pods.port", "required for a \(spec.module.kind) probe: name or number the container port to probe"))
+            }
         }
         return problems
     }

@@ -93,6 +93,17 @@ public struct NetworkProbeSpec: Sendable, Hashable, Decodable {
         /// The module's field names, for messages.
         public static let kinds = CodingKeys.allCases.map(\.rawValue)
 
+        /// This module's field name.
+        public var kind: String {
+            switch self {
+            case .icmp: "icmp"
+            case .tcp: "tcp"
+            case .http: "http"
+            case .dns: "dns"
+            case .tls: "tls"
+            }
+        }
+
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             let present = CodingKeys.allCases.filter { container.contains($0) }
@@ -236,30 +247,44 @@ public struct NetworkProbeSpec: Sendable, Hashable, Decodable {
         }
     }
 
-    /// What to probe: hosts as written, and Services found by label.
+    /// What to probe: hosts as written, Services, Ingress hosts and pods found by label.
     public struct Targets: Sendable, Hashable, Decodable {
         /// Hosts as the module takes them: `host` (icmp), `host:port` (tcp, tls), a URL (http),
         /// a resolver `host[:port]` (dns).
         public var `static`: [String]
-        public var services: ServiceTargets?
+        public var services: SelectedTargets?
+        public var ingresses: SelectedTargets?
+        public var pods: SelectedTargets?
 
-        public init(static hosts: [String] = [], services: ServiceTargets? = nil) {
+        public init(static hosts: [String] = [], services: SelectedTargets? = nil, ingresses: SelectedTargets? = nil, pods: SelectedTargets? = nil) {
             self.static = hosts
             self.services = services
+            self.ingresses = ingresses
+            self.pods = pods
         }
 
-        private enum CodingKeys: String, CodingKey { case `static`, services }
+        private enum CodingKeys: String, CodingKey { case `static`, services, ingresses, pods }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.static = try container.decodeIfPresent([String].self, forKey: .static) ?? []
-            services = try container.decodeIfPresent(ServiceTargets.self, forKey: .services)
+            services = try container.decodeIfPresent(SelectedTargets.self, forKey: .services)
+            ingresses = try container.decodeIfPresent(SelectedTargets.self, forKey: .ingresses)
+            pods = try container.decodeIfPresent(SelectedTargets.self, forKey: .pods)
         }
+
+        /// Whether anything is named at all (a selector may still match nothing today).
+        public var isEmpty: Bool { self.static.isEmpty && services == nil && ingresses == nil && pods == nil }
     }
 
-    /// Services by label, in the probe's namespace unless `namespaceSelector` says otherwise;
-    /// each of their ports, or the one named or numbered by `port`.
-    public struct ServiceTargets: Sendable, Hashable, Decodable {
+    /// Objects by label, in the probe's namespace unless `namespaceSelector` says otherwise.
+    ///
+    /// - Services: each port, or the one `port` names or numbers, at the cluster DNS name.
+    /// - Ingresses: each rule's host and path, found by Prometheus's Ingress discovery (as
+    ///   prometheus-operator's Probe `targets.ingress`); `port` does not apply.
+    /// - Pods: each running pod's address on the container port `port` names or numbers,
+    ///   found by Prometheus's pod discovery (required except for ICMP, which probes the IP).
+    public struct SelectedTargets: Sendable, Hashable, Decodable {
         public var selector: LabelSelector
         public var namespaceSelector: NamespaceSelector?
         public var port: IntOrString?

@@ -1,4 +1,4 @@
-import KubeModel
+public import KubeModel
 import DataTree
 
 /// prometheus-operator's monitoring.coreos.com/v1 `Probe`, read so a cluster that already
@@ -6,9 +6,10 @@ import DataTree
 /// blackbox_exporter configuration (netwatch writes modules for NetworkProbes only) and is
 /// rendered as prometheus-operator's `generateProbeConfig` renders it.
 ///
-/// Static targets are supported; Ingress targets and the fields netwatch does not implement
-/// (authorization, TLS, OAuth2, proxy) are warnings naming the field and left out. A Probe
-/// without static targets renders a job without targets, as prometheus-operator's does.
+/// Static and Ingress targets are supported (`staticConfig` wins when both are set, as in
+/// prometheus-operator), and the prober's TLS and authentication; fields netwatch does not
+/// implement (proxy, scrape classes) are warnings naming the field and left out. A Probe
+/// without targets renders a job without targets, as prometheus-operator's does.
 public struct PrometheusOperatorProbeSpec: Sendable, Hashable, Decodable {
     public struct Prober: Sendable, Hashable, Decodable {
         /// `host[:port]`, no scheme.
@@ -43,6 +44,22 @@ public struct PrometheusOperatorProbeSpec: Sendable, Hashable, Decodable {
         }
     }
 
+    /// Ingresses by label; `namespaceSelector` absent: the Probe's namespace.
+    public struct Ingress: Sendable, Hashable, Decodable {
+        public var selector: LabelSelector
+        public var namespaceSelector: NamespaceSelector?
+        public var relabelings: [RelabelConfig]
+
+        private enum CodingKeys: String, CodingKey { case selector, namespaceSelector, relabelingConfigs }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            selector = try container.decodeIfPresent(LabelSelector.self, forKey: .selector) ?? LabelSelector()
+            namespaceSelector = try container.decodeIfPresent(NamespaceSelector.self, forKey: .namespaceSelector)
+            relabelings = try container.decodeIfPresent([RelabelConfig].self, forKey: .relabelingConfigs) ?? []
+        }
+    }
+
     public struct Param: Sendable, Hashable, Decodable {
         public var name: String
         public var values: [String]
@@ -62,6 +79,10 @@ public struct PrometheusOperatorProbeSpec: Sendable, Hashable, Decodable {
     /// A module of the prober's own configuration.
     public var module: String?
     public var staticConfig: StaticConfig?
+    /// Used only without `staticConfig`.
+    public var ingress: Ingress?
+    /// How Prometheus reaches the prober: TLS, authorization, basic auth, OAuth2, bearer token.
+    public var security: ScrapeSecurity
     public var interval: PrometheusDuration?
     public var scrapeTimeout: PrometheusDuration?
     public var params: [Param]
@@ -69,7 +90,7 @@ public struct PrometheusOperatorProbeSpec: Sendable, Hashable, Decodable {
     public var limits: ScrapeLimits
 
     private enum CodingKeys: String, CodingKey { case jobName, prober, module, targets, interval, scrapeTimeout, params, metricRelabelings }
-    private enum TargetKeys: String, CodingKey { case staticConfig }
+    private enum TargetKeys: String, CodingKey { case staticConfig, ingress }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -79,7 +100,9 @@ public struct PrometheusOperatorProbeSpec: Sendable, Hashable, Decodable {
         if container.contains(.targets) {
             let targets = try container.nestedContainer(keyedBy: TargetKeys.self, forKey: .targets)
             staticConfig = try targets.decodeIfPresent(StaticConfig.self, forKey: .staticConfig)
+            ingress = try targets.decodeIfPresent(Ingress.self, forKey: .ingress)
         }
+        security = try ScrapeSecurity(from: decoder)
         interval = try container.decodeIfPresent(PrometheusDuration.self, forKey: .interval)
         scrapeTimeout = try container.decodeIfPresent(PrometheusDuration.self, forKey: .scrapeTimeout)
         params = try container.decodeIfPresent([Param].self, forKey: .params) ?? []
@@ -90,14 +113,14 @@ public struct PrometheusOperatorProbeSpec: Sendable, Hashable, Decodable {
     /// Spec keys netwatch renders; any other is a warning.
     static let supportedKeys: Set<String> = PrometheusOperatorKind.limitKeys.union([
         "jobName", "prober", "module", "targets", "interval", "scrapeTimeout", "params", "metricRelabelings",
+        "tlsConfig", "authorization", "basicAuth", "oauth2", "bearerTokenSecret",
     ])
 
     /// Decodes a Probe's spec, reporting unsupported fields as warnings and problems as errors.
     static func decode(_ raw: RawObject, spec: Mapping, report: (Diagnostic.Severity, String?, String) -> Void) -> PrometheusOperatorProbe? {
         if case .mapping(let targets)? = spec["targets"] {
-            for entry in targets where entry.key != "staticConfig" {
-                report(.warning, "spec.targets.\(entry.key)", entry.key == "ingress"
-                    ? "Ingress targets are not supported by netwatch yet; ignored (list the hosts under staticConfig)" : "not supported by netwatch; ignored")
+            for entry in targets where entry.key != "staticConfig" && entry.key != "ingress" {
+                report(.warning, "spec.targets.\(entry.key)", "not supported by netwatch; ignored")
             }
         }
         let decoded: PrometheusOperatorProbeSpec
@@ -117,6 +140,22 @@ public struct PrometheusOperatorProbeSpec: Sendable, Hashable, Decodable {
                 report(.error, field, message)
                 failed = true
             }
+        }
+        for (index, relabel) in (decoded.staticConfig == nil ? decoded.ingress?.relabelings ?? [] : []).enumerated() {
+            for (field, message) in relabel.problems(at: "spec.targets.ingress.relabelingConfigs[\(index)]") {
+                report(.error, field, message)
+                failed = true
+            }
+        }
+        if decoded.staticConfig == nil, let ingress = decoded.ingress {
+            for (field, message) in ingress.selector.validate(at: "spec.targets.ingress.selector") {
+                report(.error, field, message)
+                failed = true
+            }
+        }
+        for (field, message) in decoded.security.problems(at: "spec") {
+            report(.error, field, message)
+            failed = true
         }
         for (index, relabel) in decoded.metricRelabelings.enumerated() {
             for (field, message) in relabel.problems(at: "spec.metricRelabelings[\(index)]") {

@@ -260,7 +260,7 @@ struct ProbeTests {
         #expect(!result.artifacts.contains { $0.role == .proberConfig })
     }
 
-    @Test("a prometheus-operator Probe is selected by probeSelector and rendered with its own module; Ingress targets and unsupported fields are warnings naming the field")
+    @Test("a prometheus-operator Probe is selected by probeSelector and rendered with its own module and prober authorization; static targets win over Ingress ones; unsupported fields are warnings naming the field")
     func prometheusOperatorProbe() throws {
         let (snapshot, problems) = try Self.snapshot("""
             apiVersion: monitoring.coreos.com/v1
@@ -275,10 +275,11 @@ struct ProbeTests {
                 staticConfig: {static: ["https://shop.example.com"], labels: {env: prod}}
                 ingress: {selector: {}}
               authorization: {credentials: {name: token, key: t}}
+              scrapeClass: default
             """)
-        #expect(problems.map { "\($0.severity.rawValue) \($0.field ?? "")" }.sorted() == ["warning spec.authorization", "warning spec.targets.ingress"], "\(problems)")
-        #expect(problems.first { $0.field == "spec.targets.ingress" }?.message.contains("not supported by netwatch yet") == true)
+        #expect(problems.map { "\($0.severity.rawValue) \($0.field ?? "")" }.sorted() == ["warning spec.scrapeClass"], "\(problems)")
         let result = render(snapshot)
+        #expect(!result.diagnostics.contains { $0.severity == .error }, "\(result.diagnostics)")
         let config = Self.file(result, "mon/s/prometheus/prometheus.yml")
         #expect(config.contains("""
             - job_name: probe/shop/site
@@ -295,6 +296,9 @@ struct ProbeTests {
                 replacement: blackbox
             """), "\(config)")
         #expect(config.contains("env: prod") && config.contains("namespace: shop"))
+        #expect(config.contains("static_configs:") && !config.contains("role: ingress"), "staticConfig wins, as in prometheus-operator: \(config)")
+        #expect(config.contains("authorization:") && config.contains("credentials_file:") && config.contains("credentials/secret_shop_token_t"),
+                "the prober's authorization is read from the Secret's file: \(config)")
         #expect(!result.artifacts.contains { $0.role == .proberConfig }, "a Probe's module is the prober's own: no blackbox.yml")
     }
 }

@@ -49,7 +49,8 @@ struct PolicyCompanions {
             for job in plan.jobs {
                 switch job.targets {
                 case .pods(let targets):
-                    if targets.namespaces.contains(subject.namespace), targets.selector.matches(subject.labels) {
+                    // Probed pods are reached by the blackbox_exporter, not by Prometheus.
+                    if targets.probe == nil, targets.namespaces.contains(subject.namespace), targets.selector.matches(subject.labels) {
                         if let port = targets.port { ports.append(port) } else { allPorts = true }
                     }
                 case .services(let targets):
@@ -62,7 +63,7 @@ struct PolicyCompanions {
                             if let port = service.spec.ports?.first(where: { $0.name == name }) { ports.append(port.targetPort ?? .int(port.port)) }
                         }
                     }
-                case .staticGroups, .probe: continue  // outside hosts, or reached through the prober
+                case .staticGroups, .probe, .ingresses: continue  // outside hosts, or reached through the prober
                 }
             }
             if exporterInjected(subject) { ports.append(.string(NetworkExporterSidecar.portName)) }

@@ -3,12 +3,15 @@ import NetWatchAPI
 
 /// Turns a stack's NetworkProbes into scrape jobs and blackbox_exporter modules.
 ///
-/// Each probe gets one job, `probe/<namespace>/<name>`, shaped like prometheus-operator's
-/// `Probe` with static targets (the target becomes `__param_target` and `instance`, the prober
-/// becomes `__address__`), and one module, `<namespace>_<name>`, in the stack's blackbox.yml.
-/// Services are resolved here, from the snapshot, to their cluster DNS names. A probe whose
-/// prober Service is unknown or whose targets resolve to nothing is an error for that probe
-/// alone; the others render.
+/// Each probe's static hosts and Services get one job, `probe/<namespace>/<name>`, shaped like
+/// prometheus-operator's `Probe` with static targets (the target becomes `__param_target` and
+/// `instance`, the prober becomes `__address__`); its Ingresses and pods get a job each
+/// (`…/ingresses`, `…/pods`) discovered as Prometheus discovers them, with the same `job`
+/// label; and it gets one module, `<namespace>_<name>`, in the stack's blackbox.yml. Services
+/// are resolved here, from the snapshot, to their cluster DNS names. A probe whose prober
+/// Service is unknown or whose targets resolve to nothing is an error for that probe alone;
+/// the others render. Ingress and pod selectors that match nothing yet are only a warning:
+/// discovery picks the objects up when they appear.
 struct ProbePlanner {
     let planner: ScrapePlanner
     /// Sorted by namespace and name.
@@ -17,10 +20,16 @@ struct ProbePlanner {
     /// every Service of the cluster.
     let servicesByNamespace: [String: [Service]]
 
-    init(planner: ScrapePlanner, services: [Service]) {
+    /// Sorted by namespace and name.
+    let ingresses: [Ingress]
+    let pods: PodIndex
+
+    init(planner: ScrapePlanner, services: [Service], ingresses: [Ingress] = [], pods: PodIndex = PodIndex([])) {
         self.planner = planner
         self.services = services
         servicesByNamespace = Dictionary(grouping: services) { $0.metadata.namespace ?? "default" }
+        self.ingresses = ingresses
+        self.pods = pods
     }
 
     struct Plan {
@@ -46,51 +55,123 @@ struct ProbePlanner {
         var plan = Plan()
         for probe in probes(for: stack, from: all) {
             let reference = ObjectReference(kind: NetWatchKind.networkProbe.rawValue, namespace: probe.namespace, name: probe.name)
-            func error(_ field: String, _ message: String) {
-                plan.diagnostics.append(Diagnostic(.error, object: reference, source: probe.source, field: field, message: message))
+            func report(_ severity: Diagnostic.Severity, _ field: String, _ message: String) {
+                plan.diagnostics.append(Diagnostic(severity, object: reference, source: probe.source, field: field, message: message))
             }
-            guard let prober = proberAddress(probe, error: error) else { continue }
-            let groups = targetGroups(probe)
-            let count = groups.reduce(0) { $0 + $1.targets.count }
-            guard count > 0 else {
-                error("spec.targets", "resolves to no target: no static hosts, and the services selector matches no Service port; the probe is not rendered")
-                continue
-            }
+            guard let prober = proberAddress(probe, error: { report(.error, $0, $1) }) else { continue }
             let moduleName = Self.moduleName(probe)
-            let targets = ScrapeJob.ProbeTargets(groups: groups, prober: prober, module: moduleName)
+            let name = "probe/\(probe.namespace)/\(probe.name)"
+            let stem = "probe_\(probe.namespace)_\(probe.name)"
             var endpoint = NetworkMonitorSpec.Endpoint(port: nil, path: probe.spec.prober.path, interval: probe.spec.interval, scrapeTimeout: probe.spec.scrapeTimeout,
                                                        scheme: probe.spec.prober.scheme == "https" ? .https : .http)
             endpoint.endpointLabel = nil
             endpoint.params = ["module": [moduleName]]
-            let name = "probe/\(probe.namespace)/\(probe.name)"
-            plan.jobs.append(ScrapeJob(name: name, fileStem: "probe_\(probe.namespace)_\(probe.name)", monitor: reference, jobLabel: name,
-                                       targets: .probe(targets), endpoint: endpoint))
+            func job(_ suffix: String, _ targets: ScrapeJob.Targets) -> ScrapeJob {
+                ScrapeJob(name: name + suffix, fileStem: stem + suffix.replacingAll("/", with: "_"), monitor: reference, jobLabel: name, targets: targets, endpoint: endpoint)
+            }
+            var jobs: [ScrapeJob] = []
+            let groups = targetGroups(probe)
+            var count = groups.reduce(0) { $0 + $1.targets.count }
+            if !groups.isEmpty { jobs.append(job("", .probe(ScrapeJob.ProbeTargets(groups: groups, prober: prober, module: moduleName)))) }
+            if let selected = probe.spec.targets.ingresses {
+                let targets = ScrapeJob.IngressTargets(selector: selected.selector, namespaces: planner.scope(selected.namespaceSelector, own: probe.namespace),
+                                                       prober: prober, form: Self.ingressForm(probe.spec.module), jobLabel: name, dropHostless: true)
+                let found = ingressTargetCount(targets)
+                if found == 0 { report(.warning, "spec.targets.ingresses", "matches no Ingress host yet; the probe follows Ingresses as they appear") }
+                count += found
+                jobs.append(job("/ingresses", .ingresses(targets)))
+            }
+            if let selected = probe.spec.targets.pods {
+                let form = Self.podForm(probe.spec.module)
+                let targets = ScrapeJob.PodTargets(selector: selected.selector, namespaces: planner.scope(selected.namespaceSelector, own: probe.namespace),
+                                                   port: form == .host ? nil : selected.port, podTargetLabels: [], filterRunning: true, jobLabel: nil,
+                                                   probe: ScrapeJob.ProbeRewrite(prober: prober, form: form))
+                let found = podTargetCount(targets)
+                if found == 0 { report(.warning, "spec.targets.pods", "matches no running pod\(selected.port.map { " with port \($0)" } ?? "") yet; the probe follows pods as they appear") }
+                count += found
+                jobs.append(job("/pods", .pods(targets)))
+            }
+            guard count > 0 || probe.spec.targets.ingresses != nil || probe.spec.targets.pods != nil else {
+                report(.error, "spec.targets", "resolves to no target: no static hosts, and the services selector matches no Service port; the probe is not rendered")
+                continue
+            }
+            plan.jobs += jobs
             plan.modules.append((moduleName, probe))
             plan.targetCounts[reference] = count
         }
-        plan.jobs += operatorJobs(stack, operatorProbes, counts: &plan.targetCounts)
+        // Separate accesses: `plan` is captured by `report`, so overlapping ones would trap.
+        var counts = plan.targetCounts
+        var diagnostics = plan.diagnostics
+        let operatorJobs = operatorJobs(stack, operatorProbes, counts: &counts, diagnostics: &diagnostics)
+        plan.jobs += operatorJobs
+        plan.targetCounts = counts
+        plan.diagnostics = diagnostics
         return plan
     }
 
+    /// How an Ingress rule becomes a target for each kind of module.
+    static func ingressForm(_ module: NetworkProbeSpec.Module) -> ScrapeJob.IngressTargets.TargetForm {
+        switch module {
+        case .http: .url
+        case .tcp, .dns: .hostPort
+        case .tls: .tlsHostPort
+        case .icmp: .host
+        }
+    }
+
+    /// How a pod's discovered address becomes a target for each kind of module.
+    static func podForm(_ module: NetworkProbeSpec.Module) -> ScrapeJob.ProbeRewrite.TargetForm {
+        switch module {
+        case .http: .httpURL
+        case .tcp, .tls, .dns: .address
+        case .icmp: .host
+        }
+    }
+
+    /// Targets the Ingress job has in the snapshot (rules without a host count only where kept).
+    func ingressTargetCount(_ targets: ScrapeJob.IngressTargets) -> Int {
+        ingresses.filter { targets.namespaces.contains($0.metadata.namespace ?? "default") && targets.selector.matches($0.metadata.labels) }
+            .reduce(0) { total, ingress in
+                total + ingress.rules.reduce(0) { count, rule in
+                    guard !targets.dropHostless || !rule.host.isEmpty else { return count }
+                    guard targets.form != .tlsHostPort || ingress.scheme(of: rule.host) == "https" else { return count }
+                    return count + (rule.paths.map { $0.count } ?? 1)
+                }
+            }
+    }
+
+    /// Distinct targets the pod job has in the snapshot (one per pod for ICMP, else per matching port).
+    func podTargetCount(_ targets: ScrapeJob.PodTargets) -> Int {
+        var count = 0
+        pods.pods(in: targets.namespaces) { pod in
+            guard FileSDGenerator.selects(pod, targets) else { return }
+            if targets.probe?.form == .host {
+                count += 1
+            } else {
+                count += PodDiscoveryLabels(pod).targets.filter { FileSDGenerator.keeps($0, port: targets.port) }.count
+            }
+        }
+        return count
+    }
+
     /// prometheus-operator Probes the stack's `probeSelector` selects, as `generateProbeConfig`
-    /// renders their static targets: the `module` parameter first, then `params`;
-    /// `honor_timestamps: true`; `jobName` as the `job` label; the static config's relabelings
-    /// after the prober address; the module is the prober's own.
-    func operatorJobs(_ stack: MonitoringStack, _ all: [PrometheusOperatorProbe], counts: inout [ObjectReference: Int]) -> [ScrapeJob] {
+    /// renders them: the `module` parameter first, then `params`; `honor_timestamps: true`;
+    /// `jobName` as the `job` label; static targets with the static config's relabelings after
+    /// the prober address, or else Ingress targets with the Ingress relabelings; the prober's
+    /// TLS and authentication; the module is the prober's own.
+    func operatorJobs(_ stack: MonitoringStack, _ all: [PrometheusOperatorProbe], counts: inout [ObjectReference: Int], diagnostics: inout [Diagnostic]) -> [ScrapeJob] {
         guard let selector = stack.spec.probeSelector else { return [] }
         let selected = all
             .filter { selector.matches($0.metadata.labels) && planner.selects(stack.spec.monitorNamespaceSelector, namespace: $0.namespace, own: stack.namespace) }
             .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        return selected.map { probe in
+        return selected.compactMap { probe in
             let spec = probe.spec
             let reference = ObjectReference(kind: PrometheusOperatorKind.probe.rawValue, namespace: probe.namespace, name: probe.name)
-            var labels = spec.staticConfig?.labels ?? [:]
-            if labels["namespace"] == nil { labels["namespace"] = probe.namespace }
-            // No static config: a job without targets, as prometheus-operator renders it.
-            let targets = spec.staticConfig?.targets ?? []
+            guard let security = planner.security(spec.security, namespace: probe.namespace, field: "spec", reference: reference, source: probe.source,
+                                                  stack: stack, diagnostics: &diagnostics) else { return nil }
             var endpoint = NetworkMonitorSpec.Endpoint(port: nil, path: spec.prober.path, interval: spec.interval, scrapeTimeout: spec.scrapeTimeout,
                                                        scheme: spec.prober.scheme?.lowercased() == "https" ? .https : .http,
-                                                       relabelings: spec.staticConfig?.relabelings ?? [], metricRelabelings: spec.metricRelabelings)
+                                                       metricRelabelings: spec.metricRelabelings)
             endpoint.endpointLabel = nil
             endpoint.honorTimestamps = true
             var params: [String: [String]] = [:]
@@ -98,12 +179,26 @@ struct ProbePlanner {
             for param in spec.params where !(param.name == "module" && spec.module != nil) { params[param.name, default: []] += param.values }
             endpoint.params = params
             let name = "probe/\(probe.namespace)/\(probe.name)"
-            var job = ScrapeJob(name: name, fileStem: "probe_\(probe.namespace)_\(probe.name)", monitor: reference, jobLabel: name,
-                                targets: .probe(.init(groups: targets.isEmpty ? [] : [.init(targets: targets, labels: labels)], prober: spec.prober.url,
-                                                      module: spec.module, jobLabel: spec.jobName)),
-                                endpoint: endpoint)
+            let targets: ScrapeJob.Targets
+            if spec.staticConfig == nil, let ingress = spec.ingress {
+                endpoint.relabelings = ingress.relabelings
+                let selected = ScrapeJob.IngressTargets(selector: ingress.selector, namespaces: planner.scope(ingress.namespaceSelector, own: probe.namespace),
+                                                        prober: spec.prober.url, form: .url, jobLabel: spec.jobName)
+                counts[reference] = ingressTargetCount(selected)
+                targets = .ingresses(selected)
+            } else {
+                endpoint.relabelings = spec.staticConfig?.relabelings ?? []
+                var labels = spec.staticConfig?.labels ?? [:]
+                if labels["namespace"] == nil { labels["namespace"] = probe.namespace }
+                // No static config: a job without targets, as prometheus-operator renders it.
+                let hosts = spec.staticConfig?.targets ?? []
+                counts[reference] = hosts.count
+                targets = .probe(.init(groups: hosts.isEmpty ? [] : [.init(targets: hosts, labels: labels)], prober: spec.prober.url,
+                                       module: spec.module, jobLabel: spec.jobName))
+            }
+            var job = ScrapeJob(name: name, fileStem: "probe_\(probe.namespace)_\(probe.name)", monitor: reference, jobLabel: name, targets: targets, endpoint: endpoint)
             job.limits = spec.limits
-            counts[reference] = targets.count
+            job.security = security
             return job
         }
     }

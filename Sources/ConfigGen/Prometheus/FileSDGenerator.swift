@@ -156,12 +156,32 @@ public enum FileSDGenerator {
     static func encode(_ slice: EndpointSlice, service: Service?, pod: (String, String) -> Pod?, for job: ScrapeJob) -> [UInt8]? {
         guard case .services(let targets) = job.targets, selects(slice, service: service, targets) else { return nil }
         let discovered = EndpointSliceDiscoveryLabels(slice, service: service, pod: pod)
-        let group = PodDiscoveryLabels.encode(discovered.groupLabels)
+        return lines(group: discovered.groupLabels, targets: discovered.targets.map { ($0.address, $0.labels) })
+    }
+
+    /// One object's target lines: each target with the shared group labels; nil for none.
+    static func lines(group labels: [(String, String)], targets: [(address: String, labels: [(String, String)])]) -> [UInt8]? {
+        let group = PodDiscoveryLabels.encode(labels)
         var out: [UInt8] = []
-        for target in discovered.targets {
+        for target in targets {
             if !out.isEmpty { out.append(contentsOf: [UInt8(ascii: ","), 0x0A]) }
             PodDiscoveryLabels.writeGroup(address: target.address, group: group, target: target.labels, into: &out)
         }
         return out.isEmpty ? nil : out
+    }
+}
+
+extension FileSDGenerator {
+    /// Whether an Ingress probe job looks at this Ingress: its namespace is in scope and its
+    /// labels match the selector (Kubernetes discovery does the same with relabel rules).
+    static func selects(_ ingress: Ingress, _ targets: ScrapeJob.IngressTargets) -> Bool {
+        targets.namespaces.contains(ingress.metadata.namespace ?? "default") && targets.selector.matches(ingress.metadata.labels)
+    }
+
+    /// The Ingress's encoded target lines for an Ingress probe job, or nil when it contributes none.
+    static func encode(_ ingress: Ingress, for job: ScrapeJob) -> [UInt8]? {
+        guard case .ingresses(let targets) = job.targets, selects(ingress, targets) else { return nil }
+        let discovered = IngressDiscoveryLabels(ingress)
+        return lines(group: discovered.groupLabels, targets: discovered.targets.map { ($0.address, $0.labels) })
     }
 }

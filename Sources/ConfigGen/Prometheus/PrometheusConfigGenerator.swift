@@ -73,24 +73,21 @@ enum PrometheusConfigGenerator {
             if job.attachNodeMetadata { sd["attach_metadata"] = ["node": true] }
             mapping["kubernetes_sd_configs"] = [.mapping(sd)]
         }
+        /// Kubernetes discovery of `role`, or the job's file_sd document netwatch resolved.
+        func discovery(role: String, _ namespaces: ScrapeJob.NamespaceScope) {
+            switch settings.discovery {
+            case .kubernetes: kubernetesSD(role: role, namespaces)
+            case .static: mapping["file_sd_configs"] = [["files": [.string(FileSDGenerator.relativePath(job))]]]
+            }
+        }
         switch job.targets {
         case .pods(let targets):
             httpSettings()
-            switch settings.discovery {
-            case .kubernetes:
-                kubernetesSD(role: "pod", targets.namespaces)
-            case .static:
-                mapping["file_sd_configs"] = [["files": [.string(FileSDGenerator.relativePath(job))]]]
-            }
+            discovery(role: "pod", targets.namespaces)
             mapping["relabel_configs"] = .sequence(RelabelRules.podJob(job, targets, discovery: settings.discovery, shard: shard))
         case .services(let targets):
             httpSettings()
-            switch settings.discovery {
-            case .kubernetes:
-                kubernetesSD(role: targets.role.rawValue, targets.namespaces)
-            case .static:
-                mapping["file_sd_configs"] = [["files": [.string(FileSDGenerator.relativePath(job))]]]
-            }
+            discovery(role: targets.role.rawValue, targets.namespaces)
             mapping["relabel_configs"] = .sequence(RelabelRules.serviceJob(job, targets, shard: shard))
         case .staticGroups(let groups):
             mapping["static_configs"] = .sequence(groups.map { group in
@@ -104,6 +101,11 @@ enum PrometheusConfigGenerator {
             httpSettings()
             mapping["static_configs"] = .sequence(targets.groups.map { ["targets": .strings($0.targets), "labels": .sortedStringMap($0.labels)] })
             mapping["relabel_configs"] = .sequence(RelabelRules.probeJob(job, targets, shard: shard))
+        case .ingresses(let targets):
+            // prometheus-operator's Probe with Ingress targets.
+            httpSettings()
+            discovery(role: "ingress", targets.namespaces)
+            mapping["relabel_configs"] = .sequence(RelabelRules.ingressProbeJob(job, targets, discovery: settings.discovery, shard: shard))
         }
         for limit in job.limits.setLimits { mapping[limit.key] = .int(limit.value) }
         if !job.limits.scrapeProtocols.isEmpty { mapping["scrape_protocols"] = .strings(job.limits.scrapeProtocols) }

@@ -30,15 +30,66 @@ enum RelabelRules {
             }
         }
         rules.append(rule(("source_labels", ["__meta_kubernetes_namespace"]), ("target_label", "namespace")))
-        rules.append(rule(("source_labels", ["__meta_kubernetes_pod_container_name"]), ("target_label", "container")))
+        // A pod probed by its IP alone is one target, whichever container declares ports.
+        if targets.probe?.form != .host {
+            rules.append(rule(("source_labels", ["__meta_kubernetes_pod_container_name"]), ("target_label", "container")))
+        }
         rules.append(rule(("source_labels", ["__meta_kubernetes_pod_name"]), ("target_label", "pod")))
         rules += copiedLabels(targets.podTargetLabels, of: "pod")
         rules.append(rule(("target_label", "job"), ("replacement", .string(job.jobLabel))))
         if let jobLabel = targets.jobLabel { rules.append(jobFromLabel(jobLabel, of: "pod")) }
         if let endpoint = job.endpoint.endpointLabel { rules.append(rule(("target_label", "endpoint"), ("replacement", .string(endpoint)))) }
         rules += job.relabelings.map(\.prometheusNode)
+        if let probe = targets.probe {
+            // Probed pods: the pod's address becomes the target, the prober the address.
+            switch probe.form {
+            case .address: rules.append(rule(("source_labels", ["__address__"]), ("target_label", "__param_target")))
+            case .httpURL: rules.append(rule(("source_labels", ["__address__"]), ("target_label", "__param_target"), ("replacement", "http://${1}")))
+            case .host: rules.append(rule(("source_labels", ["__meta_kubernetes_pod_ip"]), ("target_label", "__param_target")))
+            }
+            rules.append(rule(("source_labels", ["__param_target"]), ("target_label", "instance")))
+            rules.append(rule(("target_label", "__address__"), ("replacement", .string(probe.prober))))
+            return rules + sharding(shard, on: "__param_target")
+        }
         rules += sharding(shard)
         return rules
+    }
+
+    /// A probe of Ingress hosts in prometheus-operator's order (`generateProbeConfig` with
+    /// `targets.ingress`): job-name bookkeeping, the Ingress selector, the target from scheme,
+    /// host and path, `namespace` and `ingress` labels, the address kept in
+    /// `__tmp_ingress_address`, `instance`, the prober; then the user's relabelings and
+    /// sharding on the target. Prometheus's Ingress discovery gives a rule without a host an
+    /// empty address, so such a rule yields no `__param_target`, as prometheus-operator's does.
+    static func ingressProbeJob(_ job: ScrapeJob, _ targets: ScrapeJob.IngressTargets, discovery: PrometheusSettings.Discovery, shard: Shard?) -> [Node] {
+        var rules = [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))]
+        if let jobLabel = targets.jobLabel { rules.append(rule(("target_label", "job"), ("replacement", .string(jobLabel)))) }
+        // Under static discovery netwatch selected the Ingresses already.
+        if discovery == .kubernetes { rules += selectorRules(targets.selector, of: "ingress") }
+        if targets.dropHostless { rules.append(rule(("action", "keep"), ("source_labels", ["__address__"]), ("regex", ".+"))) }
+        let parts: Node = ["__meta_kubernetes_ingress_scheme", "__address__", "__meta_kubernetes_ingress_path"]
+        switch targets.form {
+        case .url:
+            rules.append(rule(("source_labels", parts), ("separator", ";"), ("regex", "(.+);(.+);(.+)"), ("target_label", "__param_target"),
+                              ("replacement", "${1}://${2}${3}"), ("action", "replace")))
+        case .hostPort, .tlsHostPort:
+            if targets.form == .tlsHostPort {
+                rules.append(rule(("action", "keep"), ("source_labels", ["__meta_kubernetes_ingress_scheme"]), ("regex", "https")))
+            }
+            for (scheme, port) in [("http", 80), ("https", 443)] {
+                rules.append(rule(("source_labels", ["__meta_kubernetes_ingress_scheme", "__address__"]), ("separator", ";"), ("regex", .string("\(scheme);(.+)")),
+                                  ("target_label", "__param_target"), ("replacement", .string("${1}:\(port)")), ("action", "replace")))
+            }
+        case .host:
+            rules.append(rule(("source_labels", ["__address__"]), ("regex", "(.+)"), ("target_label", "__param_target"), ("action", "replace")))
+        }
+        rules.append(rule(("source_labels", ["__meta_kubernetes_namespace"]), ("target_label", "namespace")))
+        rules.append(rule(("source_labels", ["__meta_kubernetes_ingress_name"]), ("target_label", "ingress")))
+        rules.append(rule(("source_labels", ["__address__"]), ("separator", ";"), ("regex", "(.*)"), ("target_label", "__tmp_ingress_address"),
+                          ("replacement", "$1"), ("action", "replace")))
+        rules.append(rule(("source_labels", ["__param_target"]), ("target_label", "instance")))
+        rules.append(rule(("target_label", "__address__"), ("replacement", .string(targets.prober))))
+        return rules + job.relabelings.map(\.prometheusNode) + sharding(shard, on: "__param_target")
     }
 
     static let runningFilter = rule(("action", "drop"), ("source_labels", ["__meta_kubernetes_pod_phase"]), ("regex", "(Failed|Succeeded)"))

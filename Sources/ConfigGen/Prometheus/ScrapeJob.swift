@@ -31,6 +31,49 @@ public struct ScrapeJob: Sendable, Hashable {
         public var filterRunning: Bool = true
         /// The pod label whose value replaces the default `job`.
         public var jobLabel: String?
+        /// Set when the pods are probed through a blackbox_exporter rather than scraped.
+        public var probe: ProbeRewrite? = nil
+    }
+
+    /// How a discovered address becomes a probe: the target (`__param_target`, then
+    /// `instance`) and the prober as `__address__`.
+    public struct ProbeRewrite: Sendable, Hashable {
+        public enum TargetForm: Sendable, Hashable {
+            /// `host:port` as discovered.
+            case address
+            /// `http://host:port`.
+            case httpURL
+            /// The host alone (ICMP).
+            case host
+        }
+
+        public var prober: String
+        public var form: TargetForm
+    }
+
+    /// Ingress hosts found by Prometheus's Ingress discovery (prometheus-operator's Probe
+    /// `targets.ingress`), probed through a blackbox_exporter.
+    public struct IngressTargets: Sendable, Hashable {
+        public enum TargetForm: Sendable, Hashable {
+            /// `scheme://host/path`, as prometheus-operator writes it.
+            case url
+            /// `host:443` for TLS hosts, `host:80` for the others.
+            case hostPort
+            /// `host:443`, TLS hosts only.
+            case tlsHostPort
+            /// The host alone (ICMP).
+            case host
+        }
+
+        public var selector: LabelSelector
+        public var namespaces: NamespaceScope
+        public var prober: String
+        public var form: TargetForm = .url
+        /// The `job` label instead of the job name.
+        public var jobLabel: String? = nil
+        /// Leave out rules without a host (prometheus-operator keeps them, probing the
+        /// prober itself without a target).
+        public var dropHostless = false
     }
 
     /// Endpoints of Services selected by label (ServiceMonitor), found by Prometheus's
@@ -63,6 +106,7 @@ public struct ScrapeJob: Sendable, Hashable {
         case services(ServiceTargets)
         case staticGroups([NetworkMonitorSpec.StaticTargetGroup])
         case probe(ProbeTargets)
+        case ingresses(IngressTargets)
     }
 
     /// `netwatch/<namespace>/<monitor>/<endpoint index | network-exporter | static>`.

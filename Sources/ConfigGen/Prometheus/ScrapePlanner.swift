@@ -16,6 +16,7 @@ public struct ScrapePlanner: Sendable {
         var labels: [String: [String: String]] = [:]
         for pod in snapshot.pods { labels[pod.metadata.namespace ?? "default"] = [:] }
         for slice in snapshot.endpointSlices { labels[slice.metadata.namespace ?? "default"] = [:] }
+        for ingress in snapshot.ingresses { labels[ingress.metadata.namespace ?? "default"] = [:] }
         for monitor in snapshot.networkMonitors + snapshot.podMonitors { labels[monitor.namespace] = [:] }
         for monitor in snapshot.serviceMonitors { labels[monitor.namespace] = [:] }
         for alerts in snapshot.networkAlerts + snapshot.prometheusRules { labels[alerts.namespace] = [:] }
@@ -127,8 +128,14 @@ public struct ScrapePlanner: Sendable {
     /// nil (with diagnostics) when a reference cannot be satisfied, so the endpoint is skipped.
     private func security(of endpoint: NetworkMonitorSpec.Endpoint, namespace: String, field: String, reference: ObjectReference,
                           source: SourceLocation?, stack: MonitoringStack, diagnostics: inout [Diagnostic]) -> ResolvedSecurity? {
+        security(endpoint.security, namespace: namespace, field: field, reference: reference, source: source, stack: stack, diagnostics: &diagnostics)
+    }
+
+    /// The same for settings outside an endpoint (a prometheus-operator Probe's prober).
+    func security(_ settings: ScrapeSecurity, namespace: String, field: String, reference: ObjectReference,
+                  source: SourceLocation?, stack: MonitoringStack, diagnostics: inout [Diagnostic]) -> ResolvedSecurity? {
         let version = stack.spec.prometheus.version ?? PrometheusVersion(3, 0)
-        let (resolved, problems) = ResolvedSecurity.resolve(endpoint.security, namespace: namespace, path: field, store: credentials,
+        let (resolved, problems) = ResolvedSecurity.resolve(settings, namespace: namespace, path: field, store: credentials,
                                                             usernameFromFile: version >= PrometheusVersion(3, 0), mayHoldValues: credentials.authoritative)
         for (path, message) in problems {
             diagnostics.append(Diagnostic(.error, object: reference, source: source, field: path, message: message))

@@ -13,8 +13,9 @@ import Synchronization
 /// Guarantees: `isSynced` is false until every watched kind has completed its first list (a
 /// partial view would prune output that should stay); prometheus-operator's kinds are watched
 /// exactly while the API server serves them, checked at start and every
-/// `optionalKindsInterval`; EndpointSlices only while ServiceMonitors are served. Reconcilers
-/// share the stores and never write to them.
+/// `optionalKindsInterval`; EndpointSlices only while ServiceMonitors are served; Ingresses
+/// only while a cached probe asks for Ingress targets. Reconcilers share the stores and never
+/// write to them.
 final class ClusterCache: Sendable {
     /// The kinds render reads, watched in all namespaces. Pods are watched separately, decoded
     /// straight into the `Pod` projection (the bulk of the cache; ~1.5 KB each).
@@ -37,6 +38,22 @@ final class ClusterCache: Sendable {
         (.endpointSlices, optionalResources.first { $0.kind == PrometheusOperatorKind.serviceMonitor.rawValue }!),
     ]
 
+    /// A kind watched only while some cached object asks for it.
+    struct Demand: Sendable {
+        let resource: APIResource
+        /// The kinds whose objects may ask for it, and whether an object of that kind does.
+        let askers: [String: @Sendable (Node) -> Bool]
+    }
+
+    /// Ingresses matter only to probes of Ingress hosts (a prometheus-operator Probe's
+    /// `ingress` is read only without a `staticConfig`); most clusters' probes never ask.
+    static let demandedResources: [Demand] = [
+        Demand(resource: .ingresses, askers: [
+            NetWatchKind.networkProbe.rawValue: { $0["spec"]?["targets"]?["ingresses"] != nil },
+            PrometheusOperatorKind.probe.rawValue: { $0["spec"]?["targets"]?["ingress"] != nil && $0["spec"]?["targets"]?["staticConfig"] == nil },
+        ]),
+    ]
+
     /// What a batch of store changes of a kind is handed to.
     typealias ChangeHandler = @Sendable ([StoreChange<Node>], APIResource) async -> Void
 
@@ -44,14 +61,16 @@ final class ClusterCache: Sendable {
     let logger: Logger
     let watchTimeoutSeconds: Int
     let optionalKindsInterval: Duration
-    /// One reflector per kind of `watchedResources`, `optionalResources` and
-    /// `dependentResources`, in that order.
+    /// One reflector per kind of `watchedResources`, `optionalResources`,
+    /// `dependentResources` and `demandedResources`, in that order.
     let allReflectors: [(resource: APIResource, reflector: Reflector<Node, ContinuousClock>)]
     let pods: Reflector<Pod, ContinuousClock>
     /// Which optional kinds the API server serves; nil until checked (not synced before).
     private let servedOptional = Mutex<Set<APIResource>?>(nil)
     /// The running watches of optional and dependent kinds.
     private let optionalWatches = Mutex<[APIResource: Task<Void, Never>]>([:])
+    /// The demanded kinds some cached object asks for now.
+    private let demanded = Mutex<Set<APIResource>>([])
     /// Batches of changes handed to the handlers and returned from them, per kind.
     private let batchesHandled = Mutex<[APIResource: Int]>([:])
 
@@ -64,7 +83,7 @@ final class ClusterCache: Sendable {
         pods = Reflector<Pod, ContinuousClock>(
             client: client, resource: .pods, clock: clock, logger: logger,
             key: { "\($0.metadata.namespace ?? "")/\($0.metadata.name)" }, resourceVersion: { $0.metadata.resourceVersion })
-        allReflectors = (Self.watchedResources + Self.optionalResources + Self.dependentResources.map(\.resource)).map { resource in
+        allReflectors = (Self.watchedResources + Self.optionalResources + Self.dependentResources.map(\.resource) + Self.demandedResources.map(\.resource)).map { resource in
             (resource, Reflector<Node, ContinuousClock>(
                 client: client, resource: resource, clock: clock, logger: logger,
                 key: { "\($0["metadata"]?["namespace"]?.string ?? "")/\($0["metadata"]?["name"]?.string ?? "")" },
@@ -75,9 +94,11 @@ final class ClusterCache: Sendable {
     // MARK: reading
 
     /// Whether a kind is watched: always for `watchedResources`, for an optional kind while it
-    /// is served, for a dependent kind while the kind needing it is.
+    /// is served, for a dependent kind while the kind needing it is, for a demanded kind while
+    /// an object asks for it.
     func isWatched(_ resource: APIResource) -> Bool {
         if Self.watchedResources.contains(resource) { return true }
+        if Self.demandedResources.contains(where: { $0.resource == resource }) { return demanded.withLock { $0.contains(resource) } }
         let needed = Self.dependentResources.first { $0.resource == resource }?.neededBy ?? resource
         return servedOptional.withLock { $0?.contains(needed) ?? false }
     }
@@ -196,7 +217,11 @@ final class ClusterCache: Sendable {
                                 await reflector.run()
                             }
                             reflectors.addTask {
-                                for await batch in reflector.changes { await self.handled(resource) { await handle(batch, resource) } }
+                                for await batch in reflector.changes {
+                                    // Before the batch is handled, so no render sees the asking object without the kind it asks for.
+                                    await self.reconcileDemand(after: resource, handle)
+                                    await self.handled(resource) { await handle(batch, resource) }
+                                }
                             }
                         }
                         reflectors.addTask { await self.superviseOptionalKinds(handle, changed: optionalKindsChanged) }
@@ -228,7 +253,10 @@ final class ClusterCache: Sendable {
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await reflector.run(finishingChanges: false) }
                     group.addTask {
-                        for await batch in reflector.changes { await self.handled(resource) { await handle(batch, resource) } }
+                        for await batch in reflector.changes {
+                            await self.reconcileDemand(after: resource, handle)
+                            await self.handled(resource) { await handle(batch, resource) }
+                        }
                     }
                 }
             }
@@ -238,13 +266,42 @@ final class ClusterCache: Sendable {
     /// Starts and stops the watches of optional and dependent kinds to match what is served.
     private func reconcileOptionalWatches(_ handle: @escaping ChangeHandler) {
         for (resource, reflector) in allReflectors where !Self.watchedResources.contains(resource) {
+            let isDemanded = Self.demandedResources.contains { $0.resource == resource }
             if isWatched(resource) {
+                if isDemanded && optionalWatches.withLock({ $0[resource] == nil }) {
+                    logger.info("watching: a cached object asks for it", metadata: ["kube.resource": "\(resource)"])
+                }
                 startWatching(resource, reflector, handle)
             } else if let task = optionalWatches.withLock({ $0.removeValue(forKey: resource) }) {
                 task.cancel()
-                logger.info("stopped watching: the API server no longer serves it", metadata: ["kube.resource": "\(resource)"])
+                logger.info(isDemanded ? "stopped watching: no cached object asks for it any more" : "stopped watching: the API server no longer serves it",
+                            metadata: ["kube.resource": "\(resource)"])
             }
         }
+    }
+
+    /// Recomputes which demanded kinds are asked for after a batch of `resource` (every kind
+    /// when nil) and starts or stops their watches.
+    private func reconcileDemand(after resource: APIResource?, _ handle: @escaping ChangeHandler) async {
+        let demands = Self.demandedResources.filter { demand in resource.map { demand.askers[$0.kind] != nil } ?? true }
+        guard !demands.isEmpty else { return }
+        var wanted = demanded.withLock { $0 }
+        for demand in demands {
+            var asked = false
+            for (asking, reflector) in allReflectors where isWatched(asking) {
+                guard let asks = demand.askers[asking.kind] else { continue }
+                if await reflector.snapshot().objects.values.contains(where: asks) {
+                    asked = true
+                    break
+                }
+            }
+            if asked { wanted.insert(demand.resource) } else { wanted.remove(demand.resource) }
+        }
+        let changed = demanded.withLock { current in
+            defer { current = wanted }
+            return current != wanted
+        }
+        if changed { reconcileOptionalWatches(handle) }
     }
 
     /// Asks again every `optionalKindsInterval` which optional kinds are served; a change starts
@@ -261,6 +318,7 @@ final class ClusterCache: Sendable {
             }
             servedOptional.withLock { $0 = now }
             reconcileOptionalWatches(handle)
+            await reconcileDemand(after: nil, handle)
             await changed()
         }
     }

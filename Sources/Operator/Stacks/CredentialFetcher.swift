@@ -37,6 +37,7 @@ public struct CredentialFetcher: Sendable {
         for monitor in snapshot.serviceMonitors {
             for endpoint in monitor.spec.endpoints { sources += endpoint.scrape.security.sources(in: monitor.namespace) }
         }
+        for probe in snapshot.prometheusOperatorProbes { sources += probe.spec.security.sources(in: probe.namespace) }
         return Set(sources.map { Reference(kind: $0.kind, namespace: $0.namespace, name: $0.name) }).sorted()
     }
 
