@@ -365,6 +365,43 @@ def discover_pods(pods, sd_config):
     return out
 
 
+# --- discovery/kubernetes/node.go (3.x) ---------------------------------------------------
+
+NODE_ADDRESS_PRIORITY = ["InternalIP", "InternalDNS", "ExternalIP", "ExternalDNS", "LegacyHostIP", "Hostname"]
+
+
+def node_group(node):
+    """buildNode: (group labels, [target]) -- no target without an address. The kubelet's
+    address (nodeAddress priority) joined with its port; `instance` is the node's name; each
+    address type's first address; group: provider ID, conditions (lower-cased), metadata."""
+    meta, spec, status = node["metadata"], node.get("spec") or {}, node.get("status") or {}
+    group = {"__meta_kubernetes_node_provider_id": spec.get("providerID", "")}
+    for condition in status.get("conditions") or []:
+        group["__meta_kubernetes_node_condition_" + sanitize(condition["type"].lower())] = condition["status"].lower()
+    group["__meta_kubernetes_node_name"] = meta["name"]
+    group.update(object_labels(meta, "node"))
+    by_type = {}
+    for address in status.get("addresses") or []:
+        by_type.setdefault(address["type"], []).append(address["address"])
+    host = next((by_type[t][0] for t in NODE_ADDRESS_PRIORITY if t in by_type), None)
+    if host is None:
+        return group, []
+    port = ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port", 0)
+    target = {"__address__": join_host_port(host, port), "instance": meta["name"]}
+    for kind, addresses in by_type.items():
+        target["__meta_kubernetes_node_address_" + sanitize(kind)] = addresses[0]
+    return group, [target]
+
+
+def discover_nodes(nodes, sd_config):
+    """role: node (cluster-wide; namespaces do not apply) with its node role selectors."""
+    out = []
+    for node in selected(nodes, {"selectors": sd_config.get("selectors")}, "node").values():
+        group, targets = node_group(node)
+        out += [dict(group, **target) for target in targets]
+    return out
+
+
 # --- discovery/kubernetes/ingress.go -----------------------------------------------------
 
 def matches_hostname_pattern(pattern, host):

@@ -29,6 +29,8 @@ struct Renderer {
     let services: [String: Service]
     /// Sorted by namespace and name, for Ingress probes under static discovery.
     let ingresses: [Ingress]
+    /// Sorted by name, for the kubelet and cAdvisor under static discovery.
+    let nodes: [ClusterNode]
     /// file_sd documents of pod jobs already encoded for the same pods, by job: a job equal to
     /// one of these gets the document as it is instead of encoding every pod again.
     let reusable: [ScrapeJob: FileSDDocument]
@@ -40,6 +42,7 @@ struct Renderer {
         planner = ScrapePlanner(snapshot: snapshot)
         pods = PodIndex(snapshot.pods)
         endpointSlices = snapshot.endpointSlices.sorted { ($0.metadata.namespace ?? "", $0.metadata.name) < ($1.metadata.namespace ?? "", $1.metadata.name) }
+        nodes = snapshot.nodes.sorted { $0.metadata.name < $1.metadata.name }
         ingresses = snapshot.ingresses.sorted { ($0.metadata.namespace ?? "", $0.metadata.name) < ($1.metadata.namespace ?? "", $1.metadata.name) }
         services = Dictionary(snapshot.services.map { ("\($0.metadata.namespace ?? "default")/\($0.metadata.name)", $0) }) { first, _ in first }
     }
@@ -110,6 +113,7 @@ struct Renderer {
             diagnostics += plan.diagnostics
             let probes = probePlanner.plan(stack, probes: snapshot.networkProbes, operatorProbes: snapshot.prometheusOperatorProbes)
             plan.jobs += probes.jobs
+            plan.jobs += ClusterTargetJobs.jobs(for: stack)
             diagnostics += probes.diagnostics.filter { reportedProbes.insert($0).inserted }
             let rules = planner.alerts(for: stack, from: snapshot.networkAlerts).compactMap { ruleFiles["NetworkAlerts/\($0.namespace)/\($0.name)"] }
                 + planner.alerts(for: stack, from: snapshot.prometheusRules).compactMap { ruleFiles["PrometheusRule/\($0.namespace)/\($0.name)"] }
@@ -196,6 +200,10 @@ struct Renderer {
                         if let bytes = FileSDGenerator.encode(ingress, for: job) {
                             document.set(namespace: ingress.metadata.namespace ?? "default", pod: ingress.metadata.name, bytes: bytes)
                         }
+                    }
+                case .nodes:
+                    for node in nodes {
+                        if let bytes = FileSDGenerator.encode(node, for: job) { document.set(namespace: "", pod: node.metadata.name, bytes: bytes) }
                     }
                 case .staticGroups, .probe:
                     continue

@@ -14,6 +14,8 @@ public struct Snapshot: Sendable, Hashable {
     public var endpointSlices: [EndpointSlice] = []
     /// Ingresses, read for probes of Ingress hosts under static discovery.
     public var ingresses: [Ingress] = []
+    /// Nodes, read for the kubelet and cAdvisor under static discovery.
+    public var nodes: [ClusterNode] = []
     /// Secrets and ConfigMaps scrape endpoints may reference (TLS, authentication).
     public var credentialObjects: [CredentialObject] = []
     /// Whether every Secret and ConfigMap endpoints reference was looked for (the operator
@@ -127,6 +129,7 @@ extension Snapshot {
             case .success(.ingress(var ingress)):
                 if ingress.metadata.namespace == nil { ingress.metadata.namespace = "default" }
                 snapshot.ingresses.append(ingress)
+            case .success(.node(let node)): snapshot.nodes.append(node)
             case .success(.workload(let workload)): snapshot.workloads.append(workload)
             case .success(.other): break
             case .failure(let diagnostic): diagnostics.append(diagnostic)

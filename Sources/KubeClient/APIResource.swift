@@ -35,6 +35,7 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static let namespaces = APIResource(group: "", version: "v1", resource: "namespaces", kind: "Namespace", namespaced: false)
+    public static let nodes = APIResource(group: "", version: "v1", resource: "nodes", kind: "Node", namespaced: false)
     public static let pods = APIResource(group: "", version: "v1", resource: "pods", kind: "Pod", namespaced: true)
     public static let services = APIResource(group: "", version: "v1", resource: "services", kind: "Service", namespaced: true)
     public static let endpointSlices = APIResource(group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice", namespaced: true)

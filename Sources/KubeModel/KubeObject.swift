@@ -7,6 +7,7 @@ public enum KubeObject: Sendable, Hashable {
     case service(Service)
     case endpointSlice(EndpointSlice)
     case ingress(Ingress)
+    case node(ClusterNode)
     case workload(Workload)
     /// An object of another kind, kept as its tree (netwatch's own resources are decoded from
     /// this by `NetWatchAPI`).
@@ -106,6 +107,8 @@ public enum ObjectReader {
                 return .success(.service(try decoder.decode(Service.self, from: raw.document)))
             case ("discovery.k8s.io", "EndpointSlice"):
                 return .success(.endpointSlice(try decoder.decode(EndpointSlice.self, from: raw.document)))
+            case ("", "Node"):
+                return .success(.node(try decoder.decode(ClusterNode.self, from: raw.document)))
             case ("networking.k8s.io", "Ingress"):
                 return .success(.ingress(try decoder.decode(Ingress.self, from: raw.document)))
             case ("apps", let kind) where Workload.kinds.contains(kind), ("batch", let kind) where Workload.kinds.contains(kind):

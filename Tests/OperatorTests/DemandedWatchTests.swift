@@ -75,4 +75,43 @@ struct DemandedWatchTests {
         #expect(ingressRequests().count == seen, "no Ingress request after the last asking probe went")
         await harness.stop()
     }
+
+    static func node(_ name: String, _ address: String) -> Node {
+        [
+            "apiVersion": "v1", "kind": "Node", "metadata": ["name": .string(name)],
+            "status": ["addresses": [["type": "InternalIP", "address": .string(address)]], "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]]],
+        ]
+    }
+
+    @Test("Nodes are watched only while a stack under static discovery scrapes the kubelet; a new Node becomes a target without a restart")
+    func nodesOnDemand() async throws {
+        let live = FileManager.default.temporaryDirectory.appendingPathComponent("netwatch-nodes-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        let monitoring: Node = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "monitoring"]]
+        func stack(discovery: String) -> Node {
+            [
+                "apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": "nodes", "namespace": "monitoring"],
+                "spec": ["prometheus": ["discovery": .string(discovery)], "clusterTargets": ["kubelet": true]],
+            ]
+        }
+        let harness = try await OperatorHarness.start(objects: [monitoring, stack(discovery: "kubernetes"), Self.node("node-a", "10.0.0.1")], outputDirectory: live)
+        let config = live + "/monitoring/nodes/prometheus/prometheus.yml"
+        let started = try await eventually {
+            guard FileManager.default.fileExists(atPath: config) else { return false }
+            return await harness.netwatch.isSettled()
+        }
+        #expect(started)
+        func nodeRequests() -> [RecordedRequest] { harness.server.state.recordedRequests.filter { $0.path == "/api/v1/nodes" } }
+        #expect(nodeRequests().isEmpty, "Kubernetes discovery: Prometheus reads the Nodes itself")
+
+        let stacks = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "monitoringstacks", kind: "MonitoringStack", namespaced: true)
+        _ = try await harness.client.apply(Node.self, stacks, namespace: "monitoring", name: "nodes", object: stack(discovery: "static"), fieldManager: "test", force: true)
+        let file = live + "/monitoring/nodes/prometheus/file_sd/cluster_kubelet.json"
+        func targets() -> String { (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
+        #expect(try await eventually { targets().contains(#""targets":["10.0.0.1:10250"]"#) }, "\(targets())")
+        _ = try await harness.client.create(Node.self, .nodes, object: Self.node("node-b", "10.0.0.2"))
+        #expect(try await eventually { targets().contains(#""targets":["10.0.0.2:10250"]"#) }, "\(targets())")
+        #expect(!nodeRequests().isEmpty)
+        await harness.stop()
+    }
 }

@@ -63,7 +63,7 @@ struct PolicyCompanions {
                             if let port = service.spec.ports?.first(where: { $0.name == name }) { ports.append(port.targetPort ?? .int(port.port)) }
                         }
                     }
-                case .staticGroups, .probe, .ingresses: continue  // outside hosts, or reached through the prober
+                case .staticGroups, .probe, .ingresses, .nodes: continue  // outside hosts or pods, or reached through the prober
                 }
             }
             if exporterInjected(subject) { ports.append(.string(NetworkExporterSidecar.portName)) }

@@ -185,3 +185,13 @@ extension FileSDGenerator {
         return lines(group: discovered.groupLabels, targets: discovered.targets.map { ($0.address, $0.labels) })
     }
 }
+
+extension FileSDGenerator {
+    /// The Node's encoded target line for a node job, or nil when it has no address.
+    static func encode(_ node: ClusterNode, for job: ScrapeJob) -> [UInt8]? {
+        guard case .nodes = job.targets else { return nil }
+        let discovered = NodeDiscoveryLabels(node)
+        guard let target = discovered.target else { return nil }
+        return lines(group: discovered.groupLabels, targets: [target])
+    }
+}

@@ -35,9 +35,7 @@ enum PrometheusConfigGenerator {
                 return .mapping(mapping)
             })
         }
-        var jobs = plan.jobs.map { scrapeConfig($0, settings: settings, shard: shard) }
-        if settings.discovery == .kubernetes { jobs += ClusterTargetJobs.configs(plan.stack.spec.clusterTargets, shard: shard) }
-        root["scrape_configs"] = .sequence(jobs)
+        root["scrape_configs"] = .sequence(plan.jobs.map { scrapeConfig($0, settings: settings, shard: shard) })
         return .mapping(root)
     }
 
@@ -101,6 +99,10 @@ enum PrometheusConfigGenerator {
             httpSettings()
             mapping["static_configs"] = .sequence(targets.groups.map { ["targets": .strings($0.targets), "labels": .sortedStringMap($0.labels)] })
             mapping["relabel_configs"] = .sequence(RelabelRules.probeJob(job, targets, shard: shard))
+        case .nodes:
+            httpSettings()
+            discovery(role: "node", .all)
+            mapping["relabel_configs"] = .sequence(RelabelRules.nodeJob(job, shard: shard))
         case .ingresses(let targets):
             // prometheus-operator's Probe with Ingress targets.
             httpSettings()

@@ -124,6 +124,17 @@ enum RelabelRules {
         ] + job.relabelings.map(\.prometheusNode) + sharding(shard, on: "__param_target")
     }
 
+    /// A job over every Node's kubelet: job-name bookkeeping, the node's name as `node`, the
+    /// job label, the user's relabelings, sharding. Node discovery sets `instance` to the node
+    /// name itself.
+    static func nodeJob(_ job: ScrapeJob, shard: Shard?) -> [Node] {
+        [
+            rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name")),
+            rule(("source_labels", ["__meta_kubernetes_node_name"]), ("target_label", "node")),
+            rule(("target_label", "job"), ("replacement", .string(job.jobLabel))),
+        ] + job.relabelings.map(\.prometheusNode) + sharding(shard)
+    }
+
     static func staticJob(_ job: ScrapeJob, shard: Shard?) -> [Node] {
         [rule(("source_labels", ["job"]), ("target_label", "__tmp_prometheus_job_name"))] + job.relabelings.map(\.prometheusNode) + sharding(shard)
     }

@@ -107,6 +107,8 @@ public struct ScrapeJob: Sendable, Hashable {
         case staticGroups([NetworkMonitorSpec.StaticTargetGroup])
         case probe(ProbeTargets)
         case ingresses(IngressTargets)
+        /// Every Node's kubelet (Prometheus's node discovery).
+        case nodes
     }
 
     /// `netwatch/<namespace>/<monitor>/<endpoint index | network-exporter | static>`.

@@ -60,13 +60,9 @@ public struct ScrapePlanner: Sendable {
     public func plan(_ stack: MonitoringStack, monitors: [NetworkMonitor], podMonitors: [NetworkMonitor] = [], serviceMonitors: [ServiceMonitor] = []) -> StackPlan {
         var diagnostics: [Diagnostic] = []
         let reference = ObjectReference(kind: "MonitoringStack", namespace: stack.namespace, name: stack.name)
-        if stack.spec.clusterTargets.any && stack.spec.prometheus.discovery == .static {
-            diagnostics.append(Diagnostic(.warning, object: reference, source: stack.source, field: "spec.clusterTargets",
-                message: "needs discovery: kubernetes (netwatch does not resolve Nodes into file_sd yet); left out"))
-        }
         guard let monitorSelector = stack.spec.monitorSelector else {
-            // A stack of probes alone needs no monitors.
-            if stack.spec.probeSelector == nil {
+            // A stack of probes or cluster targets alone needs no monitors.
+            if stack.spec.probeSelector == nil && !stack.spec.clusterTargets.any {
                 diagnostics.append(Diagnostic(.warning, object: reference, source: stack.source, field: "spec.monitorSelector",
                     message: "absent, so no NetworkMonitors are selected; set monitorSelector: {} to select all"))
             }

@@ -47,12 +47,26 @@ final class ClusterCache: Sendable {
 
     /// Ingresses matter only to probes of Ingress hosts (a prometheus-operator Probe's
     /// `ingress` is read only without a `staticConfig`); most clusters' probes never ask.
+    /// Nodes and EndpointSlices matter to a stack's cluster targets under static discovery
+    /// (the kubelet and cAdvisor per Node, the API server's EndpointSlices).
     static let demandedResources: [Demand] = [
         Demand(resource: .ingresses, askers: [
             NetWatchKind.networkProbe.rawValue: { $0["spec"]?["targets"]?["ingresses"] != nil },
             PrometheusOperatorKind.probe.rawValue: { $0["spec"]?["targets"]?["ingress"] != nil && $0["spec"]?["targets"]?["staticConfig"] == nil },
         ]),
+        Demand(resource: .nodes, askers: [
+            NetWatchKind.monitoringStack.rawValue: { staticClusterTargets($0, ["kubelet", "cadvisor"]) },
+        ]),
+        Demand(resource: .endpointSlices, askers: [
+            NetWatchKind.monitoringStack.rawValue: { staticClusterTargets($0, ["apiServer"]) },
+        ]),
     ]
+
+    /// Whether a MonitoringStack under static discovery asks for any of these cluster targets.
+    static func staticClusterTargets(_ stack: Node, _ targets: [String]) -> Bool {
+        guard stack["spec"]?["prometheus"]?["discovery"]?.string == "static" else { return false }
+        return targets.contains { stack["spec"]?["clusterTargets"]?[$0] == .bool(true) }
+    }
 
     /// What a batch of store changes of a kind is handed to.
     typealias ChangeHandler = @Sendable ([StoreChange<Node>], APIResource) async -> Void
@@ -62,7 +76,7 @@ final class ClusterCache: Sendable {
     let watchTimeoutSeconds: Int
     let optionalKindsInterval: Duration
     /// One reflector per kind of `watchedResources`, `optionalResources`,
-    /// `dependentResources` and `demandedResources`, in that order.
+    /// `dependentResources` and `demandedResources`, in that order, each kind once.
     let allReflectors: [(resource: APIResource, reflector: Reflector<Node, ContinuousClock>)]
     let pods: Reflector<Pod, ContinuousClock>
     /// Which optional kinds the API server serves; nil until checked (not synced before).
@@ -83,7 +97,13 @@ final class ClusterCache: Sendable {
         pods = Reflector<Pod, ContinuousClock>(
             client: client, resource: .pods, clock: clock, logger: logger,
             key: { "\($0.metadata.namespace ?? "")/\($0.metadata.name)" }, resourceVersion: { $0.metadata.resourceVersion })
-        allReflectors = (Self.watchedResources + Self.optionalResources + Self.dependentResources.map(\.resource) + Self.demandedResources.map(\.resource)).map { resource in
+        var resources: [APIResource] = []
+        // EndpointSlices are both dependent and demanded: one reflector.
+        for resource in Self.watchedResources + Self.optionalResources + Self.dependentResources.map(\.resource) + Self.demandedResources.map(\.resource)
+        where !resources.contains(resource) {
+            resources.append(resource)
+        }
+        allReflectors = resources.map { resource in
             (resource, Reflector<Node, ContinuousClock>(
                 client: client, resource: resource, clock: clock, logger: logger,
                 key: { "\($0["metadata"]?["namespace"]?.string ?? "")/\($0["metadata"]?["name"]?.string ?? "")" },
@@ -98,9 +118,11 @@ final class ClusterCache: Sendable {
     /// an object asks for it.
     func isWatched(_ resource: APIResource) -> Bool {
         if Self.watchedResources.contains(resource) { return true }
-        if Self.demandedResources.contains(where: { $0.resource == resource }) { return demanded.withLock { $0.contains(resource) } }
-        let needed = Self.dependentResources.first { $0.resource == resource }?.neededBy ?? resource
-        return servedOptional.withLock { $0?.contains(needed) ?? false }
+        if Self.demandedResources.contains(where: { $0.resource == resource }), demanded.withLock({ $0.contains(resource) }) { return true }
+        if let dependent = Self.dependentResources.first(where: { $0.resource == resource }) {
+            return servedOptional.withLock { $0?.contains(dependent.neededBy) ?? false }
+        }
+        return servedOptional.withLock { $0?.contains(resource) ?? false }
     }
 
     /// The reflectors of the watched kinds (empty until the optional kinds were checked).
