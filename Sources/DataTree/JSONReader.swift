@@ -144,67 +144,12 @@ private struct Parser {
             index += 1
         }
         var out = Array(bytes[start..<index])
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                return String(decoding: out, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { break }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw error("a high surrogate \\u escape without its low half")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw error("a high surrogate \\u escape without its low half") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw error("a low surrogate \\u escape without its high half")
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw error("an invalid \\u escape") }
-                    out.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default:
-                    throw error((0x21...0x7E).contains(escape) ? "an unknown escape \\\(Character(Unicode.Scalar(escape)))" : "an unknown escape (byte 0x\(String(escape, radix: 16)))")
-                }
-            default:
-                if byte < 0x20 { throw error("a control character inside a string; escape it") }
-                out.append(byte)
-                index += 1
-            }
+        do throws(JSONStringBody.Problem) {
+            try JSONStringBody.decode(bytes, index: &index, into: &out)
+        } catch {
+            throw self.error(error.message)
         }
-        throw error("the document ends inside a string")
-    }
-
-    mutating func hex4() throws(JSONReaderError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw error("a \\u escape needs four hex digits") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw error("a \\u escape needs four hex digits")
-            }
-            value = value << 4 | digit
-            index += 1
-        }
-        return value
+        return String(decoding: out, as: UTF8.self)
     }
 
     mutating func number() throws(JSONReaderError) -> Node {

@@ -1,10 +1,13 @@
 import DataTree
+import KubeModel
 import Foundation
 import YAML
 
-/// Decodes JSON bodies: typed projections straight through `JSONDecoder` (fast, no tree), and
-/// types that keep free-form `Node` parts (a whole object as `Node`, a list of them) through
-/// the ordered tree, so key order survives.
+/// Decodes JSON bodies: projections that read themselves from bytes (`ByteDecodable`: pods,
+/// their list pages and watch events) through a `JSONCursor`; other typed projections through
+/// `JSONDecoder` (no tree), and types that keep free-form `Node` parts (a whole object as
+/// `Node`, a list of them) through the ordered tree, so key order survives. Whatever the
+/// cursor cannot read goes the `JSONDecoder` way, which reports it as before.
 ///
 /// Foundation's decoder refuses nesting deeper than 512 levels; kube-apiserver stores objects
 /// nested up to 10,000 (client-go reads them). Such a body is read again with `JSONReader`
@@ -18,6 +21,7 @@ enum BodyDecoder {
     static let maximumDepth = 1_000
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], using decoder: JSONDecoder) throws -> T {
+        if let value = fastDecode(type, from: bytes, interner: decoder.userInfo[StringInterner.userInfoKey] as? StringInterner) { return value }
         do {
             return try decoder.decode(type, from: Data(bytes))
         } catch DecodingError.typeMismatch(let mismatched, _) where mismatched == Node.self {

@@ -10,6 +10,8 @@ public final class StringInterner: Sendable {
     public static let userInfoKey = CodingUserInfoKey(rawValue: "netwatch.stringInterner")!
 
     private let table = Mutex<Set<String>>([])
+    /// Held strings by the hash of their bytes (a collision keeps the later one).
+    private let byBytes = Mutex<[Int: String]>([:])
 
     public init() {}
 
@@ -20,6 +22,19 @@ public final class StringInterner: Sendable {
             table.insert(string)
             return string
         }
+    }
+
+    /// The held string with these UTF-8 bytes, adding it if new; nil when the bytes are not
+    /// valid UTF-8. A string seen before costs a hash of its bytes and no allocation.
+    public func intern(bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        let hash = hasher.finalize()
+        if let held = byBytes.withLock({ $0[hash] }), held.utf8.elementsEqual(bytes) { return held }
+        guard let string = String(validating: bytes, as: UTF8.self) else { return nil }
+        let shared = intern(string)
+        byBytes.withLock { $0[hash] = shared }
+        return shared
     }
 
     /// Distinct strings held.

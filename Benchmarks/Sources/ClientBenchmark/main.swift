@@ -16,68 +16,6 @@ import Logging
 /// The server runs in a child process (`ClientBenchmark serve N`) so the client's memory and
 /// CPU are its own. Both clients page with limit 500 (kubectl's default chunk size).
 
-func realisticPod(_ index: Int) -> Node {
-    let namespace = "team-\(index % 1000)"
-    let app = ["web", "api", "cart", "ledger", "search"][index % 5]
-    // Pods come in ReplicaSets of 5: replicas share the owner, template hash, images and
-    // restart annotation, as they do in a real cluster.
-    let replicaSet = index / 5
-    let hash = String(replicaSet &* 2_654_435_761 % 0xFFFFFF, radix: 16)
-    let ownerUID = String(format: "%08x-0000-4000-9000-%012x", replicaSet, replicaSet)
-    let name = "\(app)-\(hash)-\(String(index, radix: 36))"
-    let ip = "10.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
-    let uid = String(format: "%08x-0000-4000-8000-%012x", index, index)
-    let time = "2026-11-20T10:\(String(format: "%02d", replicaSet % 60)):00Z"
-    let fields: Node = ["f:metadata": ["f:generateName": [:], "f:labels": ["f:app": [:], "f:pod-template-hash": [:], "f:team": [:], "f:tier": [:], "f:version": [:]], "f:ownerReferences": ["k:{\"uid\":\"\(ownerUID)\"}": [:]]],
-                        "f:spec": ["f:containers": ["k:{\"name\":\"app\"}": ["f:image": [:], "f:name": [:], "f:ports": [:], "f:resources": [:]], "k:{\"name\":\"exporter\"}": ["f:image": [:]]], "f:dnsPolicy": [:], "f:restartPolicy": [:], "f:schedulerName": [:]]]
-    let statusFields: Node = ["f:status": ["f:conditions": [:], "f:containerStatuses": [:], "f:hostIP": [:], "f:phase": [:], "f:podIP": [:], "f:podIPs": [:], "f:startTime": [:]]]
-    let container: Node = [
-        "name": "app", "image": .string("registry.example.com/\(app):1.\(index % 40).3"),
-        "ports": [["name": "http", "containerPort": 8080, "protocol": "TCP"], ["name": "metrics", "containerPort": 9090, "protocol": "TCP"]],
-        "env": [["name": "APP_ENV", "value": "production"], ["name": "POD_NAME", "valueFrom": ["fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.name"]]]],
-        "resources": ["requests": ["cpu": "100m", "memory": "128Mi"], "limits": ["cpu": "1", "memory": "512Mi"]],
-        "volumeMounts": [["name": "kube-api-access-x7q2k", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true]],
-        "livenessProbe": ["httpGet": ["path": "/healthz", "port": 8080, "scheme": "HTTP"], "periodSeconds": 10, "timeoutSeconds": 1, "failureThreshold": 3],
-        "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent",
-    ]
-    let exporter: Node = ["name": "exporter", "image": "quay.io/prometheus/node-exporter:v1.8.2", "ports": [["name": "nw-exporter", "containerPort": 9532, "protocol": "TCP"]], "resources": ["requests": ["cpu": "10m", "memory": "16Mi"]]]
-    let containerStatus: (String) -> Node = { container in
-        ["name": .string(container), "ready": true, "restartCount": 0, "started": true, "image": "registry.example.com/app:1",
-         "imageID": "registry.example.com/app@sha256:4b9a7c1e2f0d3a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3",
-         "containerID": .string("containerd://\(hash)\(uid)"), "state": ["running": ["startedAt": .string(time)]], "lastState": [:]]
-    }
-    return [
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": [
-            "name": .string(name), "generateName": .string("\(app)-\(hash)-"), "namespace": .string(namespace), "uid": .string(uid),
-            "creationTimestamp": .string(time),
-            "labels": ["app": .string(app), "pod-template-hash": .string(hash), "team": .string("team-\(index % 97)"), "tier": index % 3 == 0 ? "frontend" : "backend", "version": "v1"],
-            "annotations": ["prometheus.io/scrape": "true", "prometheus.io/port": "9090", "kubectl.kubernetes.io/restartedAt": .string(time)],
-            "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": .string("\(app)-\(hash)"), "uid": .string(ownerUID), "controller": true, "blockOwnerDeletion": true]],
-            "managedFields": [
-                ["manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": fields],
-                ["manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": statusFields, "subresource": "status"],
-            ],
-        ],
-        "spec": [
-            "volumes": [["name": "kube-api-access-x7q2k", "projected": ["defaultMode": 420, "sources": [["serviceAccountToken": ["expirationSeconds": 3607, "path": "token"]], ["configMap": ["name": "kube-root-ca.crt", "items": [["key": "ca.crt", "path": "ca.crt"]]]]]]]],
-            "containers": [container, exporter],
-            "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst", "serviceAccountName": "default",
-            "nodeName": .string("node-\(index % 200)"), "securityContext": [:], "schedulerName": "default-scheduler", "priority": 0,
-            "tolerations": [["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300],
-                            ["key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300]],
-            "enableServiceLinks": true, "preemptionPolicy": "PreemptLowerPriority",
-        ],
-        "status": [
-            "phase": "Running",
-            "conditions": .sequence(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map { ["type": .string($0), "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(time)] }),
-            "hostIP": .string("192.0.2.\(index % 200)"), "hostIPs": [["ip": .string("192.0.2.\(index % 200)")]],
-            "podIP": .string(ip), "podIPs": [["ip": .string(ip)]], "startTime": .string(time),
-            "containerStatuses": [containerStatus("app"), containerStatus("exporter")], "qosClass": "Burstable",
-        ],
-    ]
-}
-
 func allocatedBytes() -> Int {
     callocator_release_free_memory()
     return Int(callocator_bytes_in_use())
@@ -110,6 +48,52 @@ if arguments.count > 2, arguments[1] == "serve" {
 
 let podCount = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
 let runs = 3
+
+/// Decoding alone, on one core, from bytes already in memory: list pages of 500 pods and watch
+/// event lines, through the byte decoder (what the client uses) and through Foundation's
+/// `JSONDecoder` (what it used before), side by side on the same bytes.
+func decodeThroughput(pods: Int) throws {
+    let pages: [[UInt8]] = stride(from: 0, to: pods, by: 500).map { first in
+        let items = (first..<min(first + 500, pods)).map(realisticPod)
+        let page: Node = ["kind": "PodList", "apiVersion": "v1", "metadata": ["resourceVersion": "1"], "items": .sequence(items)]
+        return Array(JSONEmitter(style: .compact).emit(page))
+    }
+    let events: [[UInt8]] = (0..<pods).map { index in
+        Array(JSONEmitter(style: .compact).emit(["type": "MODIFIED", "object": realisticPod(index)]))
+    }
+    let pageBytes = pages.reduce(0) { $0 + $1.count }
+    let clock = ContinuousClock()
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = clock.now
+        try body()
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+    var cursorRuns: [Double] = [], foundationRuns: [Double] = [], eventRuns: [Double] = []
+    for _ in 0..<runs {
+        let interner = StringInterner()
+        cursorRuns.append(try seconds {
+            for page in pages { precondition(try JSONCursor.decode(ObjectList<Pod>.self, from: page, interner: interner).items.count > 0) }
+        })
+        let decoder = JSONDecoder()
+        decoder.userInfo[StringInterner.userInfoKey] = StringInterner()
+        foundationRuns.append(try seconds {
+            for page in pages { precondition(try decoder.decode(ObjectList<Pod>.self, from: Data(page)).items.count > 0) }
+        })
+        let eventInterner = StringInterner()
+        eventRuns.append(try seconds {
+            for line in events { _ = try WatchEvent<Pod>.decode(line: line, resource: .pods, interner: eventInterner) }
+        })
+    }
+    let megabytes = Double(pageBytes) / 1e6
+    print(String(format: "decode only, one core, %d pods in pages of 500 (%.0f MB): byte decoder %.0f MB/s (median %.3f s), JSONDecoder %.0f MB/s (median %.3f s): %.1fx",
+                 pods, megabytes, megabytes / median(cursorRuns), median(cursorRuns), megabytes / median(foundationRuns), median(foundationRuns),
+                 median(foundationRuns) / median(cursorRuns)))
+    print(String(format: "watch events decoded, one core: %.0f pod events/s (median %.3f s for %d MODIFIED lines; target >= 100000/s)",
+                 Double(pods) / median(eventRuns), median(eventRuns), pods))
+}
+
+try decodeThroughput(pods: min(podCount, 20_000))
 let benchmarkRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let kubectl = benchmarkRoot.deletingLastPathComponent().appendingPathComponent(".venv/bin/kubectl").path
 

@@ -1,0 +1,110 @@
+public import KubeModel
+import Foundation
+
+/// List pages and watch events of projections that read themselves from bytes (`ByteDecodable`,
+/// such as `Pod`): the envelope is read by the same cursor, so a page of pods is decoded in
+/// one pass over its bytes with nothing else built. Anything the fast path cannot read (an
+/// ERROR event, a malformed item) is handed back to the `Decodable` path, which reports it as
+/// before.
+
+extension ObjectList: ByteDecodable where Item: ByteDecodable {
+    public init(reading cursor: inout JSONCursor) throws(JSONCursorError) {
+        var items: [Item] = []
+        var resourceVersion = ""
+        var continueToken: String?
+        var remainingItemCount: Int?
+        try cursor.members(JSONKeys("items", "metadata")) { (cursor, member) throws(JSONCursorError) in
+            if member == 0 {
+                items = try cursor.arrayOf(Item.self)
+            } else if try !cursor.skipNull() {
+                try cursor.members(JSONKeys("resourceVersion", "continue", "remainingItemCount")) { (cursor, member) throws(JSONCursorError) in
+                    switch member {
+                    case 0: resourceVersion = try cursor.optionalString() ?? ""
+                    case 1: continueToken = try cursor.optionalString()
+                    default: remainingItemCount = try cursor.optionalInt()
+                    }
+                }
+            }
+        }
+        self.init(items: items, resourceVersion: resourceVersion, continueToken: continueToken.flatMap { $0.isEmpty ? nil : $0 },
+                  remainingItemCount: remainingItemCount)
+    }
+}
+
+extension WatchEnvelope: ByteDecodable where Object: ByteDecodable {
+    init(reading cursor: inout JSONCursor) throws(JSONCursorError) {
+        var type: String?
+        var objectOffset: Int?
+        var decoded: Decoded?
+        let start = cursor.offset
+        /// The event's object, once its type is known.
+        func event(_ cursor: inout JSONCursor, _ type: String) throws(JSONCursorError) -> Decoded {
+            switch type {
+            case "ADDED": return .event(.added(try Object(reading: &cursor)))
+            case "MODIFIED": return .event(.modified(try Object(reading: &cursor)))
+            case "DELETED": return .event(.deleted(try Object(reading: &cursor)))
+            case "BOOKMARK":
+                var resourceVersion = ""
+                var initialEventsEnd = false
+                try cursor.members(JSONKeys("metadata")) { (cursor, _) throws(JSONCursorError) in
+                    try cursor.members(JSONKeys("resourceVersion", "annotations")) { (cursor, member) throws(JSONCursorError) in
+                        if member == 0 {
+                            resourceVersion = try cursor.optionalString() ?? ""
+                        } else {
+                            initialEventsEnd = try cursor.stringMap()["k8s.io/initial-events-end"] == "true"
+                        }
+                    }
+                }
+                return .event(.bookmark(resourceVersion: resourceVersion, initialEventsEnd: initialEventsEnd))
+            default:
+                // ERROR (a Status) and unknown types: the Decodable path reads and reports them.
+                throw JSONCursorError(offset: cursor.offset, path: ["type"], message: "event type \(type) is read by the Decodable path")
+            }
+        }
+        try cursor.members(JSONKeys("type", "object")) { (cursor, member) throws(JSONCursorError) in
+            if member == 0 {
+                type = try cursor.string()
+            } else if let type {
+                decoded = try event(&cursor, type)
+            } else {
+                objectOffset = cursor.offset
+                try cursor.skipValue()
+            }
+        }
+        guard let type else { throw JSONCursorError(offset: start, path: ["type"], message: "required member missing") }
+        if decoded == nil, let objectOffset {
+            // The object came before the type: read it again now that the type is known.
+            let end = cursor.offset
+            cursor.rewind(to: objectOffset)
+            decoded = try event(&cursor, type)
+            cursor.rewind(to: end)
+        }
+        guard let decoded else { throw JSONCursorError(offset: start, path: ["object"], message: "required member missing") }
+        self.decoded = decoded
+    }
+}
+
+extension BodyDecoder {
+    /// The value read by its `ByteDecodable` conformance, or nil when `T` has none or the bytes
+    /// are not what it reads (the `Decodable` path then decides, and reports).
+    static func fastDecode<T>(_ type: T.Type, from bytes: [UInt8], interner: StringInterner?) -> T? {
+        guard let readable = type as? any ByteDecodable.Type else { return nil }
+        func read<U: ByteDecodable>(_ type: U.Type) -> U? { try? JSONCursor.decode(type, from: bytes, interner: interner) }
+        return read(readable) as? T
+    }
+}
+
+extension WatchEvent {
+    /// One line of a watch response decoded as `WatchStream` decodes it (the byte decoder where
+    /// `Object` has one); an ERROR event throws its `Status` as an `APIError`. For benchmarks and
+    /// tools that hold event lines.
+    public static func decode(line: [UInt8], resource: APIResource, interner: StringInterner? = nil) throws -> WatchEvent<Object> {
+        let decoder = JSONDecoder()
+        decoder.userInfo[StringInterner.userInfoKey] = interner
+        switch try BodyDecoder.decode(WatchEnvelope<Object>.self, from: line, using: decoder).decoded {
+        case .event(let event): return event
+        case .error(let status):
+            throw APIError(verb: "watch", resource: resource, namespace: nil, name: nil, code: status.code ?? 500, status: status)
+        }
+    }
+}

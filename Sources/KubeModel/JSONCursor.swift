@@ -1,0 +1,522 @@
+import DataTree
+
+/// A failure reading JSON into a projection: what was wrong, the byte offset, and the field path
+/// (outermost first) of the value being read.
+public struct JSONCursorError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var offset: Int
+    public var path: [String]
+    public var message: String
+
+    public init(offset: Int, path: [String], message: String) {
+        self.offset = offset
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String {
+        let field = path.isEmpty ? "" : " at \(path.joined(separator: "."))"
+        return "\(message)\(field) (byte \(offset))"
+    }
+}
+
+/// Reads JSON straight from bytes into projections: each projection asks for the members it
+/// keeps and the cursor skips the rest without building them.
+///
+/// Guarantees: never reads outside the buffer; nesting is limited (`maximumDepth`) and skipped
+/// iteratively, so no input exhausts the stack; strings are validated as UTF-8 and their escapes
+/// decoded as JSON requires (surrogate pairs combined, lone surrogates rejected); numbers follow
+/// JSON's grammar; a value of the wrong type is an error naming the field. Long strings that
+/// repeat across objects are interned from their bytes, before any `String` is made.
+public struct JSONCursor {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index: Int
+    let interner: StringInterner?
+    let maximumDepth: Int
+    var depth = 0
+
+    public init(_ bytes: UnsafeBufferPointer<UInt8>, interner: StringInterner? = nil, maximumDepth: Int = 1_000) {
+        self.bytes = bytes
+        index = 0
+        self.interner = interner
+        self.maximumDepth = maximumDepth
+    }
+
+    /// Reads one projection from a whole document (nothing but whitespace may follow).
+    public static func decode<T: ByteDecodable>(_ type: T.Type, from bytes: [UInt8], interner: StringInterner? = nil) throws(JSONCursorError) -> T {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONCursorError) -> T in
+            var cursor = JSONCursor(buffer, interner: interner)
+            let value = try T(reading: &cursor)
+            cursor.skipWhitespace()
+            guard cursor.index == buffer.count else { throw cursor.error("unexpected bytes after the JSON value") }
+            return value
+        }
+    }
+
+    public var offset: Int { index }
+
+    /// Moves back to an offset read before (to read a member whose meaning depends on a later one).
+    public mutating func rewind(to offset: Int) {
+        index = min(max(offset, 0), bytes.count)
+    }
+
+    func error(_ message: String) -> JSONCursorError {
+        JSONCursorError(offset: index, path: [], message: message)
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    mutating func peek() throws(JSONCursorError) -> UInt8 {
+        skipWhitespace()
+        guard index < bytes.count else { throw error("unexpected end of JSON") }
+        return bytes[index]
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONCursorError) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw error("unexpected end of JSON") }
+        for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] {
+            throw error("invalid literal")
+        }
+        index += count
+    }
+
+    /// Consumes `null` if it is next.
+    public mutating func skipNull() throws(JSONCursorError) -> Bool {
+        guard try peek() == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    // MARK: containers
+
+    /// Calls `member` with each key of the object that comes next; `member` must consume the
+    /// value (read it, or `skipValue()`). Errors inside a member gain the key in their path.
+    public mutating func object(_ member: (inout JSONCursor, JSONKey) throws(JSONCursorError) -> Void) throws(JSONCursorError) {
+        guard try peek() == UInt8(ascii: "{") else { throw error("expected an object") }
+        try enter()
+        index += 1
+        if try peek() == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            guard try peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let key = try readKey()
+            guard try peek() == UInt8(ascii: ":") else { throw error("expected ':' after a member name") }
+            index += 1
+            do throws(JSONCursorError) {
+                try member(&self, key)
+            } catch {
+                var located = error
+                located.path.insert(key.description, at: 0)
+                throw located
+            }
+            switch try peek() {
+            case UInt8(ascii: ","):
+                index += 1
+                // A trailing comma is accepted, as Foundation's decoder accepts it.
+                if try peek() == UInt8(ascii: "}") {
+                    index += 1
+                    depth -= 1
+                    return
+                }
+            case UInt8(ascii: "}"):
+                index += 1
+                depth -= 1
+                return
+            default: throw error("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    /// Calls `member` with the position in `keys` of each member the projection reads; other
+    /// members are skipped, and so is a member seen before in the same object (the first one
+    /// counts, as with Foundation's decoder).
+    public mutating func members(_ keys: JSONKeys, _ member: (inout JSONCursor, Int) throws(JSONCursorError) -> Void) throws(JSONCursorError) {
+        var seen: UInt64 = 0
+        try object { (cursor, key) throws(JSONCursorError) in
+            guard let position = keys.position(of: key), seen & (1 << position) == 0 else { return try cursor.skipValue() }
+            seen |= 1 << position
+            try member(&cursor, position)
+        }
+    }
+
+    /// Calls `element` for each element of the array that comes next (which must consume it).
+    public mutating func array(_ element: (inout JSONCursor) throws(JSONCursorError) -> Void) throws(JSONCursorError) {
+        guard try peek() == UInt8(ascii: "[") else { throw error("expected an array") }
+        try enter()
+        index += 1
+        if try peek() == UInt8(ascii: "]") {
+            index += 1
+            depth -= 1
+            return
+        }
+        var position = 0
+        while true {
+            do throws(JSONCursorError) {
+                try element(&self)
+            } catch {
+                var located = error
+                located.path.insert("[\(position)]", at: 0)
+                throw located
+            }
+            position += 1
+            switch try peek() {
+            case UInt8(ascii: ","):
+                index += 1
+                if try peek() == UInt8(ascii: "]") {
+                    index += 1
+                    depth -= 1
+                    return
+                }
+            case UInt8(ascii: "]"):
+                index += 1
+                depth -= 1
+                return
+            default: throw error("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    /// An array of projections; `null` is empty.
+    public mutating func arrayOf<T: ByteDecodable>(_ type: T.Type) throws(JSONCursorError) -> [T] {
+        if try skipNull() { return [] }
+        var items: [T] = []
+        try array { (cursor) throws(JSONCursorError) in items.append(try T(reading: &cursor)) }
+        return items
+    }
+
+    /// An object of strings (labels, annotations), keys and values interned; `null` is empty.
+    public mutating func stringMap() throws(JSONCursorError) -> [String: String] {
+        if try skipNull() { return [:] }
+        var map: [String: String] = [:]
+        try object { (cursor, key) throws(JSONCursorError) in
+            map[cursor.intern(key.string)] = try cursor.string(interned: true)
+        }
+        return map
+    }
+
+    private mutating func enter() throws(JSONCursorError) {
+        depth += 1
+        guard depth <= maximumDepth else { throw error("nested deeper than \(maximumDepth) levels") }
+    }
+
+    // MARK: skipping
+
+    /// Skips the next value, validating its structure, without building anything. Iterative:
+    /// nesting costs no stack.
+    public mutating func skipValue() throws(JSONCursorError) {
+        var nesting: [UInt8] = []
+        var expectValue = true
+        while true {
+            let byte = try peek()
+            if expectValue {
+                switch byte {
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    guard depth + nesting.count < maximumDepth else { throw error("nested deeper than \(maximumDepth) levels") }
+                    nesting.append(byte)
+                    index += 1
+                    let closing: UInt8 = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                    if try peek() == closing {
+                        index += 1
+                        nesting.removeLast()
+                        expectValue = false
+                    } else if byte == UInt8(ascii: "{") {
+                        try skipMemberName()
+                    }
+                    if expectValue { continue }
+                case UInt8(ascii: "\""): try skipString(); expectValue = false
+                case UInt8(ascii: "t"): try literal("true"); expectValue = false
+                case UInt8(ascii: "f"): try literal("false"); expectValue = false
+                case UInt8(ascii: "n"): try literal("null"); expectValue = false
+                default:
+                    _ = try numberRange()
+                    expectValue = false
+                }
+            }
+            // After a value: close containers or move to the next element.
+            guard let open = nesting.last else { return }
+            switch try peek() {
+            case UInt8(ascii: ","):
+                index += 1
+                let closing: UInt8 = open == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                if try peek() == closing {
+                    // A trailing comma.
+                    index += 1
+                    nesting.removeLast()
+                    if nesting.isEmpty { return }
+                    continue
+                }
+                if open == UInt8(ascii: "{") { try skipMemberName() }
+                expectValue = true
+            case UInt8(ascii: "}") where open == UInt8(ascii: "{"), UInt8(ascii: "]") where open == UInt8(ascii: "["):
+                index += 1
+                nesting.removeLast()
+                if nesting.isEmpty { return }
+            default:
+                throw error(open == UInt8(ascii: "{") ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    private mutating func skipMemberName() throws(JSONCursorError) {
+        guard try peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
+        try skipString()
+        guard try peek() == UInt8(ascii: ":") else { throw error("expected ':' after a member name") }
+        index += 1
+    }
+
+    /// Skips a string by its structure alone: a backslash takes the byte after it, the first
+    /// other quote ends it. Its escapes and UTF-8 are checked only when it is read, as
+    /// Foundation's decoder checks only the strings it decodes.
+    private mutating func skipString() throws(JSONCursorError) {
+        index += 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\\"): index += 2
+            case UInt8(ascii: "\""):
+                index += 1
+                return
+            default: index += 1
+            }
+        }
+        index = bytes.count
+        throw error("unterminated string")
+    }
+
+    // MARK: scalars
+
+    public mutating func bool() throws(JSONCursorError) -> Bool {
+        switch try peek() {
+        case UInt8(ascii: "t"): try literal("true"); return true
+        case UInt8(ascii: "f"): try literal("false"); return false
+        default: throw error("expected true or false")
+        }
+    }
+
+    public mutating func optionalBool() throws(JSONCursorError) -> Bool? {
+        try skipNull() ? nil : try bool()
+    }
+
+    /// An integer: JSON's number grammar; a fraction or exponent is accepted when the value is a
+    /// whole number that fits (as Foundation's decoder does).
+    public mutating func int() throws(JSONCursorError) -> Int {
+        let start = index
+        let range = try numberRange()
+        var value = 0
+        var negative = false
+        var position = range.lowerBound
+        if bytes[position] == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        var whole = true
+        while position < range.upperBound {
+            let digit = bytes[position]
+            guard digit >= 0x30, digit <= 0x39 else {
+                whole = false
+                break
+            }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = negative ? times.subtractingReportingOverflow(Int(digit - 0x30)) : times.addingReportingOverflow(Int(digit - 0x30))
+            guard !overflow1, !overflow2 else {
+                index = start
+                throw error("number does not fit in Int")
+            }
+            value = sum
+            position += 1
+        }
+        if whole { return value }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        guard let double = Double(text), double.rounded() == double, let exact = Int(exactly: double) else {
+            index = start
+            throw error("number \(text) is not a whole number that fits in Int")
+        }
+        return exact
+    }
+
+    public mutating func optionalInt() throws(JSONCursorError) -> Int? {
+        try skipNull() ? nil : try int()
+    }
+
+    /// The bytes of the number that comes next, checked against JSON's grammar.
+    private mutating func numberRange() throws(JSONCursorError) -> Range<Int> {
+        skipWhitespace()
+        let start = index
+        func digits() -> Int {
+            let first = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            return index - first
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 else {
+            index = start
+            throw error("expected a value")
+        }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            _ = digits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { throw error("expected digits after '.'") }
+        }
+        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw error("expected digits in the exponent") }
+        }
+        return start..<index
+    }
+
+    // MARK: strings
+
+    /// A string value; `interned` shares long strings that repeat through the interner.
+    public mutating func string(interned: Bool = false) throws(JSONCursorError) -> String {
+        guard try peek() == UInt8(ascii: "\"") else { throw error("expected a string") }
+        return try readString(interned: interned)
+    }
+
+    public mutating func optionalString(interned: Bool = false) throws(JSONCursorError) -> String? {
+        try skipNull() ? nil : try string(interned: interned)
+    }
+
+    func intern(_ string: String) -> String {
+        interner?.intern(string) ?? string
+    }
+
+    private mutating func readKey() throws(JSONCursorError) -> JSONKey {
+        let start = index
+        let (range, escaped) = try stringRange()
+        if !escaped { return JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[range]), decoded: nil) }
+        index = start
+        return JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[range]), decoded: try readString(interned: false))
+    }
+
+    private mutating func readString(interned: Bool) throws(JSONCursorError) -> String {
+        let start = index
+        let (range, escaped) = try stringRange()
+        let raw = UnsafeBufferPointer(rebasing: bytes[range])
+        if !escaped {
+            if interned, raw.count > 15, let interner, let shared = interner.intern(bytes: raw) { return shared }
+            guard let string = String(validating: raw, as: UTF8.self) else {
+                index = start
+                throw error("invalid UTF-8 in a string")
+            }
+            return interned ? intern(string) : string
+        }
+        index = start
+        let decoded = try decodeEscapedString()
+        return interned ? intern(decoded) : decoded
+    }
+
+    /// Finds the string that starts at the quote under the cursor and moves past it: the range
+    /// of its content and whether it holds escapes. Checks escapes and UTF-8.
+    private mutating func stringRange() throws(JSONCursorError) -> (Range<Int>, Bool) {
+        index += 1
+        let start = index
+        var escaped = false
+        var ascii = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let range = start..<index
+                index += 1
+                if !ascii, !escaped, String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) == nil {
+                    index = start
+                    throw error("invalid UTF-8 in a string")
+                }
+                return (range, escaped)
+            }
+            if byte == UInt8(ascii: "\\") {
+                escaped = true
+                guard index + 1 < bytes.count else { break }
+                switch bytes[index + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 2
+                case UInt8(ascii: "u"):
+                    index += 2
+                    _ = try hex4()
+                default:
+                    index += 1
+                    throw error("invalid escape in a string")
+                }
+                continue
+            }
+            if byte < 0x20 { throw error("control character in a string") }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        index = min(index, bytes.count)
+        throw error("unterminated string")
+    }
+
+    /// Decodes the escaped string under the cursor (at its opening quote).
+    private mutating func decodeEscapedString() throws(JSONCursorError) -> String {
+        index += 1
+        var utf8: [UInt8] = []
+        do throws(JSONStringBody.Problem) {
+            try JSONStringBody.decode(bytes, index: &index, into: &utf8)
+        } catch {
+            throw self.error(error.message)
+        }
+        guard let string = String(validating: utf8, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+        return string
+    }
+
+    private mutating func hex4() throws(JSONCursorError) -> UInt32 {
+        do throws(JSONStringBody.Problem) {
+            return try JSONStringBody.hex4(bytes, &index)
+        } catch {
+            throw self.error(error.message)
+        }
+    }
+}
+
+/// A member name as it appears in the bytes (decoded when it holds escapes).
+public struct JSONKey: CustomStringConvertible {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let decoded: String?
+
+    /// Whether the name is `name`.
+    public func `is`(_ name: StaticString) -> Bool {
+        if let decoded { return decoded == name.description }
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        let expected = name.utf8Start
+        for offset in 0..<bytes.count where bytes[offset] != expected[offset] { return false }
+        return true
+    }
+
+    public var string: String { decoded ?? String(decoding: bytes, as: UTF8.self) }
+    public var description: String { string }
+}
+
+/// The member names a projection reads (at most 64), matched against a key's bytes.
+public struct JSONKeys: Sendable {
+    let names: [[UInt8]]
+
+    public init(_ names: String...) {
+        precondition(names.count <= 64)
+        self.names = names.map { Array($0.utf8) }
+    }
+
+    func position(of key: JSONKey) -> Int? {
+        if let decoded = key.decoded { return names.firstIndex { $0.elementsEqual(decoded.utf8) } }
+        return names.firstIndex { $0.count == key.bytes.count && $0.elementsEqual(key.bytes) }
+    }
+}
+
+/// A projection read straight from JSON bytes by a `JSONCursor`.
+public protocol ByteDecodable {
+    init(reading cursor: inout JSONCursor) throws(JSONCursorError)
+}
