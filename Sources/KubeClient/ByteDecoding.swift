@@ -99,6 +99,7 @@ extension WatchEvent {
     /// `Object` has one); an ERROR event throws its `Status` as an `APIError`. For benchmarks and
     /// tools that hold event lines.
     public static func decode(line: [UInt8], resource: APIResource, interner: StringInterner? = nil) throws -> WatchEvent<Object> {
+        if case .event(let event)? = BodyDecoder.fastDecode(WatchEnvelope<Object>.self, from: line, interner: interner)?.decoded { return event }
         let decoder = JSONDecoder()
         decoder.userInfo[StringInterner.userInfoKey] = interner
         switch try BodyDecoder.decode(WatchEnvelope<Object>.self, from: line, using: decoder).decoded {

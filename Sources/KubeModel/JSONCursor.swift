@@ -1,4 +1,9 @@
 import DataTree
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A failure reading JSON into a projection: what was wrong, the byte offset, and the field path
 /// (outermost first) of the value being read.
@@ -215,7 +220,7 @@ public struct JSONCursor {
     /// Skips the next value, validating its structure, without building anything. Iterative:
     /// nesting costs no stack.
     public mutating func skipValue() throws(JSONCursorError) {
-        var nesting: [UInt8] = []
+        var nesting = ContainerStack()
         var expectValue = true
         while true {
             let byte = try peek()
@@ -223,14 +228,14 @@ public struct JSONCursor {
                 switch byte {
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
                     guard depth + nesting.count < maximumDepth else { throw error("nested deeper than \(maximumDepth) levels") }
-                    nesting.append(byte)
+                    let isObject = byte == UInt8(ascii: "{")
+                    nesting.push(object: isObject)
                     index += 1
-                    let closing: UInt8 = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-                    if try peek() == closing {
+                    if try peek() == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                         index += 1
-                        nesting.removeLast()
+                        nesting.pop()
                         expectValue = false
-                    } else if byte == UInt8(ascii: "{") {
+                    } else if isObject {
                         try skipMemberName()
                     }
                     if expectValue { continue }
@@ -244,27 +249,56 @@ public struct JSONCursor {
                 }
             }
             // After a value: close containers or move to the next element.
-            guard let open = nesting.last else { return }
+            guard !nesting.isEmpty else { return }
+            let inObject = nesting.topIsObject
+            let closing: UInt8 = inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
             switch try peek() {
             case UInt8(ascii: ","):
                 index += 1
-                let closing: UInt8 = open == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
                 if try peek() == closing {
                     // A trailing comma.
                     index += 1
-                    nesting.removeLast()
+                    nesting.pop()
                     if nesting.isEmpty { return }
                     continue
                 }
-                if open == UInt8(ascii: "{") { try skipMemberName() }
+                if inObject { try skipMemberName() }
                 expectValue = true
-            case UInt8(ascii: "}") where open == UInt8(ascii: "{"), UInt8(ascii: "]") where open == UInt8(ascii: "["):
+            case closing:
                 index += 1
-                nesting.removeLast()
+                nesting.pop()
                 if nesting.isEmpty { return }
             default:
-                throw error(open == UInt8(ascii: "{") ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+                throw error(inObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
             }
+        }
+    }
+
+    /// Which open containers are objects, innermost last: 64 levels in a word, deeper ones in
+    /// an array, so skipping the usual shallow values allocates nothing.
+    private struct ContainerStack {
+        private var bits: UInt64 = 0
+        private var deeper: [Bool] = []
+        private(set) var count = 0
+
+        var isEmpty: Bool { count == 0 }
+
+        mutating func push(object: Bool) {
+            if count < 64 {
+                bits = object ? bits | (1 << UInt64(count)) : bits & ~(1 << UInt64(count))
+            } else {
+                deeper.append(object)
+            }
+            count += 1
+        }
+
+        mutating func pop() {
+            count -= 1
+            if count >= 64 { deeper.removeLast() }
+        }
+
+        var topIsObject: Bool {
+            count > 64 ? deeper[count - 65] : bits & (1 << UInt64(count - 1)) != 0
         }
     }
 
@@ -280,14 +314,17 @@ public struct JSONCursor {
     /// Foundation's decoder checks only the strings it decodes.
     private mutating func skipString() throws(JSONCursorError) {
         index += 1
+        let start = index
+        guard let base = bytes.baseAddress else { throw error("unterminated string") }
         while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\\"): index += 2
-            case UInt8(ascii: "\""):
-                index += 1
-                return
-            default: index += 1
-            }
+            // memchr finds the next quote a word at a time; it ends the string unless an odd
+            // run of backslashes escapes it.
+            guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { break }
+            let quote = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+            var backslashes = 0
+            while quote - backslashes - 1 >= start, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+            index = quote + 1
+            if backslashes % 2 == 0 { return }
         }
         index = bytes.count
         throw error("unterminated string")
@@ -397,7 +434,7 @@ public struct JSONCursor {
 
     private mutating func readKey() throws(JSONCursorError) -> JSONKey {
         let start = index
-        let (range, escaped) = try stringRange()
+        let (range, escaped, _) = try stringRange()
         if !escaped { return JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[range]), decoded: nil) }
         index = start
         return JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[range]), decoded: try readString(interned: false))
@@ -405,14 +442,12 @@ public struct JSONCursor {
 
     private mutating func readString(interned: Bool) throws(JSONCursorError) -> String {
         let start = index
-        let (range, escaped) = try stringRange()
+        let (range, escaped, _) = try stringRange()
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         if !escaped {
             if interned, raw.count > 15, let interner, let shared = interner.intern(bytes: raw) { return shared }
-            guard let string = String(validating: raw, as: UTF8.self) else {
-                index = start
-                throw error("invalid UTF-8 in a string")
-            }
+            // stringRange validated any non-ASCII bytes, so decoding repairs nothing.
+            let string = String(decoding: raw, as: UTF8.self)
             return interned ? intern(string) : string
         }
         index = start
@@ -422,7 +457,7 @@ public struct JSONCursor {
 
     /// Finds the string that starts at the quote under the cursor and moves past it: the range
     /// of its content and whether it holds escapes. Checks escapes and UTF-8.
-    private mutating func stringRange() throws(JSONCursorError) -> (Range<Int>, Bool) {
+    private mutating func stringRange() throws(JSONCursorError) -> (Range<Int>, escaped: Bool, ascii: Bool) {
         index += 1
         let start = index
         var escaped = false
@@ -436,7 +471,7 @@ public struct JSONCursor {
                     index = start
                     throw error("invalid UTF-8 in a string")
                 }
-                return (range, escaped)
+                return (range, escaped, ascii)
             }
             if byte == UInt8(ascii: "\\") {
                 escaped = true
@@ -504,15 +539,27 @@ public struct JSONKey: CustomStringConvertible {
 /// The member names a projection reads (at most 64), matched against a key's bytes.
 public struct JSONKeys: Sendable {
     let names: [[UInt8]]
+    /// Per name: its length and first and last bytes, checked before the bytes themselves.
+    let signatures: [UInt32]
 
     public init(_ names: String...) {
         precondition(names.count <= 64)
         self.names = names.map { Array($0.utf8) }
+        signatures = self.names.map { Self.signature(count: $0.count, first: $0.first ?? 0, last: $0.last ?? 0) }
+    }
+
+    static func signature(count: Int, first: UInt8, last: UInt8) -> UInt32 {
+        UInt32(truncatingIfNeeded: count) << 16 | UInt32(first) << 8 | UInt32(last)
     }
 
     func position(of key: JSONKey) -> Int? {
         if let decoded = key.decoded { return names.firstIndex { $0.elementsEqual(decoded.utf8) } }
-        return names.firstIndex { $0.count == key.bytes.count && $0.elementsEqual(key.bytes) }
+        let bytes = key.bytes
+        let signature = bytes.isEmpty ? Self.signature(count: 0, first: 0, last: 0) : Self.signature(count: bytes.count, first: bytes[0], last: bytes[bytes.count - 1])
+        for position in signatures.indices where signatures[position] == signature {
+            if names[position].withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) { return position }
+        }
+        return nil
     }
 }
 

@@ -92,6 +92,11 @@ struct ByteDecodingTests {
         // A huge string and deep nesting in a skipped member (Foundation's limit is 512).
         documents.append(Array((#"{"metadata":{"name":"p","annotations":{"big":""# + String(repeating: "x", count: 1 << 20) + #""}}}"#).utf8))
         documents.append(Array((#"{"metadata":{"name":"p"},"deep":"# + String(repeating: "[", count: 400) + String(repeating: "]", count: 400) + "}").utf8))
+        // Objects and arrays alternating past 64 levels (the skipper's inline stack), closed
+        // correctly and with one closer swapped.
+        let mixed = String(repeating: #"[{"a":"#, count: 100) + "1" + String(repeating: "}]", count: 100)
+        documents.append(Array((#"{"metadata":{"name":"p"},"deep":"# + mixed + "}").utf8))
+        documents.append(Array((#"{"metadata":{"name":"p"},"deep":"# + mixed.replacingOccurrences(of: "1}]}]", with: "1]}]}") + "}").utf8))
         var disagreements: [String] = []
         for bytes in documents {
             let expected = Self.viaFoundation(Pod.self, bytes)

@@ -73,18 +73,52 @@ func decodeThroughput(pods: Int) throws {
     for _ in 0..<runs {
         let interner = StringInterner()
         cursorRuns.append(try seconds {
-            for page in pages { precondition(try JSONCursor.decode(ObjectList<Pod>.self, from: page, interner: interner).items.count > 0) }
+            for page in pages {
+                let list = try JSONCursor.decode(ObjectList<Pod>.self, from: page, interner: interner)
+                precondition(!list.items.isEmpty)
+            }
         })
+        // NETWATCH_BENCH_CURSOR_ONLY=1 leaves the comparison runs out (for profiling the cursor).
+        if ProcessInfo.processInfo.environment["NETWATCH_BENCH_CURSOR_ONLY"] != nil {
+            foundationRuns.append(.nan)
+            eventRuns.append(.nan)
+            continue
+        }
         let decoder = JSONDecoder()
         decoder.userInfo[StringInterner.userInfoKey] = StringInterner()
         foundationRuns.append(try seconds {
-            for page in pages { precondition(try decoder.decode(ObjectList<Pod>.self, from: Data(page)).items.count > 0) }
+            for page in pages {
+                let list = try decoder.decode(ObjectList<Pod>.self, from: Data(page))
+                precondition(!list.items.isEmpty)
+            }
         })
         let eventInterner = StringInterner()
         eventRuns.append(try seconds {
             for line in events { _ = try WatchEvent<Pod>.decode(line: line, resource: .pods, interner: eventInterner) }
         })
     }
+    // Memory held per decoded pod, each decoder with its own fresh interner (counted).
+    func heldPerPod(_ decode: (StringInterner) throws -> [Pod]) rethrows -> Double {
+        let before = allocatedBytes()
+        let interner = StringInterner()
+        let held = try decode(interner)
+        let after = allocatedBytes()
+        withExtendedLifetime((held, interner)) {}
+        return Double(after - before) / Double(held.count)
+    }
+    let cursorHeld = try heldPerPod { interner in
+        var pods: [Pod] = []
+        for page in pages { pods += try JSONCursor.decode(ObjectList<Pod>.self, from: page, interner: interner).items }
+        return pods
+    }
+    let foundationHeld = try heldPerPod { interner in
+        let decoder = JSONDecoder()
+        decoder.userInfo[StringInterner.userInfoKey] = interner
+        var pods: [Pod] = []
+        for page in pages { pods += try decoder.decode(ObjectList<Pod>.self, from: Data(page)).items }
+        return pods
+    }
+    print(String(format: "memory held per decoded pod, %d pods: byte decoder %.0f B, JSONDecoder %.0f B (target <= 1024)", pods, cursorHeld, foundationHeld))
     let megabytes = Double(pageBytes) / 1e6
     print(String(format: "decode only, one core, %d pods in pages of 500 (%.0f MB): byte decoder %.0f MB/s (median %.3f s), JSONDecoder %.0f MB/s (median %.3f s): %.1fx",
                  pods, megabytes, megabytes / median(cursorRuns), median(cursorRuns), megabytes / median(foundationRuns), median(foundationRuns),
@@ -93,6 +127,11 @@ func decodeThroughput(pods: Int) throws {
                  Double(pods) / median(eventRuns), median(eventRuns), pods))
 }
 
+if arguments.count > 2, arguments[1] == "decode" {
+    // Decoding alone (for profiling): `ClientBenchmark decode N`.
+    try decodeThroughput(pods: Int(arguments[2]) ?? 20_000)
+    exit(0)
+}
 try decodeThroughput(pods: min(podCount, 20_000))
 let benchmarkRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let kubectl = benchmarkRoot.deletingLastPathComponent().appendingPathComponent(".venv/bin/kubectl").path
