@@ -180,7 +180,7 @@ struct Renderer {
                         break
                     }
                     guard case .pods(let targets) = job.targets else { break }
-                    pods.pods(in: targets.namespaces) { pod in
+                    pods.pods(matching: targets.selector, in: targets.namespaces) { pod in
                         if let bytes = FileSDGenerator.encode(pod, for: job) {
                             document.set(namespace: pod.metadata.namespace ?? "default", pod: pod.metadata.name, bytes: bytes)
                         }

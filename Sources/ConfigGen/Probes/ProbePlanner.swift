@@ -143,7 +143,7 @@ struct ProbePlanner {
     /// Distinct targets the pod job has in the snapshot (one per pod for ICMP, else per matching port).
     func podTargetCount(_ targets: ScrapeJob.PodTargets) -> Int {
         var count = 0
-        pods.pods(in: targets.namespaces) { pod in
+        pods.pods(matching: targets.selector, in: targets.namespaces) { pod in
             guard FileSDGenerator.selects(pod, targets) else { return }
             if targets.probe?.form == .host {
                 count += 1
