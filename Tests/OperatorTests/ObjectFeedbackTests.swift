@@ -30,24 +30,24 @@ struct ObjectFeedbackTests {
             let object = try? await client.get(Node.self, Self.monitors, namespace: "shop", name: name)
             return object?["status"]?["conditions"]?.sequence?.first { $0["type"] == "Accepted" }
         }
-        #expect(try await eventually { await condition("bad-regex")?["status"] == "False" })
+        #expect(try await eventually(timeout: .seconds(30)) { await condition("bad-regex")?["status"] == "False" })
         let rejected = try #require(await condition("bad-regex"))
         #expect(rejected["reason"] == "InvalidConfiguration")
         #expect(rejected["message"]?.string?.contains("spec.endpoints[0].relabelings[0].regex") == true, "\(rejected)")
-        #expect(try await eventually { await condition("slow")?["status"] == "False" })
+        #expect(try await eventually(timeout: .seconds(30)) { await condition("slow")?["status"] == "False" })
         #expect(await condition("slow")?["message"]?.string?.contains("spec.endpoints[0].scrapeTimeout") == true)
         let slowStatus = try await client.get(Node.self, Self.monitors, namespace: "shop", name: "slow")["status"]
         #expect(slowStatus?["endpoints"] == 0)
         #expect(slowStatus?["observedGeneration"] == 1)
-        #expect(try await eventually { await condition("web")?["status"] == "True" })
+        #expect(try await eventually(timeout: .seconds(30)) { await condition("web")?["status"] == "True" })
         #expect(try await client.get(Node.self, Self.monitors, namespace: "shop", name: "web")["status"]?["endpoints"] == 2, "one endpoint and the network exporter")
         // The valid monitors still render.
-        #expect(try await eventually { (try? String(contentsOfFile: live + "/monitoring/main/prometheus/prometheus-shard-0.yml", encoding: .utf8))?.contains("netwatch/shop/web/0") == true })
+        #expect(try await eventually(timeout: .seconds(30)) { (try? String(contentsOfFile: live + "/monitoring/main/prometheus/prometheus-shard-0.yml", encoding: .utf8))?.contains("netwatch/shop/web/0") == true })
 
         func warnings(about name: String) async throws -> [Node] {
             try await client.list(Node.self, Self.events, namespace: "shop").items.filter { $0["involvedObject"]?["name"]?.string == name }
         }
-        #expect(try await eventually { try await warnings(about: "bad-regex").count == 1 })
+        #expect(try await eventually(timeout: .seconds(30)) { try await warnings(about: "bad-regex").count == 1 })
         let event = try #require(try await warnings(about: "bad-regex").first)
         #expect(event["type"] == "Warning")
         #expect(event["reason"] == "InvalidConfiguration")
@@ -65,21 +65,21 @@ struct ObjectFeedbackTests {
         // Accepted=False naming the field while the other packs stay written.
         let alertsResource = APIResource(group: "netwatch.dev", version: "v1alpha1", resource: "networkalerts", kind: "NetworkAlerts", namespaced: true)
         func alertsStatus() async -> Node? { try? await client.get(Node.self, alertsResource, namespace: "monitoring", name: "network")["status"] }
-        #expect(try await eventually { await alertsStatus()?["conditions"]?.sequence?.first?["status"] == "True" })
+        #expect(try await eventually(timeout: .seconds(30)) { await alertsStatus()?["conditions"]?.sequence?.first?["status"] == "True" })
         let rulesBefore = { if case .int(let value)? = $0 { value } else { 0 } }(await alertsStatus()?["rules"])
         #expect(rulesBefore > 40)
         _ = try await client.patch(Node.self, alertsResource, namespace: "monitoring", name: "network",
                                    patch: .json([["op": "replace", "path": "/spec/packs/1/thresholds/retransmitsPerSecond", "value": -5]]))
-        #expect(try await eventually { await alertsStatus()?["conditions"]?.sequence?.first?["status"] == "False" })
+        #expect(try await eventually(timeout: .seconds(30)) { await alertsStatus()?["conditions"]?.sequence?.first?["status"] == "False" })
         let alertsCondition = await alertsStatus()?["conditions"]?.sequence?.first
         #expect(alertsCondition?["message"]?.string?.hasPrefix("spec.packs[1].thresholds.retransmitsPerSecond: -5 is out of range") == true, "\(String(describing: alertsCondition))")
         let rulesAfter = { if case .int(let value)? = $0 { value } else { 0 } }(await alertsStatus()?["rules"])
         #expect(rulesAfter > 0 && rulesAfter < rulesBefore, "the tcp pack is skipped, the others stay")
-        #expect(try await eventually { try await client.list(Node.self, Self.events, namespace: "monitoring").items.contains { $0["involvedObject"]?["name"] == "network" } })
+        #expect(try await eventually(timeout: .seconds(30)) { try await client.list(Node.self, Self.events, namespace: "monitoring").items.contains { $0["involvedObject"]?["name"] == "network" } })
 
         // Fixing the monitor turns it Accepted.
         _ = try await client.patch(Node.self, Self.monitors, namespace: "shop", name: "slow", patch: .merge(["spec": ["endpoints": [["port": "metrics", "interval": "10s", "scrapeTimeout": "5s"]]]]))
-        #expect(try await eventually { await condition("slow")?["status"] == "True" })
+        #expect(try await eventually(timeout: .seconds(30)) { await condition("slow")?["status"] == "True" })
         await harness.stop()
     }
 
@@ -105,17 +105,17 @@ struct ObjectFeedbackTests {
             let object = harness.server.state.storedObject(typeKey: "networkmonitors.netwatch.dev", namespace: "shop", name: name)
             return object?["status"]?["conditions"]?.sequence?.first { $0["type"] == "Accepted" }
         }
-        #expect(try await eventually { await condition("deep-listed")?["status"] == "False" })
+        #expect(try await eventually(timeout: .seconds(30)) { await condition("deep-listed")?["status"] == "False" })
         let rejected = await condition("deep-listed")
         #expect(rejected?["message"]?.string?.contains("cannot be read") == true, "\(String(describing: rejected))")
-        #expect(try await eventually { await condition("web")?["status"] == "True" })
+        #expect(try await eventually(timeout: .seconds(30)) { await condition("web")?["status"] == "True" })
 
         // Watched: created while the operator runs; later objects are still seen.
         _ = try? await client.create(Node.self, Self.monitors, namespace: "shop", object: monitor("deep-watched", extra: deep))
         _ = try await client.create(Node.self, Self.monitors, namespace: "shop", object: monitor("later", app: "api"))
-        #expect(try await eventually { await condition("deep-watched")?["status"] == "False" })
-        #expect(try await eventually { await condition("later")?["status"] == "True" })
-        #expect(try await eventually { (try? String(contentsOfFile: live + "/monitoring/main/prometheus/prometheus-shard-0.yml", encoding: .utf8))?.contains("netwatch/shop/later/0") == true })
+        #expect(try await eventually(timeout: .seconds(30)) { await condition("deep-watched")?["status"] == "False" })
+        #expect(try await eventually(timeout: .seconds(30)) { await condition("later")?["status"] == "True" })
+        #expect(try await eventually(timeout: .seconds(30)) { (try? String(contentsOfFile: live + "/monitoring/main/prometheus/prometheus-shard-0.yml", encoding: .utf8))?.contains("netwatch/shop/later/0") == true })
         let events = try await client.list(Node.self, Self.events, namespace: "shop").items
         #expect(events.contains { $0["involvedObject"]?["name"] == "deep-watched" && $0["type"] == "Warning" })
         await harness.stop()
