@@ -434,7 +434,7 @@ public struct JSONCursor {
 
     private mutating func readKey() throws(JSONCursorError) -> JSONKey {
         let start = index
-        let (range, escaped, _) = try stringRange()
+        let (range, escaped) = try stringRange()
         if !escaped { return JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[range]), decoded: nil) }
         index = start
         return JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[range]), decoded: try readString(interned: false))
@@ -442,7 +442,7 @@ public struct JSONCursor {
 
     private mutating func readString(interned: Bool) throws(JSONCursorError) -> String {
         let start = index
-        let (range, escaped, _) = try stringRange()
+        let (range, escaped) = try stringRange()
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         if !escaped {
             if interned, raw.count > 15, let interner, let shared = interner.intern(bytes: raw) { return shared }
@@ -457,7 +457,7 @@ public struct JSONCursor {
 
     /// Finds the string that starts at the quote under the cursor and moves past it: the range
     /// of its content and whether it holds escapes. Checks escapes and UTF-8.
-    private mutating func stringRange() throws(JSONCursorError) -> (Range<Int>, escaped: Bool, ascii: Bool) {
+    private mutating func stringRange() throws(JSONCursorError) -> (Range<Int>, escaped: Bool) {
         index += 1
         let start = index
         var escaped = false
@@ -471,7 +471,7 @@ public struct JSONCursor {
                     index = start
                     throw error("invalid UTF-8 in a string")
                 }
-                return (range, escaped, ascii)
+                return (range, escaped)
             }
             if byte == UInt8(ascii: "\\") {
                 escaped = true
@@ -522,15 +522,6 @@ public struct JSONCursor {
 public struct JSONKey: CustomStringConvertible {
     let bytes: UnsafeBufferPointer<UInt8>
     let decoded: String?
-
-    /// Whether the name is `name`.
-    public func `is`(_ name: StaticString) -> Bool {
-        if let decoded { return decoded == name.description }
-        guard bytes.count == name.utf8CodeUnitCount else { return false }
-        let expected = name.utf8Start
-        for offset in 0..<bytes.count where bytes[offset] != expected[offset] { return false }
-        return true
-    }
 
     public var string: String { decoded ?? String(decoding: bytes, as: UTF8.self) }
     public var description: String { string }

@@ -130,7 +130,7 @@ struct ProbePlanner {
 
     /// Targets the Ingress job has in the snapshot (rules without a host count only where kept).
     func ingressTargetCount(_ targets: ScrapeJob.IngressTargets) -> Int {
-        ingresses.filter { targets.namespaces.contains($0.metadata.namespace ?? "default") && targets.selector.matches($0.metadata.labels) }
+        ingresses.filter { FileSDGenerator.selects($0, targets) }
             .reduce(0) { total, ingress in
                 total + ingress.rules.reduce(0) { count, rule in
                     guard !targets.dropHostless || !rule.host.isEmpty else { return count }
