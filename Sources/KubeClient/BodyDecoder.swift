@@ -4,10 +4,10 @@ import Foundation
 import YAML
 
 /// Decodes JSON bodies: projections that read themselves from bytes (`ByteDecodable`: pods,
-/// their list pages and watch events) through a `JSONCursor`; other typed projections through
-/// `JSONDecoder` (no tree), and types that keep free-form `Node` parts (a whole object as
-/// `Node`, a list of them) through the ordered tree, so key order survives. Whatever the
-/// cursor cannot read goes the `JSONDecoder` way, which reports it as before.
+/// whole objects as `Node` trees, their list pages and watch events) through a `JSONCursor`;
+/// other typed projections through `JSONDecoder` (no tree), and types that keep free-form
+/// `Node` parts through the ordered tree, so key order survives. Whatever the cursor cannot
+/// read goes the `JSONDecoder` way, which reports it as before.
 ///
 /// Foundation's decoder refuses nesting deeper than 512 levels; kube-apiserver stores objects
 /// nested up to 10,000 (client-go reads them). Such a body is read again with `JSONReader`

@@ -15,7 +15,9 @@ extension ObjectList: ByteDecodable where Item: ByteDecodable {
         var remainingItemCount: Int?
         try cursor.members(JSONKeys("items", "metadata")) { (cursor, member) throws(JSONCursorError) in
             if member == 0 {
-                items = try cursor.arrayOf(Item.self)
+                if try !cursor.skipNull() {
+                    try cursor.array { (cursor) throws(JSONCursorError) in items.append(try Item(readingListed: &cursor)) }
+                }
             } else if try !cursor.skipNull() {
                 try cursor.members(JSONKeys("resourceVersion", "continue", "remainingItemCount")) { (cursor, member) throws(JSONCursorError) in
                     switch member {
@@ -40,9 +42,9 @@ extension WatchEnvelope: ByteDecodable where Object: ByteDecodable {
         /// The event's object, once its type is known.
         func event(_ cursor: inout JSONCursor, _ type: String) throws(JSONCursorError) -> Decoded {
             switch type {
-            case "ADDED": return .event(.added(try Object(reading: &cursor)))
-            case "MODIFIED": return .event(.modified(try Object(reading: &cursor)))
-            case "DELETED": return .event(.deleted(try Object(reading: &cursor)))
+            case "ADDED": return .event(.added(try Object(readingListed: &cursor)))
+            case "MODIFIED": return .event(.modified(try Object(readingListed: &cursor)))
+            case "DELETED": return .event(.deleted(try Object(readingListed: &cursor)))
             case "BOOKMARK":
                 var resourceVersion = ""
                 var initialEventsEnd = false

@@ -386,7 +386,7 @@ public struct JSONCursor {
     }
 
     /// The bytes of the number that comes next, checked against JSON's grammar.
-    private mutating func numberRange() throws(JSONCursorError) -> Range<Int> {
+    mutating func numberRange() throws(JSONCursorError) -> Range<Int> {
         skipWhitespace()
         let start = index
         func digits() -> Int {
@@ -432,7 +432,7 @@ public struct JSONCursor {
         interner?.intern(string) ?? string
     }
 
-    private mutating func readKey() throws(JSONCursorError) -> JSONKey {
+    mutating func readKey() throws(JSONCursorError) -> JSONKey {
         let start = index
         let (range, escaped) = try stringRange()
         if !escaped { return JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[range]), decoded: nil) }
@@ -440,7 +440,7 @@ public struct JSONCursor {
         return JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[range]), decoded: try readString(interned: false))
     }
 
-    private mutating func readString(interned: Bool) throws(JSONCursorError) -> String {
+    mutating func readString(interned: Bool) throws(JSONCursorError) -> String {
         let start = index
         let (range, escaped) = try stringRange()
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
@@ -557,4 +557,13 @@ public struct JSONKeys: Sendable {
 /// A projection read straight from JSON bytes by a `JSONCursor`.
 public protocol ByteDecodable {
     init(reading cursor: inout JSONCursor) throws(JSONCursorError)
+    /// Reads the value as an item of a list page or the object of a watch event, where a
+    /// projection may leave out what a cache never reads (by default: as `init(reading:)`).
+    init(readingListed cursor: inout JSONCursor) throws(JSONCursorError)
+}
+
+extension ByteDecodable {
+    public init(readingListed cursor: inout JSONCursor) throws(JSONCursorError) {
+        try self.init(reading: &cursor)
+    }
 }

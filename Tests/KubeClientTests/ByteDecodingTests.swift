@@ -31,6 +31,24 @@ struct ByteDecodingTests {
 
     static func json(_ node: Node) -> [UInt8] { Array(JSONEmitter(style: .compact).emit(node)) }
 
+    /// One random mutation of a document: a truncation, a byte replaced, a JSON-significant
+    /// byte inserted, a byte removed, or a run of up to 64 bytes duplicated. Returns which and where.
+    static func mutate(_ bytes: inout [UInt8], _ random: inout SplitMix) -> (kind: UInt64, at: Int) {
+        let at = Int(random.next() % UInt64(bytes.count))
+        let kind = random.next() % 5
+        switch kind {
+        case 0: bytes = Array(bytes.prefix(at))
+        case 1: bytes[at] = UInt8(truncatingIfNeeded: random.next())
+        case 2: bytes.insert(Array(#"{}[],:"\0123456789.eE+-tfnu"#.utf8)[Int(random.next() % 26)], at: at)
+        case 3: bytes.remove(at: at)
+        default:
+            let start = Int(random.next() % UInt64(bytes.count))
+            let end = min(bytes.count, start + Int(random.next() % 64))
+            bytes.insert(contentsOf: bytes[start..<end], at: at)
+        }
+        return (kind, at)
+    }
+
     /// Pods of the samples, examples and test fixtures, as JSON.
     static func repositoryPods() throws -> [[UInt8]] {
         var pods: [[UInt8]] = []
@@ -117,18 +135,7 @@ struct ByteDecodingTests {
         let cases = 400
         for round in 0..<cases {
             var bytes = Self.json(realisticPod(round))
-            let at = Int(random.next() % UInt64(bytes.count))
-            let kind = random.next() % 5
-            switch kind {
-            case 0: bytes = Array(bytes.prefix(at))
-            case 1: bytes[at] = UInt8(truncatingIfNeeded: random.next())
-            case 2: bytes.insert(Array(#"{}[],:"\0123456789.eE+-tfnu"#.utf8)[Int(random.next() % 26)], at: at)
-            case 3: bytes.remove(at: at)
-            default:
-                let start = Int(random.next() % UInt64(bytes.count))
-                let end = min(bytes.count, start + Int(random.next() % 64))
-                bytes.insert(contentsOf: bytes[start..<end], at: at)
-            }
+            let (kind, at) = Self.mutate(&bytes, &random)
             let expected = Self.viaFoundation(Pod.self, bytes)
             let actual = Self.viaCursor(Pod.self, bytes)
             if expected == .refused { refused += 1 }
