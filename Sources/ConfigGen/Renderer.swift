@@ -127,7 +127,7 @@ struct Renderer {
             var output = StackOutput(plan: plan, base: "\(stack.namespace)/\(stack.name)", files: files, documents: documents,
                                      packaging: nil, manifests: [], packagingDiagnostics: [])
             output.probeTargets = probes.targetCounts
-            let recordings = Set(rules.flatMap { RuleFileGenerator.recordedSeries(in: $0.bytes) })
+            let recordings = Set(rules.flatMap(\.recordedSeries))
             let (dashboards, dashboardProblems) = DashboardDelivery(stack: stack, base: output.base, recordings: recordings)
                 .artifacts(planner.dashboards(for: stack, from: snapshot.networkDashboards), reported: &reportedDashboards)
             output.dashboards = dashboards

@@ -9,7 +9,7 @@ public struct NodeDecoder: Sendable {
 
     public func decode<T: Decodable>(_ type: T.Type, from node: Node, at path: FieldPath = FieldPath()) throws(NodeDecodingError) -> T {
         do {
-            return try T(from: NodeDecoding(node: node, path: path))
+            return try NodeDecoding.value(T.self, from: node, path: path)
         } catch let error as NodeDecodingError {
             throw error
         } catch {
@@ -44,6 +44,22 @@ private struct AnyKey: CodingKey {
 struct NodeDecoding: Decoder {
     let node: Node
     let path: FieldPath
+
+    /// A value of type `T` read from `node`. String maps (labels, annotations, the bulk of most
+    /// objects' keyed values) are built straight from a mapping of strings: the generic
+    /// `Dictionary` path makes a coding key and a field path per entry. Anything else, and a
+    /// map holding a value that is not a string (to report it), takes the generic path.
+    static func value<T: Decodable>(_ type: T.Type, from node: Node, path: FieldPath) throws -> T {
+        if T.self == [String: String].self, case .mapping(let mapping) = node {
+            var map = [String: String](minimumCapacity: mapping.count)
+            for entry in mapping.entries {
+                guard case .string(let value) = entry.value else { return try T(from: NodeDecoding(node: node, path: path)) }
+                map[entry.key] = value
+            }
+            if let map = map as? T { return map }
+        }
+        return try T(from: NodeDecoding(node: node, path: path))
+    }
     var codingPath: [any CodingKey] {
         path.components.map { component in
             switch component {
@@ -122,7 +138,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try SingleValue(node: value(key), path: path.appending(key.stringValue)).decode(type) }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try T(from: NodeDecoding(node: value(key), path: path.appending(key.stringValue)))
+        try NodeDecoding.value(type, from: value(key), path: path.appending(key.stringValue))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
@@ -186,7 +202,7 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let (node, elementPath) = try next()
-        return try T(from: NodeDecoding(node: node, path: elementPath))
+        return try NodeDecoding.value(type, from: node, path: elementPath)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws

@@ -175,22 +175,31 @@ extension NetWatchValidation {
 /// one opens, and no `}}` is left over.
 enum TemplateBraces {
     static func problem(_ text: String) -> String? {
+        // Bytes, not Characters: braces are ASCII, and UTF-8 never uses ASCII bytes inside
+        // another character, so no grapheme breaking is needed to find them.
+        var text = text
         var open = false
-        var rest = Substring(text)
-        while let brace = rest.firstIndex(where: { $0 == "{" || $0 == "}" }) {
-            let pair = rest[brace...].prefix(2)
-            if pair == "{{" {
-                if open { return "a template action opens ({{) inside another; close it with }}" }
-                open = true
-                rest = rest[rest.index(brace, offsetBy: 2)...]
-            } else if pair == "}}" {
-                if !open { return "}} closes no template action" }
-                open = false
-                rest = rest[rest.index(brace, offsetBy: 2)...]
-            } else {
-                rest = rest[rest.index(after: brace)...]
+        let problem: String? = text.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                guard byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") else {
+                    index += 1
+                    continue
+                }
+                let doubled = index + 1 < bytes.count && bytes[index + 1] == byte
+                if doubled, byte == UInt8(ascii: "{") {
+                    if open { return "a template action opens ({{) inside another; close it with }}" }
+                    open = true
+                } else if doubled {
+                    if !open { return "}} closes no template action" }
+                    open = false
+                }
+                index += doubled ? 2 : 1
             }
+            return nil
         }
+        if let problem { return problem }
         return open ? "a template action ({{) is not closed with }}" : nil
     }
 }
@@ -202,7 +211,7 @@ public enum LabelSanitizer {
         // Most names (`app`, `tier`) are valid already: no new string.
         if name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }) { return name }
         return String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_") ? scalar : "_"
+            scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_") ? scalar : "_"
         }))
     }
 }

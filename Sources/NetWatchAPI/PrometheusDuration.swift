@@ -25,16 +25,17 @@ public struct PrometheusDuration: Sendable, Hashable, Comparable, CustomStringCo
         guard !text.isEmpty else { throw DurationError(text: text, reason: "it is empty") }
         var total = 0
         var nextUnit = 0
-        var rest = Substring(text)
+        // On UTF-8 bytes: digits and unit letters are ASCII, so no Character is needed.
+        var rest = text.utf8[...]
         while !rest.isEmpty {
-            let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
-            guard !digits.isEmpty, let value = Int(digits) else {
-                throw DurationError(text: text, reason: "expected a number at \"\(rest)\"")
+            let digits = rest.prefix { $0 >= 0x30 && $0 <= 0x39 }
+            guard !digits.isEmpty, let value = Int(Substring(digits)) else {
+                throw DurationError(text: text, reason: "expected a number at \"\(Substring(rest))\"")
             }
             rest = rest.dropFirst(digits.count)
-            let letters = rest.prefix(while: { $0.isASCII && $0.isLetter })
-            guard let unitIndex = Self.units.firstIndex(where: { $0.suffix == letters }) else {
-                throw DurationError(text: text, reason: letters.isEmpty ? "\(digits) has no unit" : "unknown unit \"\(letters)\"")
+            let letters = rest.prefix { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }
+            guard let unitIndex = Self.units.firstIndex(where: { $0.suffix.utf8.elementsEqual(letters) }) else {
+                throw DurationError(text: text, reason: letters.isEmpty ? "\(Substring(digits)) has no unit" : "unknown unit \"\(Substring(letters))\"")
             }
             guard unitIndex >= nextUnit else {
                 throw DurationError(text: text, reason: "units must appear once each, largest first")

@@ -110,14 +110,26 @@ public struct RelabelConfig: Sendable, Hashable, Decodable {
 public enum PrometheusLabel {
     /// `[a-zA-Z_][a-zA-Z0-9_]*`
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || first == "_" else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
+        isValid(name, colons: false)
     }
 
     /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
     public static func isValidMetricName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || first == "_" || first == ":" else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == ":") }
+        isValid(name, colons: true)
+    }
+
+    /// Checked on UTF-8 bytes: every allowed character is ASCII, and a byte of a multi-byte
+    /// character is never ASCII, so no Unicode property lookup is needed.
+    private static func isValid(_ name: String, colons: Bool) -> Bool {
+        var first = true
+        for byte in name.utf8 {
+            let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            let allowed = letter || byte == UInt8(ascii: "_") || (colons && byte == UInt8(ascii: ":"))
+                || (!first && byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            guard allowed else { return false }
+            first = false
+        }
+        return !first
     }
 
     /// A replace target may contain `$1` / `${name}` references: Prometheus accepts

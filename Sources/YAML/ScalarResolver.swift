@@ -89,6 +89,8 @@ public enum ScalarResolver {
             if text == "<<" || text == "=" { return true }
             if [".inf", "+.inf", "-.inf", ".nan"].contains(text.lowercased()) { return true }
         }
+        // Every number form starts with a digit, a sign or a dot: check that before copying the bytes.
+        guard let first = text.utf8.first, (first >= 0x30 && first <= 0x39) || first == 0x2E || first == 0x2B || first == 0x2D else { return false }
         return NumberForms.matchesAny(Array(text.utf8))
     }
 }

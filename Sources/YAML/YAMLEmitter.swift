@@ -1,4 +1,9 @@
 internal import CYAML
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 public import DataTree
 
 /// Emits `Node` trees as block-style YAML through the system libyaml.
@@ -125,7 +130,9 @@ private final class EmitSession {
 
     static func style(for text: String) -> yaml_scalar_style_t {
         if ScalarResolver.needsQuotes(text) { return YAML_DOUBLE_QUOTED_SCALAR_STYLE }
-        if text.utf8.contains(0x0A) { return YAML_LITERAL_SCALAR_STYLE }  // bytes: Character iteration is slow
+        // memchr on the bytes: Character iteration, even a generic byte loop, is slow here.
+        var text = text
+        if text.withUTF8({ !$0.isEmpty && memchr($0.baseAddress!, 0x0A, $0.count) != nil }) { return YAML_LITERAL_SCALAR_STYLE }
         return YAML_PLAIN_SCALAR_STYLE
     }
 

@@ -14,6 +14,8 @@ enum RuleFileGenerator {
         var relativePath: String
         var bytes: [UInt8]
         var rules: Int
+        /// The series the file's recording rules record (`record:` names), in file order.
+        var recordedSeries: [String]
     }
 
     /// `kind` is NetworkAlerts or PrometheusRule (a PrometheusRule's file is prefixed, so the
@@ -28,13 +30,16 @@ enum RuleFileGenerator {
         var groups: [Node] = []
         var names: Set<String> = []
         var rules = 0
+        var recorded: [String] = []
         func add(_ group: Node, field: String) {
             let name = group["name"]?.string ?? ""
             guard names.insert(name).inserted else {
                 report(field, "group \"\(name)\" is already in this object's rule file; this one is skipped")
                 return
             }
-            rules += group["rules"]?.sequence?.count ?? 0
+            let groupRules = group["rules"]?.sequence ?? []
+            rules += groupRules.count
+            recorded += groupRules.compactMap { $0["record"]?.string }
             groups.append(group)
         }
         for (index, knobs) in alerts.spec.packs.enumerated() {
@@ -53,16 +58,7 @@ enum RuleFileGenerator {
         guard !groups.isEmpty else { return (nil, diagnostics) }
         let bytes = emitYAML(["groups": .sequence(groups)])
         let stem = kind == "NetworkAlerts" ? "\(alerts.namespace)_\(alerts.name)" : "prometheusRule_\(alerts.namespace)_\(alerts.name)"
-        return (RuleFile(relativePath: "rules/\(stem).yml", bytes: bytes, rules: rules), diagnostics)
-    }
-
-    /// The series a rendered rule file records (`record:` names).
-    static func recordedSeries(in bytes: [UInt8]) -> [String] {
-        String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
-            let trimmed = line.drop { $0 == " " }
-            guard trimmed.hasPrefix("- record: ") else { return nil }
-            return String(trimmed.dropFirst("- record: ".count))
-        }
+        return (RuleFile(relativePath: "rules/\(stem).yml", bytes: bytes, rules: rules, recordedSeries: recorded), diagnostics)
     }
 
     /// A custom group in rule-file syntax, keys in Prometheus's documented order.

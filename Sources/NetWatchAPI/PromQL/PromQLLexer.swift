@@ -49,8 +49,8 @@ struct PromQLLexer {
             let start = position
             let byte = bytes[position]
             let afterOffset: Bool = {
-                if case .identifier(let word)? = tokens.last?.kind { return word.lowercased() == "offset" }
-                if case .symbol("-")? = tokens.last?.kind, tokens.count >= 2, case .identifier(let word) = tokens[tokens.count - 2].kind { return word.lowercased() == "offset" }
+                if case .identifier(let word)? = tokens.last?.kind { return word.equalsIgnoringASCIICase("offset") }
+                if case .symbol("-")? = tokens.last?.kind, tokens.count >= 2, case .identifier(let word) = tokens[tokens.count - 2].kind { return word.equalsIgnoringASCIICase("offset") }
                 return false
             }()
             if (bracketDepth > 0 || afterOffset), Self.isDigit(byte) {
@@ -64,10 +64,12 @@ struct PromQLLexer {
             if Self.isNameStart(byte), !(bracketDepth > 0 && byte == UInt8(ascii: ":")) {
                 while position < bytes.count, Self.isNameByte(bytes[position]) { position += 1 }
                 let word = String(decoding: bytes[start..<position], as: UTF8.self)
-                switch word.lowercased() {
-                case "inf": tokens.append(PromQLToken(kind: .number(.infinity), offset: start))
-                case "nan": tokens.append(PromQLToken(kind: .number(.nan), offset: start))
-                default: tokens.append(PromQLToken(kind: .identifier(word), offset: start))
+                if word.equalsIgnoringASCIICase("inf") {
+                    tokens.append(PromQLToken(kind: .number(.infinity), offset: start))
+                } else if word.equalsIgnoringASCIICase("nan") {
+                    tokens.append(PromQLToken(kind: .number(.nan), offset: start))
+                } else {
+                    tokens.append(PromQLToken(kind: .identifier(word), offset: start))
                 }
                 continue
             }
@@ -216,5 +218,14 @@ struct PromQLLexer {
             position += 1
         }
         throw Failure(message: "unterminated quoted string", offset: start)
+    }
+}
+
+extension String {
+    /// Whether the string is `lowercase` (ASCII, lower case) in any ASCII case, without making a
+    /// lowercased copy. PromQL keywords are ASCII, as are the names the lexer reads.
+    func equalsIgnoringASCIICase(_ lowercase: String) -> Bool {
+        guard utf8.count == lowercase.utf8.count else { return false }
+        return zip(utf8, lowercase.utf8).allSatisfy { byte, expected in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == expected }
     }
 }

@@ -70,7 +70,7 @@ struct PromQLParser {
 
     func isSymbol(_ symbol: String) -> Bool { current.kind == .symbol(symbol) }
     func isKeyword(_ word: String) -> Bool {
-        if case .identifier(let name) = current.kind { return name.lowercased() == word }
+        if case .identifier(let name) = current.kind { return name.equalsIgnoringASCIICase(word) }
         return false
     }
 
