@@ -86,6 +86,30 @@ extension WatchEnvelope: ByteDecodable where Object: ByteDecodable {
     }
 }
 
+/// The continue token of a list body whose metadata comes before its items (as Kubernetes
+/// writes them), read without reading the items.
+enum ObjectListPrefix {
+    /// The non-empty token; nil when there is none, or the items come first, or the bytes are
+    /// not a list (the page's decoder then decides).
+    static func continueToken(in body: [UInt8]) -> String? {
+        let stop = JSONCursorError(offset: 0, path: [], message: "stop")
+        var token: String?
+        _ = try? body.withUnsafeBufferPointer { (buffer) throws(JSONCursorError) in
+            var cursor = JSONCursor(buffer)
+            try cursor.object { (cursor, key) throws(JSONCursorError) in
+                switch key.string {
+                case "metadata":
+                    try cursor.members(JSONKeys("continue")) { (cursor, _) throws(JSONCursorError) in token = try cursor.optionalString() }
+                    throw stop
+                case "items": throw stop
+                default: try cursor.skipValue()
+                }
+            }
+        }
+        return token.flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
 extension BodyDecoder {
     /// The value read by its `ByteDecodable` conformance, or nil when `T` has none or the bytes
     /// are not what it reads (the `Decodable` path then decides, and reports).

@@ -63,13 +63,26 @@ public final class KubeClient: Sendable {
 
     /// One page (or the whole collection when `options.limit` is nil).
     public func list<T: Decodable & Sendable>(_ type: T.Type, _ resource: APIResource, namespace: String? = nil, options: ListOptions = ListOptions()) async throws -> ObjectList<T> {
+        try decodePage(T.self, try await fetchPage(resource, namespace: namespace, options: options), resource: resource)
+    }
+
+    /// A list response's body and the path it came from.
+    struct Page: Sendable {
+        var body: [UInt8]
+        var path: String
+    }
+
+    func fetchPage(_ resource: APIResource, namespace: String?, options: ListOptions) async throws -> Page {
         let path = resource.path(namespace: namespace) + PathEscaping.query(options.queryItems)
-        let response = try await perform(Call(verb: "list", method: "GET", resource: resource, namespace: namespace, path: path))
+        return Page(body: try await perform(Call(verb: "list", method: "GET", resource: resource, namespace: namespace, path: path)).body, path: path)
+    }
+
+    func decodePage<T: Decodable & Sendable>(_ type: T.Type, _ page: Page, resource: APIResource) throws -> ObjectList<T> {
         do {
-            return try decode(ObjectList<T>.self, response.body, what: "\(resource.kind)List", url: path)
+            return try decode(ObjectList<T>.self, page.body, what: "\(resource.kind)List", url: page.path)
         } catch let failure as DecodingFailure {
             // One item that cannot be decoded must not cost the others: read them one by one.
-            guard let list = itemByItem(T.self, response.body, resource: resource) else { throw failure }
+            guard let list = itemByItem(T.self, page.body, resource: resource) else { throw failure }
             return list
         }
     }
@@ -105,24 +118,52 @@ public final class KubeClient: Sendable {
     /// pages carry no resourceVersion (the server rejects it with continue); when a continue
     /// token expires (410) it falls back to one unpaginated list, as client-go's pager does,
     /// and never retries the same token.
+    ///
+    /// The next page is asked for before this one is decoded, so the server prepares and sends
+    /// it while the client decodes (Kubernetes writes a list's metadata, with the token, before
+    /// its items; a body that does not is decoded first and its token used then).
     public func listAll<T: Decodable & Sendable>(_ type: T.Type, _ resource: APIResource, namespace: String? = nil, options: ListOptions = ListOptions()) async throws -> ObjectList<T> {
         var first = options
         first.limit = first.limit ?? pageSize
         first.continueToken = nil
-        var result = try await list(type, resource, namespace: namespace, options: first)
-        // Hold the items in one exactly sized buffer rather than one grown by doubling.
-        if let remaining = result.remainingItemCount { result.items.reserveCapacity(result.items.count + remaining) }
-        var token = result.continueToken
-        while let current = token, !current.isEmpty {
+        func continuing(_ token: String) -> ListOptions {
             var next = options
             next.limit = first.limit
-            next.continueToken = current
+            next.continueToken = token
             next.resourceVersion = nil
             next.resourceVersionMatch = nil
+            return next
+        }
+        var page = try await fetchPage(resource, namespace: namespace, options: first)
+        var result: ObjectList<T>?
+        while true {
+            let early = ObjectListPrefix.continueToken(in: page.body)
+            let prefetch = early.map { token in
+                let next = continuing(token)
+                return Task { try await self.fetchPage(resource, namespace: namespace, options: next) }
+            }
+            let decoded: ObjectList<T>
             do {
-                let page = try await list(type, resource, namespace: namespace, options: next)
-                result.items.append(contentsOf: page.items)
-                token = page.continueToken
+                decoded = try decodePage(T.self, page, resource: resource)
+            } catch {
+                prefetch?.cancel()
+                throw error
+            }
+            if result == nil {
+                result = decoded
+                // Hold the items in one exactly sized buffer rather than one grown by doubling.
+                if let remaining = decoded.remainingItemCount { result?.items.reserveCapacity(decoded.items.count + remaining) }
+            } else {
+                result?.items.append(contentsOf: decoded.items)
+            }
+            guard let token = decoded.continueToken, !token.isEmpty else { break }
+            do {
+                if let prefetch, early == token {
+                    page = try await prefetch.value
+                } else {
+                    prefetch?.cancel()
+                    page = try await fetchPage(resource, namespace: namespace, options: continuing(token))
+                }
             } catch let error as APIError where error.isExpired {
                 logger.info("continue token expired; listing again without pagination", metadata: ["kube.resource": "\(resource)"])
                 var full = options
@@ -131,9 +172,9 @@ public final class KubeClient: Sendable {
                 return try await list(type, resource, namespace: namespace, options: full)
             }
         }
-        result.continueToken = nil
-        result.remainingItemCount = nil
-        return result
+        result?.continueToken = nil
+        result?.remainingItemCount = nil
+        return result!
     }
 
     /// Opens a watch. The stream yields events until the server closes it (normally after

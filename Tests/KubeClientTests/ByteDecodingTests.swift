@@ -178,6 +178,17 @@ struct ByteDecodingTests {
         #expect(BodyDecoder.fastDecode(WatchEnvelope<Pod>.self, from: Array(error.utf8), interner: nil) == nil)
     }
 
+    @Test("a list's continue token is read from metadata that comes before the items, and only then (listAll asks for the next page early)")
+    func leadingContinueToken() {
+        let items = String(decoding: Self.json(.sequence((0..<3).map { realisticPod($0) })), as: UTF8.self)
+        #expect(ObjectListPrefix.continueToken(in: Array(#"{"kind":"PodList","metadata":{"resourceVersion":"9","continue":"abc"},"items":\#(items)}"#.utf8)) == "abc")
+        #expect(ObjectListPrefix.continueToken(in: Array(#"{"metadata":{"continue":""},"items":[]}"#.utf8)) == nil)
+        #expect(ObjectListPrefix.continueToken(in: Array(#"{"metadata":{"resourceVersion":"9"},"items":[]}"#.utf8)) == nil)
+        #expect(ObjectListPrefix.continueToken(in: Array(#"{"items":\#(items),"metadata":{"continue":"abc"}}"#.utf8)) == nil, "items first: no early token")
+        #expect(ObjectListPrefix.continueToken(in: Array(#"{"metadata":{"continue":7}}"#.utf8)) == nil)
+        #expect(ObjectListPrefix.continueToken(in: Array("not json".utf8)) == nil)
+    }
+
     @Test("errors name the field path and the byte offset")
     func errorLocation() {
         let text = #"{"metadata":{"name":"p"},"spec":{"containers":[{"name":"a"},{"name":"b","ports":[{"containerPort":"80"}]}]}}"#
