@@ -17,15 +17,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "DashboardBenchmark",
-            dependencies: [.product(name: "ConfigGen", package: "main")]
+            dependencies: ["BenchmarkSupport", .product(name: "ConfigGen", package: "main")]
         ),
         .executableTarget(
             name: "AlertsBenchmark",
-            dependencies: [.product(name: "ConfigGen", package: "main")]
+            dependencies: ["BenchmarkSupport", .product(name: "ConfigGen", package: "main")]
         ),
         .executableTarget(
             name: "InjectionBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "ConfigGen", package: "main"),
                 .product(name: "Operator", package: "main"),
                 .product(name: "KubeClient", package: "main"),

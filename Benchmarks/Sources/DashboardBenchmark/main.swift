@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import ConfigGen
 import DataTree
 import Foundation
@@ -49,3 +50,4 @@ for _ in 0..<7 {
 let sorted = timings.sorted()
 print("dashboards: \(summary); presets node-network/sockets/mesh + 2 custom panels each, delivered as sidecar ConfigMaps")
 print(String(format: "decode + check + render wall ms: min %.1f median %.1f max %.1f (7 runs; target <= 500 ms)", sorted.first!, sorted[sorted.count / 2], sorted.last!))
+BenchmarkReport.record("decode + check + render median", sorted[sorted.count / 2], unit: "ms", better: .lower, target: 500)

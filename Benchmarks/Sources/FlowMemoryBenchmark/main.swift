@@ -46,3 +46,5 @@ let kept = connections.reduce(0) { $0 + $1.flows }
 print("FlowCollector, \(counters.decoder.records) records of distinct client tuples (1,000,000 clients x ephemeral ports -> 100 servers:443) in \(counters.decoder.packets) IPFIX messages")
 print(String(format: "  %.2f s, %.0f records/s; %d records kept in %d connections, %d dropped at the connection limit (counted)", seconds, Double(counters.decoder.records) / seconds, kept, connections.count, counters.droppedRecords))
 print(String(format: "  resident before %.0f MB; peak while collecting %.0f MB, after the connection list was built %.0f MB (VmHWM, whole process); target <= 150 MB", before, collecting, residentMegabytes("VmHWM")))
+BenchmarkReport.record("collector peak resident memory", residentMegabytes("VmHWM"), unit: "MB", better: .lower, target: 150)
+BenchmarkReport.record("collector records", Double(counters.decoder.records) / seconds, unit: "records/s", better: .higher)

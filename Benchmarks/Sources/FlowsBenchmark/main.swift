@@ -64,6 +64,7 @@ for _ in 0..<5 {
 let sorted = timings.sorted()
 print("IPFIX decode + aggregate: \(summary) (\(recordLength) bytes per record, softflowd's template)")
 print(String(format: "  wall s: min %.3f median %.3f max %.3f (5 runs); median %.0f records/s; target >= 1,000,000 records/s", sorted[0], sorted[2], sorted[4], Double(totalRecords) / sorted[2]))
+BenchmarkReport.record("IPFIX decode + aggregate", Double(totalRecords) / sorted[2], unit: "records/s", better: .higher, target: 1_000_000)
 
 // 2. Records -> policies: the same 1,000,000 records, identities resolved against 10,000
 //    workloads (a Deployment, its ReplicaSet and one pod each, in 100 namespaces), edges built,
@@ -106,6 +107,7 @@ for _ in 0..<3 {
 let policySorted = policyTimings.sorted()
 print("records -> policies: \(totalRecords) records, \(workloads) workloads in 100 namespaces -> \(policyCount) NetworkPolicies")
 print(String(format: "  wall s: min %.3f median %.3f max %.3f (3 runs); peak resident %.0f MB (VmHWM, whole process); target <= 2 s and <= 1 GB", policySorted[0], policySorted[1], policySorted[2], residentPeakMB()))
+BenchmarkReport.record("records to policies median", policySorted[1], unit: "s", better: .lower, target: 2)
 
 // 3. Hubble: `hubble observe -o json` lines (envelope, endpoints with labels and workloads,
 //    TCP with flags) between the same workloads, decoded and merged. Reported as lines/s.
@@ -133,6 +135,7 @@ for _ in 0..<3 {
 let hubbleSorted = hubbleTimings.sorted()
 print("Hubble decode + merge: \(hubbleSummary)")
 print(String(format: "  wall s: min %.3f median %.3f max %.3f (3 runs); median %.0f lines/s", hubbleSorted[0], hubbleSorted[1], hubbleSorted[2], Double(hubbleLines) / hubbleSorted[1]))
+BenchmarkReport.record("Hubble decode + merge", Double(hubbleLines) / hubbleSorted[1], unit: "lines/s", better: .higher)
 
 // 4. FlowPolicy plans: one audit-mode FlowPolicy per namespace (100) over the 10,000 workloads
 //    and the connections of part 1, first seen over a 2-hour observation so that some arrive
@@ -167,3 +170,5 @@ for _ in 0..<3 {
 let planSorted = planTimings.sorted()
 print("FlowPolicy plans: \(planSummary)")
 print(String(format: "  wall s: min %.3f median %.3f max %.3f (3 runs); peak resident %.0f MB (VmHWM, whole process)", planSorted[0], planSorted[1], planSorted[2], residentPeakMB()))
+BenchmarkReport.record("FlowPolicy plans median", planSorted[1], unit: "s", better: .lower)
+BenchmarkReport.record("flows peak resident memory", residentPeakMB(), unit: "MB", better: .lower, target: 1024)

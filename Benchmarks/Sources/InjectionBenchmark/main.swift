@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import ConfigGen
 import CurlTransport
 import DataTree
@@ -52,10 +53,6 @@ let injector = SidecarInjection.Injector(name: "network-exporter", namespaceSele
 let handler = AdmissionHandler(injectors: [injector], capabilities: .init(nativeSidecars: true), operatorNamespace: "netwatch-system",
                                namespaceLabels: { _ in ["netwatch.dev/inject": "enabled"] })
 
-func milliseconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-}
-
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
 }
@@ -97,6 +94,8 @@ for _ in 0..<5 {
 }
 print("patch generation: \(count) pods (\(podJSON(0).utf8.count) bytes of JSON each, \(patchBytes) patch operations), one core, 5 runs")
 print(String(format: "  SidecarInjection.inject: median %.0f pods/s (min %.0f, max %.0f); target >= 20,000", injectRates.sorted()[2], injectRates.min()!, injectRates.max()!))
+BenchmarkReport.record("inject median", injectRates.sorted()[2], unit: "pods/s", better: .higher, target: 20_000)
+BenchmarkReport.record("admission handle median", handleRates.sorted()[2], unit: "reviews/s", better: .higher)
 print(String(format: "  AdmissionHandler.handle (parse + inject + diff + encode): median %.0f reviews/s (min %.0f, max %.0f)", handleRates.sorted()[2], handleRates.min()!, handleRates.max()!))
 
 // 2. The webhook on loopback at 1,000 requests/s.
@@ -163,6 +162,7 @@ print("webhook on loopback: \(rate) requests/s open loop for \(seconds) s after 
 print(String(format: "  client-side latency ms: p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f over %d requests (%d over 2 ms); %d failed; target p99 <= 2 ms",
              percentile(measured, 0.5), percentile(measured, 0.9), percentile(measured, 0.99), percentile(measured, 0.999), measured.last ?? 0, measured.count,
              measured.filter { $0 > 2 }.count, failures.withLock { $0 }))
+BenchmarkReport.record("webhook latency p99", percentile(measured, 0.99), unit: "ms", better: .lower, target: 2)
 for line in text.split(separator: "\n") where line.hasPrefix("netwatch_webhook_duration_seconds_bucket") || line.hasPrefix("netwatch_webhook_duration_seconds_count") {
     print("  server: \(line)")
 }

@@ -103,6 +103,9 @@ func measureDirectoryMode() async throws {
     print("operator with \(podCount) pods, 1000 namespaces, 200 monitors (static discovery) from the test API server at \(url)")
     print("first complete output: \(firstOutput)")
     print(String(format: "resident memory after sync: %.0f MB (target <= 300 MB); peak %.0f MB; heap in use %.0f MB", rss, residentMegabytes("VmHWM"), Double(callocator_bytes_in_use()) / 1_048_576))
+    BenchmarkReport.record("first complete output, \(podCount) pods", milliseconds(firstOutput) / 1000, unit: "s", better: .lower, target: 3)
+    BenchmarkReport.record("resident memory after sync", rss, unit: "MB", better: .lower, target: 300)
+    BenchmarkReport.record("peak resident memory at sync", residentMegabytes("VmHWM"), unit: "MB", better: .lower, target: 300)
 
     // Pod created -> its address in the file_sd file of its monitor.
     var latencies: [Duration] = []
@@ -131,6 +134,7 @@ func measureDirectoryMode() async throws {
     }
     let sorted = latencies.sorted()
     print("pod created -> file_sd updated (\(rounds) pods, one at a time): median \(sorted[rounds / 2]), p99 \(sorted[rounds * 99 / 100]), max \(sorted.last!) (target p99 <= 10 ms)")
+    BenchmarkReport.record("pod created, file_sd updated p99", milliseconds(sorted[rounds * 99 / 100]), unit: "ms", better: .lower, target: 10)
 
     // The whole pipeline: pod created -> a real Prometheus lists the target, with file_sd. Only
     // monitor app-7's file (500 targets) is loaded, so Prometheus scrapes loopback addresses only.
@@ -173,6 +177,7 @@ func measureDirectoryMode() async throws {
     try? FileManager.default.removeItem(atPath: work)
     let pipelineSorted = pipeline.sorted()
     print("pod created -> target listed by Prometheus 2.42 (10 pods): min \(pipelineSorted.first!), median \(pipelineSorted[5]), max \(pipelineSorted.last!) (target <= 1 s; Prometheus batches discovery updates every 5 s)")
+    BenchmarkReport.record("pod created, target listed by Prometheus median", milliseconds(pipelineSorted[5]) / 1000, unit: "s", better: .lower)
     running.cancel()
     await running.value
     child.stop()
@@ -223,6 +228,7 @@ func measureInClusterMode() async throws {
     let applyLatencies = try await measureApply(applyClient, from: listed.resourceVersion)
     let applySorted = applyLatencies.sorted()
     print("in-cluster: pod created -> its ConfigMap changed on the API server (\(rounds) pods, one at a time): median \(applySorted[rounds / 2]), p99 \(applySorted[rounds * 99 / 100]), max \(applySorted.last!) (target p99 <= 40 ms end to end)")
+    BenchmarkReport.record("in-cluster pod created, ConfigMap changed p99", milliseconds(applySorted[rounds * 99 / 100]), unit: "ms", better: .lower, target: 40)
     // netwatch's own share, from its histogram netwatch_pod_change_duration_seconds: the upper
     // bound of the bucket holding the median and the 99th percentile.
     func quantileBound(_ exposition: String, stage: String, _ quantile: Double) -> String {

@@ -62,10 +62,6 @@ func measure<T>(_ body: () -> T) -> (T, Duration) {
     return (result!, elapsed)
 }
 
-func milliseconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-}
-
 let arguments = CommandLine.arguments
 let pods = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
 let snapshot = makeSnapshot(pods: pods, namespaces: 5_000, monitors: 2_000)
@@ -85,6 +81,9 @@ print("full render: pods=\(pods) namespaces=5000 monitors=2000 artifacts=\(resul
 print("file_sd: \(fileSDBytes) bytes for \(targets) targets, \(targets > 0 ? fileSDBytes / targets : 0) bytes per target (every label Prometheus's pod discovery builds)")
 print(String(format: "full render wall ms: min %.1f median %.1f max %.1f (5 runs)", fullTimes.min()!, fullTimes.sorted()[2], fullTimes.max()!))
 print(String(format: "peak RSS MB: %.1f (after building the snapshot: %.1f)", residentMegabytes("VmHWM"), baseline))
+BenchmarkReport.record("full render median", fullTimes.sorted()[2], unit: "ms", better: .lower, target: 1000)
+BenchmarkReport.record("full render peak RSS", residentMegabytes("VmHWM"), unit: "MB", better: .lower, target: 500)
+BenchmarkReport.record("file_sd bytes per target", Double(targets > 0 ? fileSDBytes / targets : 0), unit: "B", better: .lower)
 
 // One pod changes: find the jobs that watch its namespace, re-encode its lines, rebuild the file.
 let planner = ScrapePlanner(snapshot: snapshot)
@@ -123,6 +122,7 @@ for round in 0..<200 {
 changeTimes.sort()
 print(String(format: "one pod changed → file_sd bytes ms: median %.3f p99 %.3f max %.3f (200 changes, %d files rewritten, prometheus.yml untouched)",
     changeTimes[100], changeTimes[198], changeTimes[199], changedFiles))
+BenchmarkReport.record("one pod changed, file_sd p99", changeTimes[198], unit: "ms", better: .lower, target: 5)
 
 // One NetworkMonitor edited → a full render again, from scratch and reusing the previous
 // render's file_sd documents for every job that did not change (what the operator does).
@@ -140,6 +140,7 @@ for round in 0..<5 {
 }
 print(String(format: "one monitor edited → full render ms: from scratch median %.1f, reusing unchanged jobs median %.1f (5 edits)",
     coldTimes.sorted()[2], reusedTimes.sorted()[2]))
+BenchmarkReport.record("one monitor edited, render reusing jobs median", reusedTimes.sorted()[2], unit: "ms", better: .lower)
 
 // NetworkProbes: 2,000 probes over 10,000 Services (one target each), plus the modules file.
 var probeSnapshot = Snapshot()
@@ -173,3 +174,4 @@ let probeJobs = probeResult.artifacts.filter { $0.role == .prometheusConfig }.re
 precondition(probeResult.diagnostics.isEmpty && probeJobs == 2_000, "\(probeResult.diagnostics.prefix(3)) \(probeJobs) jobs")
 print(String(format: "2,000 NetworkProbes over 10,000 Services → %d jobs and a %d-byte blackbox.yml: render ms min %.1f median %.1f max %.1f (5 runs; target <= 300 ms)",
     probeJobs, modulesBytes, probeTimes.min()!, probeTimes.sorted()[2], probeTimes.max()!))
+BenchmarkReport.record("2,000 probes render median", probeTimes.sorted()[2], unit: "ms", better: .lower, target: 300)
