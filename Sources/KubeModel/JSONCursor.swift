@@ -201,36 +201,13 @@ public struct JSONCursor {
     }
 
     /// An object of strings (labels, annotations), keys and values interned; `null` is empty.
-    /// With an interner, a map whose bytes were read before is not read again: the map read
-    /// then is handed out, so the pods of one workload hold one map.
     public mutating func stringMap() throws(JSONCursorError) -> [String: String] {
         if try skipNull() { return [:] }
-        guard let interner else { return try readStringMap() }
-        let start = index
-        try skipValue()
-        let span = UnsafeBufferPointer(rebasing: bytes[start..<index])
-        let hash = SharedByBytes<[String: String]>.hash(span)
-        if let held = interner.stringMaps.value(readFrom: span, hash: hash) { return held }
-        let end = index
-        index = start
-        let map = try readStringMap()
-        guard index == end else { throw error("the map ends elsewhere when read") }
-        interner.stringMaps.hold(map, readFrom: span, hash: hash)
-        return map
-    }
-
-    private mutating func readStringMap() throws(JSONCursorError) -> [String: String] {
         var map: [String: String] = [:]
         try object { (cursor, key) throws(JSONCursorError) in
             map[cursor.intern(key.string)] = try cursor.string(interned: true)
         }
         return map
-    }
-
-    /// `value`, or the equal one the interner holds (no interner, or empty: `value` itself).
-    func shared<Value: Collection & Equatable & Sendable>(_ value: Value, in table: KeyPath<StringInterner, SharedValues<Value>>) -> Value {
-        guard let interner, !value.isEmpty else { return value }
-        return interner[keyPath: table].share(value)
     }
 
     private mutating func enter() throws(JSONCursorError) {
@@ -267,7 +244,7 @@ public struct JSONCursor {
                 case UInt8(ascii: "f"): try literal("false"); expectValue = false
                 case UInt8(ascii: "n"): try literal("null"); expectValue = false
                 default:
-                    try skipNumber()
+                    _ = try numberRange()
                     expectValue = false
                 }
             }
@@ -325,22 +302,6 @@ public struct JSONCursor {
         }
     }
 
-    /// Skips a number nobody reads as Foundation's scanner does: a '-' or a digit, then every
-    /// byte that may appear in a number, its grammar unchecked (`010`, `1.` and `2-1` pass
-    /// there, so they pass here).
-    private mutating func skipNumber() throws(JSONCursorError) {
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "-") || (bytes[index] >= 0x30 && bytes[index] <= 0x39) else {
-            throw error("expected a value")
-        }
-        index += 1
-        while index < bytes.count {
-            let byte = bytes[index]
-            guard (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e")
-                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") else { break }
-            index += 1
-        }
-    }
-
     private mutating func skipMemberName() throws(JSONCursorError) {
         guard try peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
         try skipString()
@@ -354,45 +315,16 @@ public struct JSONCursor {
     private mutating func skipString() throws(JSONCursorError) {
         index += 1
         let start = index
-        guard let base = bytes.baseAddress,
-              let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else {
-            index = bytes.count
-            throw error("unterminated string")
-        }
-        // memchr finds the first quote a word at a time; without a backslash before it, it ends
-        // the string (nearly every string skipped).
-        let quote = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
-        if memchr(base + start, Int32(UInt8(ascii: "\\")), quote - start) == nil {
-            index = quote + 1
-            return
-        }
-        try skipEscapedString()
-    }
-
-    /// Skips the rest of a string holding escapes, byte by byte, as Foundation's scanner does:
-    /// the byte after a backslash is taken whatever it is, and the four after `\u` are taken as
-    /// its digits unchecked — but a quote among them is an error, as it is there.
-    private mutating func skipEscapedString() throws(JSONCursorError) {
+        guard let base = bytes.baseAddress else { throw error("unterminated string") }
         while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                index += 1
-                return
-            case UInt8(ascii: "\\"):
-                guard index + 1 < bytes.count else { break }
-                guard bytes[index + 1] == UInt8(ascii: "u") else {
-                    index += 2
-                    continue
-                }
-                guard index + 6 <= bytes.count else { break }
-                if bytes[(index + 2)..<(index + 6)].contains(UInt8(ascii: "\"")) { throw error("a \\u escape needs four hex digits") }
-                index += 6
-                continue
-            default:
-                index += 1
-                continue
-            }
-            break
+            // memchr finds the next quote a word at a time; it ends the string unless an odd
+            // run of backslashes escapes it.
+            guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { break }
+            let quote = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+            var backslashes = 0
+            while quote - backslashes - 1 >= start, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+            index = quote + 1
+            if backslashes % 2 == 0 { return }
         }
         index = bytes.count
         throw error("unterminated string")
