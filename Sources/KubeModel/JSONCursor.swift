@@ -244,7 +244,7 @@ public struct JSONCursor {
                 case UInt8(ascii: "f"): try literal("false"); expectValue = false
                 case UInt8(ascii: "n"): try literal("null"); expectValue = false
                 default:
-                    _ = try numberRange()
+                    try skipNumber()
                     expectValue = false
                 }
             }
@@ -302,6 +302,22 @@ public struct JSONCursor {
         }
     }
 
+    /// Skips a number nobody reads as Foundation's scanner does: a '-' or a digit, then every
+    /// byte that may appear in a number, its grammar unchecked (`010`, `1.` and `2-1` pass
+    /// there, so they pass here).
+    private mutating func skipNumber() throws(JSONCursorError) {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "-") || (bytes[index] >= 0x30 && bytes[index] <= 0x39) else {
+            throw error("expected a value")
+        }
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "e")
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") else { break }
+            index += 1
+        }
+    }
+
     private mutating func skipMemberName() throws(JSONCursorError) {
         guard try peek() == UInt8(ascii: "\"") else { throw error("expected a member name") }
         try skipString()
@@ -315,16 +331,45 @@ public struct JSONCursor {
     private mutating func skipString() throws(JSONCursorError) {
         index += 1
         let start = index
-        guard let base = bytes.baseAddress else { throw error("unterminated string") }
-        while index < bytes.count {
-            // memchr finds the next quote a word at a time; it ends the string unless an odd
-            // run of backslashes escapes it.
-            guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { break }
-            let quote = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
-            var backslashes = 0
-            while quote - backslashes - 1 >= start, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+        guard let base = bytes.baseAddress,
+              let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else {
+            index = bytes.count
+            throw error("unterminated string")
+        }
+        // memchr finds the first quote a word at a time; without a backslash before it, it ends
+        // the string (nearly every string skipped).
+        let quote = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+        if memchr(base + start, Int32(UInt8(ascii: "\\")), quote - start) == nil {
             index = quote + 1
-            if backslashes % 2 == 0 { return }
+            return
+        }
+        try skipEscapedString()
+    }
+
+    /// Skips the rest of a string holding escapes, byte by byte, as Foundation's scanner does:
+    /// the byte after a backslash is taken whatever it is, and the four after `\u` are taken as
+    /// its digits unchecked — but a quote among them is an error, as it is there.
+    private mutating func skipEscapedString() throws(JSONCursorError) {
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return
+            case UInt8(ascii: "\\"):
+                guard index + 1 < bytes.count else { break }
+                guard bytes[index + 1] == UInt8(ascii: "u") else {
+                    index += 2
+                    continue
+                }
+                guard index + 6 <= bytes.count else { break }
+                if bytes[(index + 2)..<(index + 6)].contains(UInt8(ascii: "\"")) { throw error("a \\u escape needs four hex digits") }
+                index += 6
+                continue
+            default:
+                index += 1
+                continue
+            }
+            break
         }
         index = bytes.count
         throw error("unterminated string")

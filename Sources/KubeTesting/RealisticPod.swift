@@ -3,14 +3,15 @@ import Foundation
 
 /// A pod as a real cluster holds it (~4 KB of JSON): managedFields, volumes, env, probes,
 /// tolerations, five conditions, two containers and their statuses. Pods come in ReplicaSets
-/// of 5 that share owner, template hash, images and annotations, as they do in a cluster, so
-/// interning and decoding are measured on realistic repetition. Deterministic in `index`.
+/// of 5 that share what their pod template gives them — namespace, labels, annotations,
+/// containers and images — and their owner, as they do in a cluster, so interning and decoding
+/// are measured on realistic repetition. Deterministic in `index`.
 public func realisticPod(_ index: Int) -> Node {
-    let namespace = "team-\(index % 1000)"
-    let app = ["web", "api", "cart", "ledger", "search"][index % 5]
-    // Pods come in ReplicaSets of 5: replicas share the owner, template hash, images and
-    // restart annotation, as they do in a real cluster.
+    // Pods come in ReplicaSets of 5: replicas share the owner and everything their template
+    // sets, as they do in a real cluster; name, uid, addresses and container IDs are their own.
     let replicaSet = index / 5
+    let namespace = "team-\(replicaSet % 1000)"
+    let app = ["web", "api", "cart", "ledger", "search"][replicaSet % 5]
     let hash = String(replicaSet &* 2_654_435_761 % 0xFFFFFF, radix: 16)
     let ownerUID = String(format: "%08x-0000-4000-9000-%012x", replicaSet, replicaSet)
     let name = "\(app)-\(hash)-\(String(index, radix: 36))"
@@ -21,7 +22,7 @@ public func realisticPod(_ index: Int) -> Node {
                         "f:spec": ["f:containers": ["k:{\"name\":\"app\"}": ["f:image": [:], "f:name": [:], "f:ports": [:], "f:resources": [:]], "k:{\"name\":\"exporter\"}": ["f:image": [:]]], "f:dnsPolicy": [:], "f:restartPolicy": [:], "f:schedulerName": [:]]]
     let statusFields: Node = ["f:status": ["f:conditions": [:], "f:containerStatuses": [:], "f:hostIP": [:], "f:phase": [:], "f:podIP": [:], "f:podIPs": [:], "f:startTime": [:]]]
     let container: Node = [
-        "name": "app", "image": .string("registry.example.com/\(app):1.\(index % 40).3"),
+        "name": "app", "image": .string("registry.example.com/\(app):1.\(replicaSet % 40).3"),
         "ports": [["name": "http", "containerPort": 8080, "protocol": "TCP"], ["name": "metrics", "containerPort": 9090, "protocol": "TCP"]],
         "env": [["name": "APP_ENV", "value": "production"], ["name": "POD_NAME", "valueFrom": ["fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.name"]]]],
         "resources": ["requests": ["cpu": "100m", "memory": "128Mi"], "limits": ["cpu": "1", "memory": "512Mi"]],
@@ -40,7 +41,7 @@ public func realisticPod(_ index: Int) -> Node {
         "metadata": [
             "name": .string(name), "generateName": .string("\(app)-\(hash)-"), "namespace": .string(namespace), "uid": .string(uid),
             "creationTimestamp": .string(time),
-            "labels": ["app": .string(app), "pod-template-hash": .string(hash), "team": .string("team-\(index % 97)"), "tier": index % 3 == 0 ? "frontend" : "backend", "version": "v1"],
+            "labels": ["app": .string(app), "pod-template-hash": .string(hash), "team": .string("team-\(replicaSet % 97)"), "tier": replicaSet % 3 == 0 ? "frontend" : "backend", "version": "v1"],
             "annotations": ["prometheus.io/scrape": "true", "prometheus.io/port": "9090", "kubectl.kubernetes.io/restartedAt": .string(time)],
             "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": .string("\(app)-\(hash)"), "uid": .string(ownerUID), "controller": true, "blockOwnerDeletion": true]],
             "managedFields": [

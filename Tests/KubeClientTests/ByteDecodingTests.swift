@@ -89,6 +89,14 @@ struct ByteDecodingTests {
         #"{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c",},],},}"#,
         #"{"metadata":{"name":"p"},"x":[1,2,],"y":{"a":[],},}"#,
         #"{"metadata":{"name":"p"},"x":[,]}"#,
+        // Foundation takes the four bytes after \u in a string it skips unchecked, but refuses a quote among them.
+        #"{"metadata":{"name":"p"},"x":"\uZZZZ","y":"\uZZZZZ","z":"\q","w":"a\"b\\"}"#,
+        #"{"metadata":{"name":"p"},"x":"\u12"}"#,
+        #"{"metadata":{"name":"p"},"x":"\uid\"x"}"#,
+        #"{"metadata":{"name":"p"},"x":"k:{\"uid\":\"0\"}"}"#,
+        // Numbers it skips are checked only for the bytes a number may hold.
+        #"{"metadata":{"name":"p"},"a":010,"b":-01,"c":1.,"d":1e,"e":-,"f":1..2,"g":2-1,"h":1e5e5}"#,
+        #"{"metadata":{"name":"p"},"a":.5}"#, #"{"metadata":{"name":"p"},"a":+1}"#, #"{"metadata":{"name":"p"},"a":1_0}"#, #"{"metadata":{"name":"p"},"a":12a}"#,
         #"{"metadata":{"name":"p",,"uid":"u"}}"#,
         #"{"metadata":{"name":"p",}}"#,
         #"{"metadata":{"name":"p"}"#,
