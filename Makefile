@@ -30,6 +30,7 @@ test: setup
 	$(PY) hack/check-crd-rules
 	$(PY) hack/check-docs
 	$(PY) hack/check-image
+	$(PY) hack/bench-report --self-test Benchmarks/baseline.json
 	.venv/bin/kubernetes-validate --strict --quiet -k 1.33.0 manifests/crds/*.yaml Tests/ConfigGenTests/Golden/injection/mutatingwebhookconfiguration.yaml Tests/FlowsTests/Golden/networkpolicies.yaml $$(find Tests/ConfigGenTests/Golden -path '*/kubernetes/*.yaml' -o -path '*/networkpolicies/*.yaml' | sort)
 
 # Fails when committed generated files (CRDs, in manifests/ and in the chart) are out of date.
@@ -54,9 +55,17 @@ demo: build
 golden: setup
 	UPDATE_GOLDEN=1 swift test --filter "ConfigGenTests|FlowsTests|ResourceReferenceTests"
 
+# Run every benchmark (release builds), then compare the figures with Benchmarks/baseline.json:
+# the run is written to $(BENCH_OUT)/results.json with the machine's CPU model, and every figure
+# that moved more than 10 % against the baseline or misses its target is printed.
+# `hack/bench-report $(BENCH_OUT)/figures.jsonl --write-baseline` makes a run the new baseline.
+BENCH_OUT ?= out/bench
+BENCH_FIGURES = $(abspath $(BENCH_OUT))/figures.jsonl
 bench: setup
-	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark && .build/release/FlowsBenchmark && .build/release/FlowMemoryBenchmark
-	$(PY) hack/check-image && $(PY) hack/bench-startup
+	mkdir -p $(BENCH_OUT) && rm -f $(BENCH_FIGURES)
+	cd Benchmarks && rm -f .build/release.yaml && swift build -c release && export NETWATCH_BENCH_RESULTS=$(BENCH_FIGURES) && .build/release/RenderBenchmark && .build/release/AlertsBenchmark && .build/release/DashboardBenchmark && .build/release/ClientBenchmark && .build/release/OperatorBenchmark && .build/release/InjectionBenchmark && .build/release/FlowsBenchmark && .build/release/FlowMemoryBenchmark
+	$(PY) hack/check-image && NETWATCH_BENCH_RESULTS=$(BENCH_FIGURES) $(PY) hack/bench-startup
+	$(PY) hack/bench-report $(BENCH_FIGURES) --output $(BENCH_OUT)/results.json
 
 clean:
 	rm -rf .build $(OUT)

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The benchmark's own executable re-run as `serve N`, holding the test API server in a child
 /// process so the measured client's CPU and memory are its own.
@@ -24,6 +27,17 @@ public struct ServerChild {
             line += String(decoding: byte, as: UTF8.self)
         }
         header = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
+    }
+
+    /// CPU time the server process has used so far, user and system, in seconds (from
+    /// /proc/PID/stat), to tell its share of a measurement from the client's.
+    public var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name; utime and stime are the 14th and 15th of the line.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// The value after `key` in the header line.
