@@ -201,13 +201,41 @@ public struct JSONCursor {
     }
 
     /// An object of strings (labels, annotations), keys and values interned; `null` is empty.
+    /// With an interner, a map whose bytes were read before is not read again: the map read
+    /// then is handed out, so the pods of one workload hold one map.
     public mutating func stringMap() throws(JSONCursorError) -> [String: String] {
         if try skipNull() { return [:] }
+        guard let interner else { return try readStringMap() }
+        let start = index
+        try skipValue()
+        let span = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        let hash = SharedValues.bytesHash(span)
+        if let held = interner.stringMap(readFrom: span, hash: hash) { return held }
+        let end = index
+        index = start
+        let map = try readStringMap()
+        guard index == end else { throw error("the map ends elsewhere when read") }
+        interner.hold(map, readFrom: span, hash: hash)
+        return map
+    }
+
+    private mutating func readStringMap() throws(JSONCursorError) -> [String: String] {
         var map: [String: String] = [:]
         try object { (cursor, key) throws(JSONCursorError) in
             map[cursor.intern(key.string)] = try cursor.string(interned: true)
         }
         return map
+    }
+
+    /// Container lists and owner references equal to ones read before share their storage.
+    func shared(_ containers: [Container]) -> [Container] {
+        guard let interner, !containers.isEmpty else { return containers }
+        return interner.shared(containers)
+    }
+
+    func shared(_ owners: [OwnerReference]) -> [OwnerReference] {
+        guard let interner, !owners.isEmpty else { return owners }
+        return interner.shared(owners)
     }
 
     private mutating func enter() throws(JSONCursorError) {

@@ -1,7 +1,9 @@
 /// `Pod` and its parts read straight from JSON bytes, member for member as their `Decodable`
 /// initialisers read them (the same defaults, required fields, interned strings; a member that
 /// repeats keeps its first value, as with Foundation's decoder), so both decoders give equal
-/// projections — the differential tests hold them to that. Everything else in a pod
+/// projections — the differential tests hold them to that. Label and annotation maps, container
+/// lists and owner references equal to ones read before share their storage (through the
+/// interner), as the pods of one workload carry the same. Everything else in a pod
 /// (managedFields, volumes, env, probes, the rest of the status) is skipped without being built.
 
 /// A required member that was absent.
@@ -24,7 +26,7 @@ extension ObjectMeta: ByteDecodable {
             case 4: generation = try cursor.optionalInt()
             case 5: labels = try cursor.stringMap()
             case 6: annotations = try cursor.stringMap()
-            case 7: ownerReferences = try cursor.arrayOf(OwnerReference.self)
+            case 7: ownerReferences = cursor.shared(try cursor.arrayOf(OwnerReference.self))
             case 8: deletionTimestamp = try cursor.optionalString()
             default: creationTimestamp = try cursor.optionalString()
             }
@@ -79,8 +81,8 @@ extension PodSpec: ByteDecodable {
         self.init()
         try cursor.members(Self.keys) { (cursor, member) throws(JSONCursorError) in
             switch member {
-            case 0: containers = try cursor.arrayOf(Container.self)
-            case 1: initContainers = try cursor.arrayOf(Container.self)
+            case 0: containers = cursor.shared(try cursor.arrayOf(Container.self))
+            case 1: initContainers = cursor.shared(try cursor.arrayOf(Container.self))
             case 2: nodeName = try cursor.optionalString(interned: true)
             case 3: hostNetwork = try cursor.optionalBool() ?? false
             default: serviceAccountName = try cursor.optionalString(interned: true)

@@ -1,7 +1,7 @@
 @testable import KubeClient
 import DataTree
 import Foundation
-import KubeModel
+@testable import KubeModel
 import KubeTesting
 import Testing
 import YAML
@@ -207,6 +207,20 @@ struct ByteDecodingTests {
             #expect(error.path == ["spec", "containers", "[1]", "ports", "[0]", "containerPort"], "\(error)")
             #expect(error.offset == text.utf8.count - 10, "\(error)")
         }
+    }
+
+    @Test("pods of one ReplicaSet share their label maps, container lists and owner references")
+    func sharedValues() throws {
+        let interner = StringInterner()
+        let pods = try (0..<10).map { try JSONCursor.decode(Pod.self, from: Self.json(realisticPod($0)), interner: interner) }
+        func storage<T>(_ array: [T]) -> UnsafeRawPointer? { array.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+        #expect(storage(pods[0].spec.containers) == storage(pods[4].spec.containers), "replicas hold one container list")
+        #expect(storage(pods[0].metadata.ownerReferences) == storage(pods[3].metadata.ownerReferences), "replicas hold one owner list")
+        #expect(storage(pods[0].spec.containers) != storage(pods[5].spec.containers), "another ReplicaSet has its own")
+        #expect(pods[0].metadata.labels == pods[4].metadata.labels && pods[0].metadata.labels != pods[5].metadata.labels)
+        // Two ReplicaSets: two label maps and two annotation maps, two container lists, two owner lists.
+        let counts = interner.sharedCounts
+        #expect(counts.maps == 4 && counts.containers == 2 && counts.owners == 2, "\(counts)")
     }
 
     @Test("interned strings are shared: equal long strings of different pods have one storage")
