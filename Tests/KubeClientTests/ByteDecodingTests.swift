@@ -137,19 +137,30 @@ struct ByteDecodingTests {
 
     @Test("seeded fuzz: truncations and byte mutations of realistic pods decode alike or are refused alike, and never crash", arguments: [1, 2, 3])
     func fuzz(seed: UInt64) {
+        Self.fuzz(seed: seed, document: { round, _ in Self.json(realisticPod(round)) }) { bytes in
+            let expected = Self.viaFoundation(Pod.self, bytes)
+            let actual = Self.viaCursor(Pod.self, bytes)
+            let verdict = expected == actual ? nil : "Foundation \(expected == .refused ? "refused" : "read"), cursor \(actual == .refused ? "refused" : "read")"
+            return (expected == .refused, verdict)
+        }
+    }
+
+    /// Seeded mutations (`mutate`) of `cases` documents: `judge` says whether the reference
+    /// decoder refused a mutated document and, if the decoders disagree on it, how. Expects no
+    /// disagreement, and enough refusals that the mutations are known to break documents.
+    static func fuzz(seed: UInt64, cases: Int = 400, document: (Int, inout SplitMix) -> [UInt8],
+                     judge: ([UInt8]) -> (refused: Bool, disagreement: String?)) {
         var random = SplitMix(seed: seed)
         var disagreements: [String] = []
         var refused = 0
-        let cases = 400
         for round in 0..<cases {
-            var bytes = Self.json(realisticPod(round))
+            var bytes = document(round, &random)
             let (kind, at) = Self.mutate(&bytes, &random)
-            let expected = Self.viaFoundation(Pod.self, bytes)
-            let actual = Self.viaCursor(Pod.self, bytes)
-            if expected == .refused { refused += 1 }
-            if expected != actual {
+            let (wasRefused, disagreement) = judge(bytes)
+            if wasRefused { refused += 1 }
+            if let disagreement {
                 let around = String(decoding: bytes[max(0, at - 60)..<min(bytes.count, at + 60)], as: UTF8.self)
-                disagreements.append("round \(round), mutation \(kind) at \(at): Foundation \(expected == .refused ? "refused" : "read"), cursor \(actual == .refused ? "refused" : "read"): …\(around)…")
+                disagreements.append("round \(round), mutation \(kind) at \(at): \(disagreement): …\(around)…")
             }
         }
         #expect(disagreements.isEmpty, "\(disagreements.count) of \(cases) mutated documents decoded differently:\n\(disagreements.prefix(3).joined(separator: "\n\n"))")
