@@ -442,14 +442,22 @@ public struct JSONKey: CustomStringConvertible {
 
 /// The member names a projection reads (at most 64), matched against a key's bytes.
 public struct JSONKeys: Sendable {
-    let names: [[UInt8]]
-    /// Per name: its length and first and last bytes, checked before the bytes themselves.
-    let signatures: [UInt32]
+    /// Every name's bytes, one after another.
+    let packed: [UInt8]
+    /// Per name: its signature (length, first and last byte; checked before the bytes
+    /// themselves) in the high 32 bits and its offset in `packed` in the low 32 bits. One flat
+    /// array, so a lookup touches no nested array and retains nothing.
+    let entries: [UInt64]
 
     public init(_ names: String...) {
         precondition(names.count <= 64)
-        self.names = names.map { Array($0.utf8) }
-        signatures = self.names.map { Self.signature(count: $0.count, first: $0.first ?? 0, last: $0.last ?? 0) }
+        var packed: [UInt8] = []
+        entries = names.map { name in
+            let bytes = Array(name.utf8)
+            defer { packed += bytes }
+            return UInt64(Self.signature(count: bytes.count, first: bytes.first ?? 0, last: bytes.last ?? 0)) << 32 | UInt64(packed.count)
+        }
+        self.packed = packed
     }
 
     static func signature(count: Int, first: UInt8, last: UInt8) -> UInt32 {
@@ -457,13 +465,24 @@ public struct JSONKeys: Sendable {
     }
 
     func position(of key: JSONKey) -> Int? {
-        if let decoded = key.decoded { return names.firstIndex { $0.elementsEqual(decoded.utf8) } }
-        let bytes = key.bytes
-        let signature = bytes.isEmpty ? Self.signature(count: 0, first: 0, last: 0) : Self.signature(count: bytes.count, first: bytes[0], last: bytes[bytes.count - 1])
-        for position in signatures.indices where signatures[position] == signature {
-            if names[position].withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) { return position }
+        if let decoded = key.decoded {
+            var decoded = decoded
+            return decoded.withUTF8 { position(ofBytes: $0) }
         }
-        return nil
+        return position(ofBytes: key.bytes)
+    }
+
+    private func position(ofBytes bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let signature = UInt64(bytes.isEmpty ? Self.signature(count: 0, first: 0, last: 0) : Self.signature(count: bytes.count, first: bytes[0], last: bytes[bytes.count - 1]))
+        return entries.withUnsafeBufferPointer { entries in
+            packed.withUnsafeBufferPointer { packed in
+                for position in entries.indices where entries[position] >> 32 == signature {
+                    let offset = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: entries[position]))
+                    if bytes.isEmpty || memcmp(packed.baseAddress! + offset, bytes.baseAddress!, bytes.count) == 0 { return position }
+                }
+                return nil
+            }
+        }
     }
 }
 
