@@ -7,19 +7,30 @@ import Foundation
 /// ERROR event, a malformed item) is handed back to the `Decodable` path, which reports it as
 /// before.
 
+/// The member names of list and watch envelopes, made once (generic types cannot hold static
+/// stored properties, and building them per page or event would allocate each time).
+private enum EnvelopeKeys {
+    static let list = JSONKeys("items", "metadata")
+    static let listMeta = JSONKeys("resourceVersion", "continue", "remainingItemCount")
+    static let metadata = JSONKeys("metadata")
+    static let bookmarkMeta = JSONKeys("resourceVersion", "annotations")
+    static let event = JSONKeys("type", "object")
+    static let continueToken = JSONKeys("continue")
+}
+
 extension ObjectList: ByteDecodable where Item: ByteDecodable {
     public init(reading cursor: inout JSONCursor) throws(JSONCursorError) {
         var items: [Item] = []
         var resourceVersion = ""
         var continueToken: String?
         var remainingItemCount: Int?
-        try cursor.members(JSONKeys("items", "metadata")) { (cursor, member) throws(JSONCursorError) in
+        try cursor.members(EnvelopeKeys.list) { (cursor, member) throws(JSONCursorError) in
             if member == 0 {
                 if try !cursor.skipNull() {
                     try cursor.array { (cursor) throws(JSONCursorError) in items.append(try Item(readingListed: &cursor)) }
                 }
             } else if try !cursor.skipNull() {
-                try cursor.members(JSONKeys("resourceVersion", "continue", "remainingItemCount")) { (cursor, member) throws(JSONCursorError) in
+                try cursor.members(EnvelopeKeys.listMeta) { (cursor, member) throws(JSONCursorError) in
                     switch member {
                     case 0: resourceVersion = try cursor.optionalString() ?? ""
                     case 1: continueToken = try cursor.optionalString()
@@ -48,8 +59,8 @@ extension WatchEnvelope: ByteDecodable where Object: ByteDecodable {
             case "BOOKMARK":
                 var resourceVersion = ""
                 var initialEventsEnd = false
-                try cursor.members(JSONKeys("metadata")) { (cursor, _) throws(JSONCursorError) in
-                    try cursor.members(JSONKeys("resourceVersion", "annotations")) { (cursor, member) throws(JSONCursorError) in
+                try cursor.members(EnvelopeKeys.metadata) { (cursor, _) throws(JSONCursorError) in
+                    try cursor.members(EnvelopeKeys.bookmarkMeta) { (cursor, member) throws(JSONCursorError) in
                         if member == 0 {
                             resourceVersion = try cursor.optionalString() ?? ""
                         } else {
@@ -63,7 +74,7 @@ extension WatchEnvelope: ByteDecodable where Object: ByteDecodable {
                 throw JSONCursorError(offset: cursor.offset, path: ["type"], message: "event type \(type) is read by the Decodable path")
             }
         }
-        try cursor.members(JSONKeys("type", "object")) { (cursor, member) throws(JSONCursorError) in
+        try cursor.members(EnvelopeKeys.event) { (cursor, member) throws(JSONCursorError) in
             if member == 0 {
                 type = try cursor.string()
             } else if let type {
@@ -99,7 +110,7 @@ enum ObjectListPrefix {
             try cursor.object { (cursor, key) throws(JSONCursorError) in
                 switch key.string {
                 case "metadata":
-                    try cursor.members(JSONKeys("continue")) { (cursor, _) throws(JSONCursorError) in token = try cursor.optionalString() }
+                    try cursor.members(EnvelopeKeys.continueToken) { (cursor, _) throws(JSONCursorError) in token = try cursor.optionalString() }
                     throw stop
                 case "items": throw stop
                 default: try cursor.skipValue()

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Shares the storage of strings that repeat across objects (label keys and values, images,
@@ -34,7 +39,7 @@ public final class StringInterner: Sendable {
         var hasher = Hasher()
         hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
         let hash = hasher.finalize()
-        if let held = byBytes.withLock({ $0[hash] }), held.utf8.elementsEqual(bytes) { return held }
+        if var held = byBytes.withLock({ $0[hash] }), held.withUTF8({ SharedValues.equal($0, bytes) }) { return held }
         guard let string = String(validating: bytes, as: UTF8.self) else { return nil }
         let shared = intern(string)
         byBytes.withLock { $0[hash] = shared }
@@ -46,7 +51,7 @@ public final class StringInterner: Sendable {
 
     /// The string map read before from these bytes, if one is held.
     func stringMap(readFrom bytes: UnsafeBufferPointer<UInt8>, hash: Int) -> [String: String]? {
-        values.withLock { $0.maps[hash]?.first { $0.bytes.elementsEqual(bytes) }?.map }
+        values.withLock { $0.maps[hash]?.first { held in held.bytes.withUnsafeBufferPointer { SharedValues.equal($0, bytes) } }?.map }
     }
 
     /// Holds `map` as the one read from `bytes`.
@@ -107,6 +112,13 @@ struct SharedValues: Sendable {
         maps.removeAll()
         containers.removeAll()
         owners.removeAll()
+    }
+
+    /// Whether two byte buffers hold the same bytes (one memcmp, not an element loop).
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let first = a.baseAddress, let second = b.baseAddress else { return true }
+        return memcmp(first, second, a.count) == 0
     }
 
     static func bytesHash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
