@@ -1,7 +1,9 @@
 /// A change the store made visible: what reconcilers are triggered by.
 public enum StoreChange<Object: Sendable>: Sendable {
     case added(Object)
-    case updated(old: Object, new: Object)
+    /// Boxed, so a change is one object wide: a relist's batch of additions is not twice the
+    /// size of the objects it carries.
+    indirect case updated(old: Object, new: Object)
     case deleted(Object)
 }
 
@@ -44,15 +46,19 @@ public struct ObjectStore<Object: Sendable>: Sendable {
             let fresh = buffer ?? [:]
             buffer = nil
             var changes: [StoreChange<Object>] = []
-            for (itemKey, old) in objects.sorted(by: { $0.key < $1.key }) {
+            changes.reserveCapacity(fresh.count)
+            // Keys are sorted, not (key, object) pairs: sorting pairs moves whole objects (a
+            // pod is a few hundred bytes of references) at every step of the sort.
+            for itemKey in objects.keys.sorted() {
+                guard let old = objects[itemKey] else { continue }
                 if let new = fresh[itemKey] {
                     if version(new) != version(old) { changes.append(.updated(old: old, new: new)) }
                 } else {
                     changes.append(.deleted(old))
                 }
             }
-            for (itemKey, new) in fresh.sorted(by: { $0.key < $1.key }) where objects[itemKey] == nil {
-                changes.append(.added(new))
+            for itemKey in fresh.keys.sorted() where objects[itemKey] == nil {
+                if let new = fresh[itemKey] { changes.append(.added(new)) }
             }
             objects = fresh
             isReady = true

@@ -207,12 +207,28 @@ enum TemplateBraces {
 /// Label names from Kubernetes (`app.kubernetes.io/name`) made into Prometheus label names the
 /// way Prometheus's Kubernetes discovery does: every character outside `[a-zA-Z0-9_]` becomes `_`.
 public enum LabelSanitizer {
+    /// Prometheus's `strutil.SanitizeLabelName`: every character (Unicode scalar) outside
+    /// `[a-zA-Z0-9_]` becomes one `_`.
     public static func sanitize(_ name: String) -> String {
         // Most names (`app`, `tier`) are valid already: no new string.
-        if name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }) { return name }
-        return String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_") ? scalar : "_"
-        }))
+        if name.utf8.allSatisfy(isLabelByte) { return name }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(name.utf8.count)
+        for byte in name.utf8 {
+            if isLabelByte(byte) {
+                bytes.append(byte)
+            } else if byte < 0x80 || byte >= 0xC0 {
+                // An ASCII byte or the first byte of a multi-byte scalar; the scalar's
+                // continuation bytes (0x80-0xBF) add nothing more.
+                bytes.append(UInt8(ascii: "_"))
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @inline(__always)
+    static func isLabelByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
     }
 }
 

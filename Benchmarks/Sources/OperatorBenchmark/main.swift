@@ -83,9 +83,11 @@ let logger = {
 }()
 let clock = ContinuousClock()
 let rounds = 100
-/// Which modes to measure: `OperatorBenchmark [pods] [directory|in-cluster]`, both by default;
+/// Which modes to measure: `OperatorBenchmark [pods] [directory|in-cluster] [start]`, both by default;
 /// one mode alone gives that operator's resident memory without the other's in the process.
-let modes = Set(arguments.dropFirst(2)).isEmpty ? ["directory", "in-cluster"] : Set(arguments.dropFirst(2))
+/// `start` stops the directory mode after its first output (for profiling the start alone).
+let startOnly = arguments.dropFirst(2).contains("start")
+let modes = Set(arguments.dropFirst(2)).subtracting(["start"]).isEmpty ? ["directory", "in-cluster"] : Set(arguments.dropFirst(2)).subtracting(["start"])
 
 func measureDirectoryMode() async throws {
     let child = try ServerChild(pods: podCount)
@@ -106,6 +108,13 @@ func measureDirectoryMode() async throws {
     BenchmarkReport.record("first complete output, \(podCount) pods", milliseconds(firstOutput) / 1000, unit: "s", better: .lower, target: 3)
     BenchmarkReport.record("resident memory after sync", rss, unit: "MB", better: .lower, target: 300)
     BenchmarkReport.record("peak resident memory at sync", residentMegabytes("VmHWM"), unit: "MB", better: .lower, target: 300)
+    if startOnly {
+        running.cancel()
+        await running.value
+        child.stop()
+        try? FileManager.default.removeItem(atPath: output)
+        return
+    }
 
     // Pod created -> its address in the file_sd file of its monitor.
     var latencies: [Duration] = []

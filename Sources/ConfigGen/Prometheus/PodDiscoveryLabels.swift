@@ -1,6 +1,7 @@
 import DataTree
 public import KubeModel
 import NetWatchAPI
+import Synchronization
 
 /// What Prometheus's Kubernetes discovery (role `pod`, `discovery/kubernetes/pod.go`
 /// `buildPod`) produces for one pod: group labels shared by all its targets, and one target per
@@ -87,13 +88,14 @@ public struct PodDiscoveryLabels: Sendable {
     /// `annotationpresent_` per key; when two keys sanitise alike, the first in sorted order wins.
     static func objectLabels(_ metadata: ObjectMeta, role: String) -> [(String, String)] {
         var labels: [(String, String)] = []
+        labels.reserveCapacity(2 * (metadata.labels.count + metadata.annotations.count))
         for (map, prefix) in [(metadata.labels, "label"), (metadata.annotations, "annotation")] {
             var seen: Set<String> = []
-            for key in map.keys.sorted() {
-                let name = LabelSanitizer.sanitize(key)
-                guard seen.insert(name).inserted else { continue }
-                if let value = map[key], !value.isEmpty { labels.append(("__meta_kubernetes_\(role)_\(prefix)_\(name)", value)) }
-                labels.append(("__meta_kubernetes_\(role)_\(prefix)present_\(name)", "true"))
+            for (key, value) in map.sorted(by: { $0.key < $1.key }) {
+                let names = MetaLabelNames.names(role: role, prefix: prefix, key: key)
+                guard seen.insert(names.sanitized).inserted else { continue }
+                if !value.isEmpty { labels.append((names.value, value)) }
+                labels.append((names.present, "true"))
             }
         }
         return labels
@@ -126,5 +128,38 @@ public struct PodDiscoveryLabels: Sendable {
             JSONEmitter.writeString(value, into: &out)
         }
         out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "}")])
+    }
+}
+
+/// The `__meta_kubernetes_<role>_<prefix>_<name>` and `…<prefix>present_<name>` label names
+/// of an object's label or annotation key, made once per key: the same few keys repeat on
+/// every object, and sanitising and joining them for each was a tenth of a full render.
+/// Bounded: past `limit` keys of one role and prefix, that table starts again.
+enum MetaLabelNames {
+    struct Names: Sendable {
+        let sanitized: String
+        let value: String
+        let present: String
+    }
+
+    private struct Scope: Hashable {
+        let role: String
+        let prefix: String
+    }
+
+    static let limit = 16_384
+    private static let tables = Mutex<[Scope: [String: Names]]>([:])
+
+    static func names(role: String, prefix: String, key: String) -> Names {
+        let scope = Scope(role: role, prefix: prefix)
+        if let held = tables.withLock({ $0[scope]?[key] }) { return held }
+        let sanitized = LabelSanitizer.sanitize(key)
+        let names = Names(sanitized: sanitized, value: "__meta_kubernetes_\(role)_\(prefix)_\(sanitized)",
+                          present: "__meta_kubernetes_\(role)_\(prefix)present_\(sanitized)")
+        tables.withLock { tables in
+            if tables[scope, default: [:]].count >= limit { tables[scope] = [:] }
+            tables[scope, default: [:]][key] = names
+        }
+        return names
     }
 }

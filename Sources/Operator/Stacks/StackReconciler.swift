@@ -57,7 +57,7 @@ final class StackReconciler: Sendable {
     let live = Mutex<IncrementalRender?>(nil)
     /// Pod changes not yet applied to `live`, latest per pod, and when the oldest of them was
     /// received (for `netwatch_pod_change_duration_seconds`).
-    private let pendingPods = Mutex<(changes: [PodKey: IncrementalRender.PodChange], since: ContinuousClock.Instant?)>(([:], nil))
+    private let pendingPods = Mutex(PendingPods())
     /// The last output of each stack that rendered without errors: an invalid edit keeps it,
     /// so a Prometheus never loses a working configuration to a typo.
     private let lastGood = Mutex<[ObjectReference: [Artifact]]>([:])
@@ -66,6 +66,19 @@ final class StackReconciler: Sendable {
     private let credentials = Mutex<(references: [CredentialFetcher.Reference], objects: [CredentialObject])>(([], []))
     /// Each MonitoringStack's uid, from the last full render (owner references).
     private let ownerUIDs = Mutex<[ObjectReference: String]>([:])
+
+    /// Pod changes not yet applied to the live render.
+    private struct PendingPods {
+        var changes: [PodKey: IncrementalRender.PodChange] = [:]
+        var since: ContinuousClock.Instant?
+        /// Whether changes are kept: from the start of the first full render on (and again after
+        /// a standby spell). Before it, that render reads every pod from the cache, which applied
+        /// each batch before handing it here, so keeping the batch too would only hold a second
+        /// copy of the whole cluster while the operator starts.
+        var recording = false
+        /// A batch came while not recording: the next `.pods` request renders everything.
+        var unrecorded = false
+    }
 
     private struct PodKey: Hashable, Comparable {
         var namespace: String
@@ -93,6 +106,10 @@ final class StackReconciler: Sendable {
     /// Takes a batch of pod changes from the watch; they are applied by a `.pods` request.
     func receive(_ batch: [StoreChange<Pod>]) async {
         pendingPods.withLock { pending in
+            guard pending.recording else {
+                pending.unrecorded = true
+                return
+            }
             if pending.since == nil { pending.since = .now }
             for change in batch {
                 let pod = switch change {
@@ -115,6 +132,7 @@ final class StackReconciler: Sendable {
         guard await context.cache.isSynced() else { return .requeue(after: .milliseconds(200)) }
         guard await context.isLeading else {
             live.withLock { $0 = nil }  // a standby keeps its caches warm and writes nothing
+            pendingPods.withLock { $0 = PendingPods() }  // its first render as leader reads the cache
             return .requeue(after: .seconds(2))
         }
         switch request {
@@ -149,7 +167,7 @@ final class StackReconciler: Sendable {
         // except changes arriving meanwhile, which are applied again afterwards — idempotent
         // for the jobs encoded from the cache, needed for the reused ones.
         let drained = pendingPods.withLock { pending in
-            defer { pending = ([:], nil) }
+            defer { pending = PendingPods(recording: true) }
             return pending.changes.keys.sorted().compactMap { pending.changes[$0] }
         }
         var previous = live.withLock { live -> IncrementalRender? in
@@ -228,10 +246,11 @@ final class StackReconciler: Sendable {
     /// Applies the pending pod changes to the live render and writes only the artifacts they
     /// changed: file_sd files (and their ConfigMaps), which Prometheus re-reads without a reload.
     private func applyPendingPods() async throws -> ReconcileResult {
-        let (changes, since) = pendingPods.withLock { pending in
-            defer { pending = ([:], nil) }
-            return (pending.changes.keys.sorted().compactMap { pending.changes[$0] }, pending.since)
+        let (changes, since, unrecorded) = pendingPods.withLock { pending in
+            defer { pending = PendingPods(recording: pending.recording) }
+            return (pending.changes.keys.sorted().compactMap { pending.changes[$0] }, pending.since, pending.unrecorded)
         }
+        if unrecorded { return try await renderAll() }
         guard !changes.isEmpty, let since else { return .awaitChange }
         // Mutated in place under the lock: a copy would duplicate every file_sd document.
         guard let changed = live.withLock({ $0?.apply(changes) }) else {
