@@ -16,7 +16,7 @@ build: setup
 
 test: setup
 	swift build --build-tests
-	swift test --skip-build --parallel
+	hack/swift-test
 	$(MAKE) check-generated
 	$(PY) hack/promtool-check $$(find Tests/ConfigGenTests/Golden -name 'prometheus*.yml' -not -path '*/rules/*' | sort)
 	promtool check rules $$(find Tests/ConfigGenTests/Golden -path '*/prometheus/rules/*.yml' | sort)
