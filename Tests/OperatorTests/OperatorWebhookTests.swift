@@ -69,8 +69,10 @@ struct OperatorWebhookTests {
         _ = try await eventually { broken = try? await client.get(Node.self, injectors, name: "broken"); return broken?["status"] != nil }
         let condition = broken?["status"]?["conditions"]?.sequence?.first
         #expect(condition?["status"] == "False" && condition?["message"]?.string?.contains("spec.containers[0].image") == true, "\(String(describing: condition))")
-        let good = try await client.get(Node.self, injectors, name: "network-exporter")
-        #expect(good["status"]?["conditions"]?.sequence?.first?["status"] == "True")
+        // Each injector's status is its own write, in no set order: wait for this one too.
+        var good: Node?
+        _ = try await eventually { good = try? await client.get(Node.self, injectors, name: "network-exporter"); return good?["status"] != nil }
+        #expect(good?["status"]?["conditions"]?.sequence?.first?["status"] == "True")
 
         // The webhook answers for the Service's DNS name with the CA from the Secret.
         _ = try await eventually(timeout: .seconds(30)) { port.withLock { $0 } != 0 }
