@@ -173,7 +173,7 @@ public struct OutputDirectory: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        let created = ownerOnly ? Self.createOwnerOnly(temporary, bytes) : FileManager.default.createFile(atPath: temporary, contents: Data(bytes))
+        let created = Self.create(temporary, bytes, mode: ownerOnly ? 0o600 : 0o666)
         guard created else {
             throw OutputError(message: "\(temporary): cannot be written; check permissions and free space")
         }
@@ -185,10 +185,15 @@ public struct OutputDirectory: Sendable {
 }
 
 extension OutputDirectory {
-    /// Creates `path` with mode 0600 (open with O_CREAT|O_EXCL, so no other mode ever exists).
-    static func createOwnerOnly(_ path: String, _ bytes: [UInt8]) -> Bool {
+    /// Creates `path` holding `bytes`, with `mode` less the umask from creation on (open with
+    /// O_CREAT|O_EXCL, so no other mode ever exists: 0600 keeps a credential from others even
+    /// between the write and a chmod). One open and one write: Foundation's `createFile` would
+    /// write a temporary file of its own and fsync it, which at 2,000 files made writing the
+    /// output most of the operator's start. Not fsynced: the output is derived state that the
+    /// operator compares with what it renders, and rewrites, at every start.
+    static func create(_ path: String, _ bytes: [UInt8], mode: mode_t) -> Bool {
         unlink(path)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         var written = 0

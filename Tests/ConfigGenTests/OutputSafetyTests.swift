@@ -116,6 +116,26 @@ struct OutputSafetyTests {
         #expect(FileManager.default.fileExists(atPath: sandbox.out + "/monitoring/.keep"))
     }
 
+    @Test("written files hold their bytes with mode 0666 less the umask, credentials 0600; no temporary file stays")
+    func modesAndBytes() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let mask = umask(0o022)
+        defer { umask(mask) }
+        let config = Array("scrape_configs: []\n".utf8)
+        let secret = Array("token".utf8)
+        let credential = Artifact(path: "monitoring/secrets/token", bytes: secret, role: .credential)
+        _ = try OutputDirectory(root: sandbox.out).write([Artifact(path: "monitoring/prometheus.yml", bytes: config, role: .prometheusConfig), credential])
+        for (name, bytes, mode) in [("monitoring/prometheus.yml", config, 0o644), ("monitoring/secrets/token", secret, 0o600)] {
+            let path = sandbox.out + "/" + name
+            #expect(FileManager.default.contents(atPath: path).map { [UInt8]($0) } == bytes, "\(name)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? Int) == mode, "\(name)")
+        }
+        let left = try FileManager.default.subpathsOfDirectory(atPath: sandbox.out).filter { $0.contains(".tmp-") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
     @Test("an output path that is a file is a clear error, not a Cocoa error code")
     func outputIsAFile() throws {
         let sandbox = try Sandbox()
