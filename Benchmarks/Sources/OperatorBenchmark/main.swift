@@ -11,29 +11,35 @@ import NetWatchAPI
 import Operator
 
 /// The operator at scale: N pods in 1,000 namespaces and one static-discovery MonitoringStack
-/// with 200 NetworkMonitors, served by the test API server in a child process. Measures the
+/// with 2,000 NetworkMonitors (`monitorCount`; issue 19 sizes the start at 100,000 pods and
+/// 2,000 monitors), served by the test API server in a child process. Measures the
 /// time until the first complete output, the operator's resident memory with everything
 /// cached, and pod created → its address in a file_sd file (the whole pipeline: watch event,
 /// coalesced render, compare-before-write).
+
+let monitorCount = 2_000
+
+/// Monitor `index` lives in namespace `team-<index % 1000>` and selects `app-<index>` anywhere.
+func monitorNamespace(_ monitor: Int) -> String { "team-\(monitor % 1000)" }
 
 func pod(_ index: Int) -> Node {
     let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
     return [
         "apiVersion": "v1", "kind": "Pod",
         "metadata": ["name": .string("app-\(index)"), "namespace": .string("team-\(index % 1000)"), "uid": .string("uid-\(index)"),
-                     "labels": ["app": .string("app-\(index % 200)"), "tier": "backend", "pod-template-hash": .string(String(index / 5, radix: 16))],
+                     "labels": ["app": .string("app-\(index % monitorCount)"), "tier": "backend", "pod-template-hash": .string(String(index / 5, radix: 16))],
                      "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": .string("app-\(index / 5)"), "uid": .string("rs-\(index / 5)"), "controller": true]]],
         "spec": ["nodeName": .string("node-\(index % 200)"), "containers": [["name": "app", "image": "registry.example.com/app:1", "ports": [["name": "metrics", "containerPort": 9090]]]]],
         "status": ["phase": "Running", "podIP": .string(ip), "podIPs": [["ip": .string(ip)]]],
     ]
 }
 
-/// Pod `index` in the namespace of its monitor (`team-<index % 200>`), where the monitor of
+/// Pod `index` in the namespace of its monitor (`monitorNamespace(index % monitorCount)`), where the monitor of
 /// the same number selects it.
 func podBesideItsMonitor(_ index: Int) -> Node {
     var node = pod(index)
     if case .mapping(var map) = node, case .mapping(var metadata)? = map["metadata"] {
-        metadata["namespace"] = .string("team-\(index % 200)")
+        metadata["namespace"] = .string(monitorNamespace(index % monitorCount))
         map["metadata"] = .mapping(metadata)
         node = .mapping(map)
     }
@@ -57,8 +63,8 @@ if arguments.count > 2, arguments[1] == "serve" {
     let output: Node = arguments.contains("apply") ? ["configMap": "vm-prometheus"] : ["directory": "/etc/prometheus"]
     objects.append(["apiVersion": "netwatch.dev/v1alpha1", "kind": "MonitoringStack", "metadata": ["name": "vm", "namespace": "team-0"],
                     "spec": ["prometheus": ["discovery": "static", "output": output], "monitorSelector": [:], "monitorNamespaceSelector": ["any": true]]])
-    objects += (0..<200).map { index -> Node in
-        ["apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor", "metadata": ["name": .string("app-\(index)"), "namespace": .string("team-\(index)")],
+    objects += (0..<monitorCount).map { index -> Node in
+        ["apiVersion": "netwatch.dev/v1alpha1", "kind": "NetworkMonitor", "metadata": ["name": .string("app-\(index)"), "namespace": .string(monitorNamespace(index))],
          "spec": ["selector": ["matchLabels": ["app": .string("app-\(index)")]], "namespaceSelector": ["any": true], "endpoints": [["port": "metrics"]]]]
     }
     let problems = server.state.load(objects)
@@ -102,7 +108,7 @@ func measureDirectoryMode() async throws {
     let firstOutput = clock.now - started
     try await Task.sleep(for: .seconds(2))
     let rss = residentMegabytes("VmRSS")
-    print("operator with \(podCount) pods, 1000 namespaces, 200 monitors (static discovery) from the test API server at \(url)")
+    print("operator with \(podCount) pods, 1000 namespaces, \(monitorCount) monitors (static discovery) from the test API server at \(url)")
     print("first complete output: \(firstOutput)")
     print(String(format: "resident memory after sync: %.0f MB (target <= 300 MB); peak %.0f MB; heap in use %.0f MB", rss, residentMegabytes("VmHWM"), Double(callocator_bytes_in_use()) / 1_048_576))
     BenchmarkReport.record("first complete output, \(podCount) pods", milliseconds(firstOutput) / 1000, unit: "s", better: .lower, target: 3)
@@ -119,9 +125,9 @@ func measureDirectoryMode() async throws {
     // Pod created -> its address in the file_sd file of its monitor.
     var latencies: [Duration] = []
     func createPod(_ index: Int) async throws -> (file: String, ip: String) {
-        let file = output + "/team-0/vm/prometheus/file_sd/team-\(index % 200)_app-\(index % 200)_0.json"
+        let file = output + "/team-0/vm/prometheus/file_sd/\(monitorNamespace(index % monitorCount))_app-\(index % monitorCount)_0.json"
         let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
-        _ = try await client.create(Node.self, .pods, namespace: "team-\(index % 200)", object: podBesideItsMonitor(index))
+        _ = try await client.create(Node.self, .pods, namespace: monitorNamespace(index % monitorCount), object: podBesideItsMonitor(index))
         return (file, ip)
     }
     for round in 0..<rounds {
@@ -146,7 +152,7 @@ func measureDirectoryMode() async throws {
     BenchmarkReport.record("pod created, file_sd updated p99", milliseconds(sorted[rounds * 99 / 100]), unit: "ms", better: .lower, target: 10)
 
     // The whole pipeline: pod created -> a real Prometheus lists the target, with file_sd. Only
-    // monitor app-7's file (500 targets) is loaded, so Prometheus scrapes loopback addresses only.
+    // monitor app-7's file (one target per monitorCount pods) is loaded, so Prometheus scrapes loopback addresses only.
     let prometheusPort = freeLoopbackPort()
     let work = output + "-prometheus"
     try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -172,7 +178,7 @@ func measureDirectoryMode() async throws {
     while !(await targetsPage()).contains("\"pods\"") { try await Task.sleep(for: .milliseconds(100)) }
     var pipeline: [Duration] = []
     for round in 0..<10 {
-        let index = ((podCount + rounds) / 200 + 1 + round) * 200 + 7  // lands in monitor app-7's file
+        let index = ((podCount + rounds) / monitorCount + 1 + round) * monitorCount + 7  // lands in monitor app-7's file
         let created = clock.now
         let (_, ip) = try await createPod(index)
         while !(await targetsPage()).contains("\"\(ip):9090\"") { try await Task.sleep(for: .milliseconds(20)) }
@@ -225,7 +231,7 @@ func measureInClusterMode() async throws {
             let index = podCount + 10_000 + round
             let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
             let created = clock.now
-            _ = try await client.create(Node.self, .pods, namespace: "team-\(index % 200)", object: podBesideItsMonitor(index))
+            _ = try await client.create(Node.self, .pods, namespace: monitorNamespace(index % monitorCount), object: podBesideItsMonitor(index))
             waiting: while let event = try await events.next() {
                 if case .modified(let configMap) = event, configMap.data?.values.contains(where: { $0.contains("\"\(ip):9090\"") }) == true { break waiting }
             }
