@@ -337,6 +337,20 @@ public struct JSONCursor {
         return try readString(interned: interned)
     }
 
+    /// The string that comes next, or nil for null, as `make` builds it from its UTF-8 bytes:
+    /// an unescaped string's straight from the buffer, so a value packed from them (an id)
+    /// makes no `String` on the way; an escaped one is decoded first.
+    mutating func optionalStringValue<T>(_ make: (UnsafeBufferPointer<UInt8>) -> T) throws(JSONCursorError) -> T? {
+        if try skipNull() { return nil }
+        guard try peek() == UInt8(ascii: "\"") else { throw error("expected a string") }
+        let start = index
+        let (range, escaped) = try stringRange()
+        if !escaped { return make(UnsafeBufferPointer(rebasing: bytes[range])) }
+        index = start
+        var decoded = try decodeEscapedString()
+        return decoded.withUTF8 { make($0) }
+    }
+
     public mutating func optionalString(interned: Bool = false) throws(JSONCursorError) -> String? {
         try skipNull() ? nil : try string(interned: interned)
     }

@@ -2,7 +2,8 @@
 public struct ObjectMeta: Sendable, Hashable, Decodable {
     public var name: String
     public var namespace: String?
-    public var uid: String?
+    /// Packed when it is a UUID (`CompactUID`), as Kubernetes writes uids.
+    var compactUID: CompactUID?
     public var resourceVersion: String?
     public var generation: Int?
     public var labels: [String: String]
@@ -14,6 +15,11 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
     /// RFC 3339; when flows are attributed, a pod owns its IP only from here on.
     public var creationTimestamp: String?
 
+    public var uid: String? {
+        get { compactUID?.string }
+        set { compactUID = newValue.map(CompactUID.init) }
+    }
+
     public init(
         name: String, namespace: String? = nil, labels: [String: String] = [:], annotations: [String: String] = [:],
         uid: String? = nil, resourceVersion: String? = nil, generation: Int? = nil
@@ -22,7 +28,7 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
         self.namespace = namespace
         self.labels = labels
         self.annotations = annotations
-        self.uid = uid
+        compactUID = uid.map(CompactUID.init)
         self.resourceVersion = resourceVersion
         self.generation = generation
         ownerReferences = []
@@ -38,7 +44,7 @@ public struct ObjectMeta: Sendable, Hashable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
         namespace = decoder.interned(try container.decodeIfPresent(String.self, forKey: .namespace))
-        uid = try container.decodeIfPresent(String.self, forKey: .uid)
+        compactUID = try container.decodeIfPresent(String.self, forKey: .uid).map(CompactUID.init)
         resourceVersion = try container.decodeIfPresent(String.self, forKey: .resourceVersion)
         generation = try container.decodeIfPresent(Int.self, forKey: .generation)
         labels = decoder.interned(try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:])

@@ -21,7 +21,7 @@ extension ObjectMeta: ByteDecodable {
             switch member {
             case 0: name = try cursor.optionalString() ?? ""
             case 1: namespace = try cursor.optionalString(interned: true)
-            case 2: uid = try cursor.optionalString()
+            case 2: compactUID = try cursor.optionalStringValue(CompactUID.init(utf8:))
             case 3: resourceVersion = try cursor.optionalString()
             case 4: generation = try cursor.optionalInt()
             case 5: labels = try cursor.stringMap()
@@ -145,13 +145,13 @@ extension PodStatus.ContainerStatus: ByteDecodable {
     static let keys = JSONKeys("name", "containerID")
 
     public init(reading cursor: inout JSONCursor) throws(JSONCursorError) {
-        var name: String?, containerID: String?
+        var name: String?, containerID: CompactContainerID?
         let start = cursor.offset
         try cursor.members(Self.keys) { (cursor, member) throws(JSONCursorError) in
-            if member == 0 { name = try cursor.string() } else { containerID = try cursor.optionalString() }
+            if member == 0 { name = try cursor.string() } else { containerID = try cursor.optionalStringValue(CompactContainerID.init(utf8:)) }
         }
         guard let name else { throw missing("name", at: start) }
-        self.init(name: name, containerID: containerID)
+        self.init(name: name, compactContainerID: containerID)
     }
 }
 

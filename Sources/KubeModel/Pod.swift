@@ -148,12 +148,31 @@ public struct PodStatus: Sendable, Hashable, Decodable {
     /// A container's runtime identity, matched to its spec by name.
     public struct ContainerStatus: Sendable, Hashable, Decodable {
         public var name: String
+        /// Packed when it has the usual form (`CompactContainerID`).
+        var compactContainerID: CompactContainerID?
+
         /// `<runtime>://<id>`, e.g. `containerd://3f…`; nil until the container was created.
-        public var containerID: String?
+        public var containerID: String? {
+            get { compactContainerID?.string }
+            set { compactContainerID = newValue.map(CompactContainerID.init) }
+        }
 
         public init(name: String, containerID: String? = nil) {
             self.name = name
-            self.containerID = containerID
+            compactContainerID = containerID.map(CompactContainerID.init)
+        }
+
+        init(name: String, compactContainerID: CompactContainerID?) {
+            self.name = name
+            self.compactContainerID = compactContainerID
+        }
+
+        private enum CodingKeys: String, CodingKey { case name, containerID }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(name: try container.decode(String.self, forKey: .name),
+                      containerID: try container.decodeIfPresent(String.self, forKey: .containerID))
         }
     }
 

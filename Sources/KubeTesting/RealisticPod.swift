@@ -8,7 +8,8 @@ import Foundation
 /// are measured on realistic repetition. Deterministic in `index`.
 public func realisticPod(_ index: Int) -> Node {
     // Pods come in ReplicaSets of 5: replicas share the owner and everything their template
-    // sets, as they do in a real cluster; name, uid, addresses and container IDs are their own.
+    // sets, as they do in a real cluster; name, uid, addresses and container IDs (64 hex digits,
+    // one per container, as container runtimes make them) are their own.
     let replicaSet = index / 5
     let namespace = "team-\(replicaSet % 1000)"
     let app = ["web", "api", "cart", "ledger", "search"][replicaSet % 5]
@@ -34,7 +35,7 @@ public func realisticPod(_ index: Int) -> Node {
     let containerStatus: (String) -> Node = { container in
         ["name": .string(container), "ready": true, "restartCount": 0, "started": true, "image": "registry.example.com/app:1",
          "imageID": "registry.example.com/app@sha256:4b9a7c1e2f0d3a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3",
-         "containerID": .string("containerd://\(hash)\(uid)"), "state": ["running": ["startedAt": .string(time)]], "lastState": [:]]
+         "containerID": .string("containerd://" + containerID(pod: index, container: container)), "state": ["running": ["startedAt": .string(time)]], "lastState": [:]]
     }
     return [
         "apiVersion": "v1", "kind": "Pod",
@@ -66,4 +67,22 @@ public func realisticPod(_ index: Int) -> Node {
             "containerStatuses": [containerStatus("app"), containerStatus("exporter")], "qosClass": "Burstable",
         ],
     ]
+}
+
+/// A container runtime's id for a container of pod `index`: 64 lowercase hex digits (a
+/// SHA-256 in a real runtime), deterministic and distinct per pod and container.
+func containerID(pod index: Int, container: String) -> String {
+    var state = UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: container.utf8.reduce(0) { $0 &* 31 &+ Int($1) })
+    var digits = ""
+    for _ in 0..<4 {
+        // splitmix64
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        mixed ^= mixed >> 31
+        let word = String(mixed, radix: 16)
+        digits += String(repeating: "0", count: 16 - word.count) + word
+    }
+    return digits
 }
