@@ -21,25 +21,35 @@ public struct Pod: Sendable, Hashable, Decodable {
     private var storage: Storage
 
     public var metadata: ObjectMeta {
-        get { storage.metadata }
-        set { uniqueStorage().metadata = newValue }
+        _read { yield storage.metadata }
+        _modify {
+            makeStorageUnique()
+            yield &storage.metadata
+        }
     }
 
     public var spec: PodSpec {
-        get { storage.spec }
-        set { uniqueStorage().spec = newValue }
+        _read { yield storage.spec }
+        _modify {
+            makeStorageUnique()
+            yield &storage.spec
+        }
     }
 
     public var status: PodStatus {
-        get { storage.status }
-        set { uniqueStorage().status = newValue }
+        _read { yield storage.status }
+        _modify {
+            makeStorageUnique()
+            yield &storage.status
+        }
     }
 
-    private mutating func uniqueStorage() -> Storage {
+    // Reads borrow the boxed field and writes change it in place (`_read`/`_modify`): a getter
+    // would copy the whole field, retaining each of its members, on every `pod.metadata.name`.
+    private mutating func makeStorageUnique() {
         if !isKnownUniquelyReferenced(&storage) {
             storage = Storage(metadata: storage.metadata, spec: storage.spec, status: storage.status)
         }
-        return storage
     }
 
     public init(metadata: ObjectMeta, spec: PodSpec, status: PodStatus = PodStatus()) {
