@@ -1,4 +1,5 @@
 import DataTree
+import Dispatch
 import KubeModel
 import NetWatchAPI
 import YAML
@@ -171,49 +172,75 @@ struct Renderer {
             files.append(File(name: name, bytes: emitYAML(tree), role: .prometheusConfig))
         }
         if plan.stack.spec.prometheus.discovery == .static {
-            for job in plan.jobs {
-                var document = FileSDDocument()
-                switch job.targets {
-                case .pods:
-                    if let kept = reusable[job] {
-                        document = kept
-                        break
-                    }
-                    guard case .pods(let targets) = job.targets else { break }
-                    pods.pods(matching: targets.selector, in: targets.namespaces) { pod in
-                        if let bytes = FileSDGenerator.encode(pod, for: job) {
-                            document.set(namespace: pod.metadata.namespace ?? "default", pod: pod.metadata.name, bytes: bytes)
-                        }
-                    }
-                case .services:
-                    // Lines are keyed by slice name in these documents, never by pod name.
-                    for slice in endpointSlices {
-                        let namespace = slice.metadata.namespace ?? "default"
-                        let service = slice.serviceName.flatMap { services["\(namespace)/\($0)"] }
-                        if let bytes = FileSDGenerator.encode(slice, service: service, pod: { pods.pod(namespace: $0, name: $1) }, for: job) {
-                            document.set(namespace: namespace, pod: slice.metadata.name, bytes: bytes)
-                        }
-                    }
-                case .ingresses:
-                    // Lines are keyed by Ingress name.
-                    for ingress in ingresses {
-                        if let bytes = FileSDGenerator.encode(ingress, for: job) {
-                            document.set(namespace: ingress.metadata.namespace ?? "default", pod: ingress.metadata.name, bytes: bytes)
-                        }
-                    }
-                case .nodes:
-                    for node in nodes {
-                        if let bytes = FileSDGenerator.encode(node, for: job) { document.set(namespace: "", pod: node.metadata.name, bytes: bytes) }
-                    }
-                case .staticGroups, .probe:
-                    continue
-                }
+            // Jobs' documents are independent: built on every core, gathered in job order.
+            let jobs = plan.jobs
+            let built = inParallel(jobs.count) { document(for: jobs[$0]) }
+            for (job, document) in zip(jobs, built) {
+                guard let document else { continue }
                 documents.append((files.count, job, document))
                 files.append(File(name: FileSDGenerator.relativePath(job), bytes: document.bytes, role: .fileSD))
             }
         }
         return (files, documents)
     }
+
+    /// The file_sd document of one job of a static-discovery stack; nil for jobs without one.
+    func document(for job: ScrapeJob) -> FileSDDocument? {
+        var document = FileSDDocument()
+        switch job.targets {
+        case .pods(let targets):
+            if let kept = reusable[job] { return kept }
+            pods.pods(matching: targets.selector, in: targets.namespaces) { pod in
+                if let bytes = FileSDGenerator.encode(pod, for: job) {
+                    document.set(namespace: pod.metadata.namespace ?? "default", pod: pod.metadata.name, bytes: bytes)
+                }
+            }
+        case .services:
+            // Lines are keyed by slice name in these documents, never by pod name.
+            for slice in endpointSlices {
+                let namespace = slice.metadata.namespace ?? "default"
+                let service = slice.serviceName.flatMap { services["\(namespace)/\($0)"] }
+                if let bytes = FileSDGenerator.encode(slice, service: service, pod: { pods.pod(namespace: $0, name: $1) }, for: job) {
+                    document.set(namespace: namespace, pod: slice.metadata.name, bytes: bytes)
+                }
+            }
+        case .ingresses:
+            // Lines are keyed by Ingress name.
+            for ingress in ingresses {
+                if let bytes = FileSDGenerator.encode(ingress, for: job) {
+                    document.set(namespace: ingress.metadata.namespace ?? "default", pod: ingress.metadata.name, bytes: bytes)
+                }
+            }
+        case .nodes:
+            for node in nodes {
+                if let bytes = FileSDGenerator.encode(node, for: job) { document.set(namespace: "", pod: node.metadata.name, bytes: bytes) }
+            }
+        case .staticGroups, .probe:
+            return nil
+        }
+        return document
+    }
+}
+
+/// `body(0)`, …, `body(count - 1)` spread over the machine's cores, returned in index order
+/// (each index is computed by exactly one worker into its own slot), so the result is what
+/// `(0..<count).map(body)` gives. `body` must only read shared state.
+func inParallel<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    guard count > 1 else { return (0..<count).map(body) }
+    return withoutActuallyEscaping(body) { body in
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let slots = ParallelSlots(base: buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: count) { index in
+                (slots.base + index).initialize(to: body(index))
+            }
+            initialized = count
+        }
+    }
+}
+
+/// The result slots of `inParallel`: each worker writes only its own.
+private struct ParallelSlots<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
 }
 
 /// YAML bytes of a generated tree. The emitter fails only on a bug (never on input), and then
