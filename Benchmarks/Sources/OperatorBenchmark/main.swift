@@ -17,7 +17,9 @@ import Operator
 /// cached, and pod created → its address in a file_sd file (the whole pipeline: watch event,
 /// coalesced render, compare-before-write).
 
-let monitorCount = 2_000
+/// 2,000 by default (issue 19's size); `NETWATCH_BENCH_MONITORS=200` gives the cluster of the
+/// figures recorded before 2026-12-07.
+let monitorCount = Int(ProcessInfo.processInfo.environment["NETWATCH_BENCH_MONITORS"] ?? "") ?? 2_000
 
 /// Monitor `index` lives in namespace `team-<index % 1000>` and selects `app-<index>` anywhere.
 func monitorNamespace(_ monitor: Int) -> String { "team-\(monitor % 1000)" }
@@ -124,18 +126,22 @@ func measureDirectoryMode() async throws {
 
     // Pod created -> its address in the file_sd file of its monitor.
     var latencies: [Duration] = []
-    func createPod(_ index: Int) async throws -> (file: String, ip: String) {
+    func fileAndAddress(_ index: Int) -> (file: String, ip: String) {
         let file = output + "/team-0/vm/prometheus/file_sd/\(monitorNamespace(index % monitorCount))_app-\(index % monitorCount)_0.json"
-        let ip = "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)"
+        return (file, "127.\(index >> 16 & 255).\(index >> 8 & 255).\(index & 255)")
+    }
+    func createPod(_ index: Int) async throws -> (file: String, ip: String) {
         _ = try await client.create(Node.self, .pods, namespace: monitorNamespace(index % monitorCount), object: podBesideItsMonitor(index))
-        return (file, ip)
+        return fileAndAddress(index)
     }
     for round in 0..<rounds {
-        let created = clock.now
-        let (file, ip) = try await createPod(podCount + round)
-        // stat() until the file is replaced, then read it: reading 350 KB every millisecond would
-        // take the CPU the operator needs on this 2-core machine.
+        let (file, ip) = fileAndAddress(podCount + round)
+        // Taken before the create: the operator may replace the file before the create returns.
         var seen = modification(file)
+        let created = clock.now
+        _ = try await createPod(podCount + round)
+        // stat() until the file is replaced, then read it: reading a big file every millisecond
+        // would take the CPU the operator needs on this 2-core machine.
         while true {
             let now = modification(file)
             if now != seen {
