@@ -79,8 +79,9 @@ public struct PolicyEvaluator: Sendable {
 
     static func types(of policy: Node) -> Set<String> {
         if let types = policy["spec"]?["policyTypes"]?.sequence { return Set(types.compactMap(\.string)) }
-        // Defaults: Ingress always, Egress when egress rules are present.
-        return policy["spec"]?["egress"] != nil ? ["Ingress", "Egress"] : ["Ingress"]
+        // Kubernetes' defaulting (SetDefaults_NetworkPolicy): Ingress always, Egress when the
+        // egress list is non-empty — `egress: []` alone does not make a policy affect egress.
+        return policy["spec"]?["egress"]?.sequence?.isEmpty == false ? ["Ingress", "Egress"] : ["Ingress"]
     }
 
     static func peerMatches(_ entry: Node, _ peer: Endpoint, policyNamespace: String) -> Bool {
