@@ -32,8 +32,10 @@ public struct WallClock: Sendable {
 
     /// `yyyy-MM-ddTHH:mm:ss[.fraction]Z` in UTC — made by hand: a status write or Event per
     /// object at start-up made creating a Foundation formatter each time a twentieth of the
-    /// operator's start. Whole seconds are truncated, as ISO8601DateFormatter does; a fraction
-    /// is rounded to its last digit (a Double holds today's time to about a quarter microsecond).
+    /// operator's start. Whole seconds are truncated, as Kubernetes (Go's time.Format) writes
+    /// them — ISO8601DateFormatter rounds to milliseconds first, so …30.9998 became …31; a
+    /// fraction is rounded to its last digit (a Double holds today's time to about a quarter
+    /// microsecond).
     static func rfc3339(_ date: Date, fractionDigits: Int) -> String {
         var scale: Int64 = 1
         for _ in 0..<fractionDigits { scale *= 10 }
