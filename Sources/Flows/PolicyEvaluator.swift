@@ -1,15 +1,18 @@
 public import DataTree
 
 /// Evaluates Kubernetes NetworkPolicy semantics (networking.k8s.io/v1) for one connection:
-/// the proof that generated policies allow what was observed and deny the rest, and the
-/// engine of audit mode (connections proposed policies would deny).
+/// the proof that generated policies allow what was observed and deny the rest, the engine of
+/// audit mode (connections proposed policies would deny) and of `netwatch policy check`.
 ///
 /// Semantics: a pod is isolated for a direction when a policy in its namespace selects it and
-/// lists that policy type; an isolated pod admits a connection only if some rule of some
-/// selecting policy matches it (peers: podSelector within the policy's namespace,
-/// namespaceSelector [+ podSelector], ipBlock with except; ports: number, named container port
-/// or absent = all; protocol defaults to TCP). A connection is allowed when the client's
-/// egress and the server's ingress both admit it.
+/// lists that policy type (unset policyTypes: Ingress, plus Egress when the egress list is
+/// non-empty); an isolated pod admits a connection only if some rule of some selecting policy
+/// matches it (peers: podSelector within the policy's namespace, namespaceSelector
+/// [+ podSelector, ANDed], ipBlock with except; absent or empty peers and ports match all;
+/// ports: number, endPort range, named container port of the destination pod, or absent = all;
+/// protocol defaults to TCP). A connection is allowed when the client's egress and the
+/// server's ingress both admit it. Policies are compiled once; a malformed selector or CIDR
+/// selects nothing rather than everything.
 public struct PolicyEvaluator: Sendable {
     /// One end of a connection: a pod (namespace, labels, named ports) or an address outside.
     public struct Endpoint: Sendable, Hashable {
@@ -29,98 +32,79 @@ public struct PolicyEvaluator: Sendable {
         }
     }
 
+    public enum Direction: String, Sendable, Hashable, CaseIterable {
+        case ingress = "Ingress", egress = "Egress"
+    }
+
+    /// The outcome for one connection, with the policies that decided it.
+    public struct Verdict: Sendable, Hashable {
+        /// Whether the server's ingress admits the connection (true when nothing isolates it).
+        public var ingressAdmits: Bool
+        public var egressAdmits: Bool
+        /// Indices into `policies` of those selecting the server for ingress, in input order.
+        public var ingressPolicies: [Int]
+        /// Indices into `policies` of those selecting the client for egress, in input order.
+        public var egressPolicies: [Int]
+
+        public var allowed: Bool { ingressAdmits && egressAdmits }
+    }
+
     public let policies: [Node]
-    /// The policies of each namespace: a connection is judged by its ends' namespaces only.
-    let byNamespace: [String: [Node]]
+    let compiled: [CompiledNetworkPolicy]
+    /// Indices of the policies of each namespace: a connection is judged by its ends' namespaces only.
+    let byNamespace: [String: [Int]]
 
     public init(policies: [Node]) {
         self.policies = policies
-        byNamespace = Dictionary(grouping: policies) { $0["metadata"]?["namespace"]?.string ?? "default" }
+        let compiled = policies.map(CompiledNetworkPolicy.init)
+        self.compiled = compiled
+        byNamespace = Dictionary(grouping: compiled.indices) { compiled[$0].namespace }
+    }
+
+    /// The namespace and name of policy `index`.
+    public func name(of index: Int) -> (namespace: String, name: String) {
+        (compiled[index].namespace, compiled[index].name)
     }
 
     public func allows(from client: Endpoint, to server: Endpoint, port: Int, transport: ObservedConnection.Transport) -> Bool {
-        admits(server, direction: "Ingress", peer: client, port: port, transport: transport, portOwner: server)
-            && admits(client, direction: "Egress", peer: server, port: port, transport: transport, portOwner: server)
+        verdict(from: client, to: server, port: port, transport: transport).allowed
     }
 
-    func admits(_ subject: Endpoint, direction: String, peer: Endpoint, port: Int, transport: ObservedConnection.Transport, portOwner: Endpoint) -> Bool {
-        guard let namespace = subject.namespace else { return true }  // not a pod: no policy applies
-        let selecting = (byNamespace[namespace] ?? []).filter { policy in
-            Self.matches(policy["spec"]?["podSelector"], subject.labels)
-                && Self.types(of: policy).contains(direction)
+    public func verdict(from client: Endpoint, to server: Endpoint, port: Int, transport: ObservedConnection.Transport) -> Verdict {
+        verdict(from: client, selectingClient: selecting(client, for: .egress), to: server, selectingServer: selecting(server, for: .ingress),
+                port: port, transport: transport)
+    }
+
+    /// The verdict when the caller already knows which policies select each end (from
+    /// `selecting(_:for:)`, which depends only on the end's namespace and labels and so can be
+    /// kept per pod or workload).
+    public func verdict(from client: Endpoint, selectingClient: [Int], to server: Endpoint, selectingServer: [Int],
+                        port: Int, transport: ObservedConnection.Transport) -> Verdict {
+        Verdict(
+            ingressAdmits: admits(selectingServer, direction: .ingress, peer: client, port: port, transport: transport, portOwner: server),
+            egressAdmits: admits(selectingClient, direction: .egress, peer: server, port: port, transport: transport, portOwner: server),
+            ingressPolicies: selectingServer, egressPolicies: selectingClient)
+    }
+
+    /// Indices of the policies that select `subject` for `direction`, in input order; empty
+    /// for an end that is not a pod.
+    public func selecting(_ subject: Endpoint, for direction: Direction) -> [Int] {
+        guard let namespace = subject.namespace else { return [] }
+        return (byNamespace[namespace] ?? []).filter { index in
+            let policy = compiled[index]
+            return (direction == .ingress ? policy.affectsIngress : policy.affectsEgress) && policy.podSelector.matches(subject.labels)
         }
+    }
+
+    func admits(_ selecting: [Int], direction: Direction, peer: Endpoint, port: Int, transport: ObservedConnection.Transport, portOwner: Endpoint) -> Bool {
         if selecting.isEmpty { return true }
-        let key = direction == "Ingress" ? "ingress" : "egress", peersKey = direction == "Ingress" ? "from" : "to"
-        for policy in selecting {
-            for rule in policy["spec"]?[key]?.sequence ?? [] {
-                let peerMatches: Bool = {
-                    guard let peers = rule[peersKey]?.sequence, !peers.isEmpty else { return true }
-                    return peers.contains { Self.peerMatches($0, peer, policyNamespace: namespace) }
-                }()
-                let portMatches: Bool = {
-                    guard let ports = rule["ports"]?.sequence, !ports.isEmpty else { return true }
-                    return ports.contains { entry in
-                        guard (entry["protocol"]?.string ?? "TCP") == transport.rawValue else { return false }
-                        switch entry["port"] {
-                        case nil: return true
-                        case .int(let number)?:
-                            if case .int(let end)? = entry["endPort"] { return (number...max(number, end)).contains(port) }
-                            return number == port
-                        case .string(let name)?: return portOwner.namedPorts[name] == port
-                        default: return false
-                        }
-                    }
-                }()
-                if peerMatches && portMatches { return true }
+        for index in selecting {
+            let policy = compiled[index]
+            for rule in direction == .ingress ? policy.ingress : policy.egress
+            where rule.matchesPeer(peer, policyNamespace: policy.namespace) && rule.matchesPort(port, transport: transport, on: portOwner) {
+                return true
             }
         }
         return false
-    }
-
-    static func types(of policy: Node) -> Set<String> {
-        if let types = policy["spec"]?["policyTypes"]?.sequence { return Set(types.compactMap(\.string)) }
-        // Kubernetes' defaulting (SetDefaults_NetworkPolicy): Ingress always, Egress when the
-        // egress list is non-empty — `egress: []` alone does not make a policy affect egress.
-        return policy["spec"]?["egress"]?.sequence?.isEmpty == false ? ["Ingress", "Egress"] : ["Ingress"]
-    }
-
-    static func peerMatches(_ entry: Node, _ peer: Endpoint, policyNamespace: String) -> Bool {
-        if let block = entry["ipBlock"] {
-            guard let cidr = block["cidr"]?.string, contains(cidr, peer.address) else { return false }
-            return !(block["except"]?.sequence ?? []).contains { $0.string.map { contains($0, peer.address) } ?? false }
-        }
-        guard let namespace = peer.namespace else { return false }  // selectors select pods only
-        if let namespaceSelector = entry["namespaceSelector"] {
-            guard matches(namespaceSelector, peer.namespaceLabels) else { return false }
-        } else if namespace != policyNamespace {
-            return false
-        }
-        return entry["podSelector"].map { matches($0, peer.labels) } ?? true
-    }
-
-    /// A LabelSelector node against labels (matchLabels and matchExpressions; empty = all).
-    static func matches(_ selector: Node?, _ labels: [String: String]) -> Bool {
-        guard let selector else { return true }
-        if case .mapping(let required)? = selector["matchLabels"] {
-            for entry in required where labels[entry.key] != entry.value.string { return false }
-        }
-        for expression in selector["matchExpressions"]?.sequence ?? [] {
-            guard let key = expression["key"]?.string else { return false }
-            let values = Set(expression["values"]?.sequence?.compactMap(\.string) ?? [])
-            switch expression["operator"]?.string {
-            case "In": if !(labels[key].map(values.contains) ?? false) { return false }
-            case "NotIn": if labels[key].map(values.contains) ?? false { return false }
-            case "Exists": if labels[key] == nil { return false }
-            case "DoesNotExist": if labels[key] != nil { return false }
-            default: return false
-            }
-        }
-        return true
-    }
-
-    static func contains(_ cidr: String, _ address: IPAddress) -> Bool {
-        let parts = cidr.split(separator: "/")
-        guard parts.count == 2, let network = IPAddress(parts[0]), let bits = Int(parts[1]), network.isIPv4 == address.isIPv4 else { return false }
-        return address.masked(to: bits) == network.masked(to: bits)
     }
 }
