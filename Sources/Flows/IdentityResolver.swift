@@ -46,6 +46,8 @@ public struct IdentityResolver: Sendable {
         var start: Int64
         var end: Int64
         var workload: WorkloadReference
+        /// Index of the pod in the `pods` the resolver was made from.
+        var pod: Int
     }
 
     var pods: [IPAddress: [Lease]] = [:]
@@ -80,7 +82,7 @@ public struct IdentityResolver: Sendable {
             guard workload.metadata.ownerReferences.isEmpty, let selector = workload.matchLabels else { continue }
             selecting[namespace, default: []].append((WorkloadReference(namespace: namespace, kind: workload.kind, name: workload.metadata.name), selector))
         }
-        for pod in pods {
+        for (index, pod) in pods.enumerated() {
             let namespace = pod.metadata.namespace ?? "default"
             if let host = pod.status.hostIP.flatMap({ IPAddress($0) }), let node = pod.spec.nodeName { nodes[host] = node }
             guard !pod.spec.hostNetwork else { continue }
@@ -88,7 +90,7 @@ public struct IdentityResolver: Sendable {
             let start = pod.metadata.creationTimestamp.flatMap(Timestamp.parse) ?? .min
             let end = pod.metadata.deletionTimestamp.flatMap(Timestamp.parse) ?? .max
             let addresses = Set(([pod.status.podIP] + pod.status.podIPs.map(\.ip)).compactMap { $0.flatMap { IPAddress($0) } })
-            for address in addresses { self.pods[address, default: []].append(Lease(start: start, end: end, workload: workload)) }
+            for address in addresses { self.pods[address, default: []].append(Lease(start: start, end: end, workload: workload, pod: index)) }
         }
         for service in services {
             guard let clusterIP = service.spec.clusterIP, let address = IPAddress(clusterIP) else { continue }
@@ -148,12 +150,25 @@ public struct IdentityResolver: Sendable {
     /// What `address` was at `time` (epoch milliseconds).
     public func resolve(_ address: IPAddress, at time: Int64) -> Peer {
         if apiServer.contains(address) { return .apiServer(address) }
-        if let leases = pods[address] {
-            let live = leases.filter { $0.start <= time && time < $0.end }
-            if let newest = live.max(by: { ($0.start, $0.workload) < ($1.start, $1.workload) }) { return .workload(newest.workload) }
-        }
+        if let lease = lease(address, at: time) { return .workload(lease.workload) }
         if let service = services[address] { return .service(namespace: service.namespace, name: service.name) }
         if let node = nodes[address] { return .node(node, address) }
         return .external(address)
+    }
+
+    /// The index, in the pods the resolver was made from, of the pod that held `address` at
+    /// `time`; nil when no pod did (or the API server owns the address).
+    public func podIndex(at address: IPAddress, time: Int64) -> Int? {
+        apiServer.contains(address) ? nil : lease(address, at: time)?.pod
+    }
+
+    func lease(_ address: IPAddress, at time: Int64) -> Lease? {
+        guard let leases = pods[address] else { return nil }
+        var newest: Lease?
+        for lease in leases where lease.start <= time && time < lease.end {
+            if let current = newest, (lease.start, lease.workload) <= (current.start, current.workload) { continue }
+            newest = lease
+        }
+        return newest
     }
 }

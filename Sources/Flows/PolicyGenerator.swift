@@ -243,3 +243,27 @@ public struct PolicyGenerator: Sendable {
         ]
     }
 }
+
+extension Peer: CustomStringConvertible {
+    /// "Deployment shop/web", "Service shop/api", "node n1 (10.0.0.1)", "the API server (…)", or the address.
+    public var description: String {
+        switch self {
+        case .workload(let workload): workload.description
+        case .service(let namespace, let name): "Service \(namespace)/\(name)"
+        case .node(let node, let address): node.isEmpty ? "node \(address)" : "node \(node) (\(address))"
+        case .apiServer(let address): "the API server (\(address))"
+        case .external(let address): "\(address)"
+        }
+    }
+}
+
+extension ResolvedEdge {
+    /// "Deployment shop/web → StatefulSet shop/db on 5432/TCP", for messages and Events.
+    public var summary: String {
+        let port: String = switch self.port {
+        case .int(let number): String(number)
+        case .string(let named): named
+        }
+        return "\(client) → \(server) on \(port)/\(transport.rawValue)"
+    }
+}

@@ -163,35 +163,14 @@ struct FlowsCommand: AsyncParsableCommand {
             let resolver = IdentityResolver(pods: snapshot.pods, workloads: snapshot.workloads, services: snapshot.services)
             let edges = EdgeBuilder(resolver: resolver, services: snapshot.services, pods: snapshot.pods).edges(snapshot.observedConnections)
             let policies = loaded.objects.filter { $0.type.group == "networking.k8s.io" && $0.type.kind == "NetworkPolicy" }.map(\.document)
-            let evaluator = PolicyEvaluator(policies: policies)
-            var representative: [WorkloadReference: Pod] = [:]
-            for pod in snapshot.pods where !pod.spec.hostNetwork {
-                let workload = resolver.workload(of: pod)
-                if representative[workload] == nil { representative[workload] = pod }
-            }
-            func endpoint(_ peer: Peer) -> PolicyEvaluator.Endpoint? {
-                switch peer {
-                case .workload(let workload):
-                    guard let pod = representative[workload], let address = pod.status.primaryIP.flatMap({ IPAddress($0) }) else { return nil }
-                    var named: [String: Int] = [:]
-                    for port in (pod.spec.containers + pod.spec.initContainers).flatMap(\.ports) { if let name = port.name { named[name] = port.containerPort } }
-                    let labels = snapshot.namespaces.first { $0.metadata.name == workload.namespace }?.metadata.labels ?? [:]
-                    return .init(namespace: workload.namespace, labels: pod.metadata.labels, namespaceLabels: labels, address: address, namedPorts: named)
-                case .external(let address), .node(_, let address), .apiServer(let address): return .init(namespace: nil, address: address)
-                case .service: return nil
-                }
-            }
+            let endpoints = WorkloadEndpoints(pods: snapshot.pods, workloads: snapshot.workloads, namespaces: snapshot.namespaces,
+                                              resolver: resolver, connections: snapshot.observedConnections)
+            let report = PolicyCheck(evaluator: PolicyEvaluator(policies: policies), resolver: resolver, pods: snapshot.pods, services: snapshot.services,
+                                     endpoints: endpoints).run(snapshot.observedConnections)
+            let denied = Set(report.denied.map(\.edge.identity))
             let first = snapshot.observedConnections.map(\.firstSeen).min() ?? 0
             let last = snapshot.observedConnections.map(\.lastSeen).max() ?? 0
-            let dot = ServiceGraph.dot(edges, windowMinutes: Double(max(0, last - first)) / 60_000) { edge in
-                guard !policies.isEmpty, let client = endpoint(edge.client), let server = endpoint(edge.server) else { return false }
-                let port: Int? = switch edge.port {
-                case .int(let number): number
-                case .string(let name): server.namedPorts[name]
-                }
-                guard let port else { return false }
-                return !evaluator.allows(from: client, to: server, port: port, transport: edge.transport)
-            }
+            let dot = ServiceGraph.dot(edges, windowMinutes: Double(max(0, last - first)) / 60_000) { denied.contains($0.identity) }
             try Data(dot.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
             if let svg {
                 let process = Process()

@@ -13,7 +13,7 @@ struct Netwatch: AsyncParsableCommand {
             (unreadable or malformed files, nothing is written).
             """,
         version: version,
-        subcommands: [RenderCommand.self, ValidateCommand.self, CRDsCommand.self, DashboardsCommand.self, FlowsCommand.self, InjectCommand.self, OperatorCommand.self, ReloaderCommand.self, WebhookCommand.self, VersionCommand.self]
+        subcommands: [RenderCommand.self, ValidateCommand.self, CRDsCommand.self, DashboardsCommand.self, FlowsCommand.self, PolicyCommand.self, InjectCommand.self, OperatorCommand.self, ReloaderCommand.self, WebhookCommand.self, VersionCommand.self]
     )
 }
 

@@ -235,22 +235,7 @@ public struct FlowPolicyPlanner: Sendable {
     }
 
     /// "Deployment shop/web → StatefulSet shop/db on 5432/TCP", for messages and Events.
-    public static func describe(_ edge: ResolvedEdge) -> String {
-        func name(_ peer: Peer) -> String {
-            switch peer {
-            case .workload(let workload): workload.description
-            case .service(let namespace, let name): "Service \(namespace)/\(name)"
-            case .node(let node, let address): node.isEmpty ? "node \(address)" : "node \(node) (\(address))"
-            case .apiServer(let address): "the API server (\(address))"
-            case .external(let address): "\(address)"
-            }
-        }
-        let port: String = switch edge.port {
-        case .int(let number): String(number)
-        case .string(let named): named
-        }
-        return "\(name(edge.client)) → \(name(edge.server)) on \(port)/\(edge.transport.rawValue)"
-    }
+    public static func describe(_ edge: ResolvedEdge) -> String { edge.summary }
 
     /// `<flowpolicy>-default-deny`: the FlowPolicy's podSelector, the chosen policy types, no rules.
     static func defaultDeny(_ flowPolicy: FlowPolicy) -> Node {
