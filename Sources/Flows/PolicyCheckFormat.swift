@@ -64,7 +64,7 @@ public struct PolicyCheckFormat: Sendable {
                 if finding.port == nil, case .string(let name) = finding.edge.port {
                     lines.append("    no pod of the server declares a port named \(name)")
                 }
-                lines.append("    observed: \(finding.edge.flows) flow(s), \(Timestamp.format(milliseconds: finding.edge.firstSeen)) to \(Timestamp.format(milliseconds: finding.edge.lastSeen))")
+                lines.append("    observed: \(finding.edge.flows) flow(s), \(finding.connections) connection(s) to a pod denied, \(Timestamp.format(milliseconds: finding.edge.firstSeen)) to \(Timestamp.format(milliseconds: finding.edge.lastSeen))")
             }
         }
         if !report.accepted.isEmpty {
