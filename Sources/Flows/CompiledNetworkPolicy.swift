@@ -4,14 +4,18 @@ import DataTree
 /// the document again. Anything malformed (an unknown selector operator, a CIDR that does not
 /// parse, a port that is neither a number nor a name) compiles to something that matches
 /// nothing: a broken rule never opens traffic.
-struct CompiledNetworkPolicy: Sendable {
-    var namespace: String
-    var name: String
-    var podSelector: CompiledSelector
-    var affectsIngress: Bool
-    var affectsEgress: Bool
-    var ingress: [CompiledRule]
-    var egress: [CompiledRule]
+///
+/// The compiled parts are immutable classes: evaluation reads them in place, where structs
+/// holding arrays and dictionaries would be copied (and reference-counted field by field) at
+/// every access.
+final class CompiledNetworkPolicy: Sendable {
+    let namespace: String
+    let name: String
+    let podSelector: CompiledSelector
+    let affectsIngress: Bool
+    let affectsEgress: Bool
+    let ingress: [CompiledRule]
+    let egress: [CompiledRule]
 
     init(_ policy: Node) {
         namespace = policy["metadata"]?["namespace"]?.string ?? "default"
@@ -31,23 +35,70 @@ struct CompiledNetworkPolicy: Sendable {
         ingress = (spec?["ingress"]?.sequence ?? []).map { CompiledRule($0, peersKey: "from") }
         egress = (spec?["egress"]?.sequence ?? []).map { CompiledRule($0, peersKey: "to") }
     }
+
+    /// Whether some rule for `direction` admits `peer` on `port` (named ports resolved on `portOwner`, the destination).
+    func admits(_ direction: PolicyEvaluator.Direction, peer: PolicyEvaluator.PreparedEndpoint, port: Int, transport: ObservedConnection.Transport,
+                portOwner: PolicyEvaluator.Endpoint) -> Bool {
+        for rule in direction == .ingress ? ingress : egress
+        where rule.matchesPort(port, transport: transport, on: portOwner) && rule.matchesPeer(peer, policyNamespace: namespace) {
+            return true
+        }
+        return false
+    }
+}
+
+/// A label `key=value` as a 64-bit FNV-1a hash: what indexed rules look peers up by, computed
+/// without shared state so policies compile in parallel. Two pairs with one hash only make a
+/// lookup check an extra peer, which is then matched in full.
+enum LabelHash {
+    static func of(_ key: String, _ value: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        hash = (hash ^ 0x3D) &* 0x100_0000_01B3  // "="
+        for byte in value.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash
+    }
 }
 
 /// One ingress or egress rule: peers and ports, each nil when absent or empty (= all).
-struct CompiledRule: Sendable {
-    var peers: [CompiledPeer]?
-    var ports: [CompiledPort]?
+final class CompiledRule: Sendable {
+    let peers: [CompiledPeer]?
+    let ports: [CompiledPort]?
+    /// For rules with many peers (learned policies list every observed peer in one rule): the
+    /// peers by the hash of one label their podSelector requires, so a pod is checked only
+    /// against peers that can select it, and the peers without such a label.
+    let index: (byLabel: [UInt64: [Int]], unanchored: [Int])?
+
+    static let indexedPeers = 8
 
     init(_ rule: Node, peersKey: String) {
-        let peers = rule[peersKey]?.sequence ?? []
-        self.peers = peers.isEmpty ? nil : peers.map(CompiledPeer.init)
+        let peers = (rule[peersKey]?.sequence ?? []).map(CompiledPeer.init)
+        self.peers = peers.isEmpty ? nil : peers
         let ports = rule["ports"]?.sequence ?? []
         self.ports = ports.isEmpty ? nil : ports.map(CompiledPort.init)
+        guard peers.count > Self.indexedPeers else { index = nil; return }
+        var byLabel: [UInt64: [Int]] = [:], unanchored: [Int] = []
+        for (position, peer) in peers.enumerated() {
+            if case .pods(_, let selector?) = peer, selector.valid, let anchor = selector.required.first, let value = anchor.value {
+                byLabel[LabelHash.of(anchor.key, value), default: []].append(position)
+            } else {
+                unanchored.append(position)
+            }
+        }
+        index = (byLabel, unanchored)
     }
 
-    func matchesPeer(_ peer: PolicyEvaluator.Endpoint, policyNamespace: String) -> Bool {
+    func matchesPeer(_ prepared: PolicyEvaluator.PreparedEndpoint, policyNamespace: String) -> Bool {
         guard let peers else { return true }
-        return peers.contains { $0.matches(peer, policyNamespace: policyNamespace) }
+        guard let index else { return peers.contains { $0.matches(prepared.endpoint, policyNamespace: policyNamespace) } }
+        if prepared.endpoint.namespace != nil {
+            for id in prepared.labelHashes {
+                if let candidates = index.byLabel[id], candidates.contains(where: { peers[$0].matches(prepared.endpoint, policyNamespace: policyNamespace) }) {
+                    return true
+                }
+            }
+        }
+        return index.unanchored.contains { peers[$0].matches(prepared.endpoint, policyNamespace: policyNamespace) }
     }
 
     func matchesPort(_ port: Int, transport: ObservedConnection.Transport, on owner: PolicyEvaluator.Endpoint) -> Bool {
@@ -98,11 +149,12 @@ struct CompiledPort: Sendable {
         case invalid
     }
 
-    var transport: String
+    /// nil for a protocol other than TCP, UDP and SCTP: it matches no connection.
+    var transport: ObservedConnection.Transport?
     var port: Port
 
     init(_ entry: Node) {
-        transport = entry["protocol"]?.string ?? "TCP"
+        transport = ObservedConnection.Transport(rawValue: entry["protocol"]?.string ?? "TCP")
         switch entry["port"] {
         case nil: port = .all
         case .int(let number)?:
@@ -113,7 +165,7 @@ struct CompiledPort: Sendable {
     }
 
     func matches(_ number: Int, transport: ObservedConnection.Transport, on owner: PolicyEvaluator.Endpoint) -> Bool {
-        guard self.transport == transport.rawValue else { return false }
+        guard self.transport == transport else { return false }
         switch port {
         case .all: return true
         case .range(let range): return range.contains(number)
@@ -124,13 +176,13 @@ struct CompiledPort: Sendable {
 }
 
 /// A LabelSelector: matchLabels and matchExpressions, ANDed; empty selects everything.
-struct CompiledSelector: Sendable {
+final class CompiledSelector: Sendable {
     enum Operator: Sendable { case `in`, notIn, exists, doesNotExist }
 
-    var required: [(key: String, value: String?)]
-    var expressions: [(key: String, operator: Operator, values: Set<String>)]
+    let required: [(key: String, value: String?)]
+    let expressions: [(key: String, operator: Operator, values: Set<String>)]
     /// False when the selector could not be read: it then selects nothing.
-    var valid: Bool
+    let valid: Bool
 
     static let everything = CompiledSelector(required: [], expressions: [], valid: true)
 
@@ -140,10 +192,9 @@ struct CompiledSelector: Sendable {
         self.valid = valid
     }
 
-    init(_ selector: Node) {
-        required = []
-        expressions = []
-        valid = true
+    convenience init(_ selector: Node) {
+        var required: [(key: String, value: String?)] = []
+        var expressions: [(key: String, operator: Operator, values: Set<String>)] = []
         if case .mapping(let labels)? = selector["matchLabels"] {
             for entry in labels { required.append((entry.key, entry.value.string)) }
         }
@@ -156,9 +207,13 @@ struct CompiledSelector: Sendable {
             case "DoesNotExist": .doesNotExist
             default: nil
             }
-            guard let key = expression["key"]?.string, let op else { valid = false; return }
+            guard let key = expression["key"]?.string, let op else {
+                self.init(required: [], expressions: [], valid: false)
+                return
+            }
             expressions.append((key, op, values))
         }
+        self.init(required: required, expressions: expressions, valid: true)
     }
 
     func matches(_ labels: [String: String]) -> Bool {

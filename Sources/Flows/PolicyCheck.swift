@@ -66,7 +66,9 @@ public struct PolicyCheck: Sendable {
 
     public func run(_ connections: [ObservedConnection]) -> Report {
         var judge = Judge(check: self)
+        judge.reserve(connections.count)
         for connection in connections { judge.add(connection) }
+        judge.evaluate()
         return judge.report()
     }
 }
@@ -79,112 +81,194 @@ extension PolicyCheck {
         case address(IPAddress)
     }
 
-    /// One (client end, server end, port) a connection stands for, with its workload edge.
-    struct Target {
-        var server: End
-        var peer: Peer
-        var observedPort: IntOrString
-        var port: Int?
-    }
-
+    /// A workload edge in the run's own numbering: peers by id, the observed server port as a
+    /// number (≥ 0) or a named port's id (< 0).
     struct EdgeKey: Hashable {
-        var client: Peer
-        var server: Peer
-        var port: IntOrString
+        var client: Int32
+        var server: Int32
+        var port: Int32
         var transport: ObservedConnection.Transport
     }
 
-    struct VerdictKey: Hashable {
-        var client: Int
-        var server: Int
-        var port: Int
+    /// One (client end, server end, port) to judge, for edge `edge`. Sorted by server end so
+    /// that a server's policies stay in cache while its callers are judged, and repeats (the
+    /// same ends and port again, as with workloads known only by their template) are adjacent
+    /// and judged once.
+    struct Pending {
+        var server: Int32
+        var client: Int32
+        var port: Int32
         var transport: ObservedConnection.Transport
+        var edge: Int32
+        /// Bit 0: the server's ingress refuses; bit 1: the client's egress refuses.
+        var denials: UInt8 = 0
+
+        var sameVerdict: (Int32, Int32, Int32, ObservedConnection.Transport) { (server, client, port, transport) }
     }
 
-    /// The state of one run: ends interned with the policies selecting them, verdicts memoised
-    /// per (client end, server end, port), edges and findings accumulated.
+    /// The ends a peer stands for: usually one (a pod, an address), without allocating.
+    enum Ends {
+        case one(Int32)
+        case many([Int32])
+
+        func forEach(_ body: (Int32) -> Void) {
+            switch self {
+            case .one(let end): body(end)
+            case .many(let ends): for end in ends { body(end) }
+            }
+        }
+    }
+
+    struct Tally {
+        var flows: Int
+        var firstSeen: Int64
+        var lastSeen: Int64
+
+        mutating func add(_ connection: ObservedConnection) {
+            flows += connection.flows
+            firstSeen = min(firstSeen, connection.firstSeen)
+            lastSeen = max(lastSeen, connection.lastSeen)
+        }
+    }
+
+    /// The state of one run. Connections are first resolved, numbering everything they touch
+    /// once — peers, ends (prepared with the policies selecting them), named ports, edges — into
+    /// pending (client end, server end, port) judgements; those are then sorted and judged on
+    /// all cores, each distinct one once, and the denials folded into findings.
     struct Judge {
         let check: PolicyCheck
-        var endIDs: [End: Int] = [:]
-        var ends: [(endpoint: PolicyEvaluator.Endpoint, ingress: [Int], egress: [Int])] = []
-        var verdicts: [VerdictKey: PolicyEvaluator.Verdict] = [:]
-        var backends: [String: [(peer: Peer, end: End)]?] = [:]
-        var edges: [EdgeKey: ResolvedEdge] = [:]
-        var findings: [EdgeKey: Finding] = [:]
-        var unresolved: [EdgeKey: ResolvedEdge] = [:]
+        var peers: [Peer] = []
+        var peerIDs: [Peer: Int32] = [:]
+        var ends: [PolicyEvaluator.PreparedEndpoint] = []
+        var endIDs: [End: Int32] = [:]
+        /// Per pod (by index): its peer id and its end id at its first-seen address, or -1.
+        var podPeer: [Int32]
+        var podEnd: [Int32]
+        var podEndAddress: [IPAddress?]
+        var portNames: [String] = []
+        var portNameIDs: [String: Int32] = [:]
+        var pending: [Pending] = []
+        var backends: [String: (service: Service, backends: [(peer: Int32, end: Int32)])] = [:]
+        var edgeIDs: [EdgeKey: Int32] = [:]
+        var edgeKeys: [EdgeKey] = []
+        var tallies: [Tally] = []
+        var findings: [Int32: Finding] = [:]
+        var unresolved: [EdgeKey: Tally] = [:]
         var count = 0
 
-        init(check: PolicyCheck) { self.check = check }
+        init(check: PolicyCheck) {
+            self.check = check
+            podPeer = Array(repeating: -1, count: check.pods.count)
+            podEnd = Array(repeating: -1, count: check.pods.count)
+            podEndAddress = Array(repeating: nil, count: check.pods.count)
+        }
 
-        mutating func id(_ end: End) -> Int {
+        mutating func reserve(_ connections: Int) {
+            edgeIDs.reserveCapacity(connections)
+            edgeKeys.reserveCapacity(connections)
+            tallies.reserveCapacity(connections)
+            pending.reserveCapacity(connections)
+        }
+
+        mutating func peerID(_ peer: Peer) -> Int32 {
+            if let id = peerIDs[peer] { return id }
+            peers.append(peer)
+            peerIDs[peer] = Int32(peers.count - 1)
+            return Int32(peers.count - 1)
+        }
+
+        mutating func endID(_ end: End) -> Int32 {
             if let id = endIDs[end] { return id }
             let endpoint: PolicyEvaluator.Endpoint = switch end {
             case .pod(let index, let address): check.endpoints.endpoint(of: check.pods[index], at: address)
             case .variant(let workload, let index): check.endpoints.endpoints(of: .workload(workload))[index]
             case .address(let address): PolicyEvaluator.Endpoint(namespace: nil, address: address)
             }
-            ends.append((endpoint, check.evaluator.selecting(endpoint, for: .ingress), check.evaluator.selecting(endpoint, for: .egress)))
-            endIDs[end] = ends.count - 1
-            return ends.count - 1
+            ends.append(check.evaluator.prepare(endpoint))
+            endIDs[end] = Int32(ends.count - 1)
+            return Int32(ends.count - 1)
         }
 
-        /// The ends a peer stands for: the pod at the address when known, else the workload's variants.
-        func ends(of peer: Peer, address: IPAddress, time: Int64) -> [End] {
-            switch peer {
-            case .workload(let workload):
-                if let index = check.resolver.podIndex(at: address, time: time), check.resolver.workload(of: check.pods[index]) == workload {
-                    return [.pod(index, address)]
-                }
-                return check.endpoints.endpoints(of: peer).indices.map { .variant(workload, $0) }
-            case .service, .node, .apiServer, .external:
-                return [.address(address)]
+        mutating func podPeerID(_ index: Int) -> Int32 {
+            if podPeer[index] < 0 { podPeer[index] = peerID(.workload(check.resolver.workload(of: check.pods[index]))) }
+            return podPeer[index]
+        }
+
+        mutating func podEndID(_ index: Int, _ address: IPAddress) -> Int32 {
+            if podEnd[index] >= 0, podEndAddress[index] == address { return podEnd[index] }
+            let id = endID(.pod(index, address))
+            if podEnd[index] < 0 { podEnd[index] = id; podEndAddress[index] = address }
+            return id
+        }
+
+        /// An address at a time as a peer and the ends it stands for: the pod that held it (when
+        /// that pod belongs to the workload a source reported, if it reported one), else the
+        /// workload's variants, else the address itself.
+        mutating func resolve(_ address: IPAddress, reported: ReportedIdentity?, at time: Int64) -> (peer: Peer, id: Int32, ends: Ends) {
+            let pod = check.resolver.podIndex(at: address, time: time)
+            switch reported {
+            case nil, .world?:
+                if let pod { let id = podPeerID(pod); return (peers[Int(id)], id, .one(podEndID(pod, address))) }
+            default: break
             }
+            let peer = check.resolver.resolve(address, reported: reported, at: time)
+            let id = peerID(peer)
+            guard case .workload(let workload) = peer else { return (peer, id, .one(endID(.address(address)))) }
+            if let pod, podPeerID(pod) == id { return (peer, id, .one(podEndID(pod, address))) }
+            return (peer, id, .many(check.endpoints.endpoints(of: peer).indices.map { endID(.variant(workload, $0)) }))
         }
 
         /// A Service's backends: its selected pods, else the workloads whose template it selects; nil when unknown.
-        mutating func backends(_ namespace: String, _ name: String) -> (service: Service, backends: [(peer: Peer, end: End)])? {
+        mutating func backends(_ namespace: String, _ name: String) -> (service: Service, backends: [(peer: Int32, end: Int32)])? {
+            let key = namespace + "/" + name
+            if let known = backends[key] { return known }
             guard let service = check.services.first(where: { ($0.metadata.namespace ?? "default") == namespace && $0.metadata.name == name }),
                   let selector = service.spec.selector, !selector.isEmpty else { return nil }
-            let key = namespace + "/" + name
-            if let known = backends[key] { return known.map { (service, $0) } }
-            var found: [(peer: Peer, end: End)] = []
-            var covered = Set<WorkloadReference>()
+            var found: [(peer: Int32, end: Int32)] = []
+            var covered = Set<Int32>()
             for (index, pod) in check.pods.enumerated()
             where (pod.metadata.namespace ?? "default") == namespace && !pod.spec.hostNetwork && selector.allSatisfy({ pod.metadata.labels[$0.key] == $0.value }) {
-                let workload = check.resolver.workload(of: pod)
-                covered.insert(workload)
-                let address = pod.status.primaryIP.flatMap { IPAddress($0) } ?? ObservedConnection.Key.unknownAddress
-                found.append((.workload(workload), .pod(index, address)))
+                let peer = podPeerID(index)
+                covered.insert(peer)
+                found.append((peer, podEndID(index, pod.status.primaryIP.flatMap { IPAddress($0) } ?? ObservedConnection.Key.unknownAddress)))
             }
-            for workload in check.resolver.workloads(selectedBy: selector, in: namespace) where !covered.contains(workload) {
-                for index in check.endpoints.endpoints(of: .workload(workload)).indices { found.append((.workload(workload), .variant(workload, index))) }
+            for workload in check.resolver.workloads(selectedBy: selector, in: namespace) {
+                let peer = peerID(.workload(workload))
+                guard !covered.contains(peer) else { continue }
+                for index in check.endpoints.endpoints(of: .workload(workload)).indices { found.append((peer, endID(.variant(workload, index)))) }
             }
-            backends[key] = .some(found)
+            backends[key] = (service, found)
             return (service, found)
         }
 
-        func portNumber(_ port: IntOrString, on end: End) -> Int? {
+        mutating func portCode(_ port: IntOrString) -> Int32 {
             switch port {
-            case .int(let number): return number
+            case .int(let number): return Int32(clamping: number)
             case .string(let name):
-                return switch end {
-                case .pod(let index, _): WorkloadEndpoints.namedPorts(check.pods[index].spec.initContainers + check.pods[index].spec.containers)[name]
-                case .variant(let workload, let variant): check.endpoints.endpoints(of: .workload(workload))[variant].namedPorts[name]
-                case .address: nil
-                }
+                if let id = portNameIDs[name] { return id }
+                portNames.append(name)
+                portNameIDs[name] = -Int32(portNames.count)
+                return -Int32(portNames.count)
             }
+        }
+
+        func portLabel(_ code: Int32) -> IntOrString { code >= 0 ? .int(Int(code)) : .string(portNames[Int(-code) - 1]) }
+
+        /// The port number a port code means on an end: a name resolved on the end's pod.
+        func portNumber(_ code: Int32, on end: Int32) -> Int? {
+            code >= 0 ? Int(code) : ends[Int(end)].endpoint.namedPorts[portNames[Int(-code) - 1]]
         }
 
         mutating func add(_ connection: ObservedConnection) {
             count += 1
             let key = connection.key, time = connection.firstSeen
-            let clientPeer = check.resolver.resolve(key.client, reported: connection.clientIdentity, at: time)
-            let serverPeer = check.resolver.resolve(key.server, reported: connection.serverIdentity, at: time)
-            var targets: [Target] = []
-            if case .service(let namespace, let name) = serverPeer {
+            let client = resolve(key.client, reported: connection.clientIdentity, at: time)
+            let server = resolve(key.server, reported: connection.serverIdentity, at: time)
+            if case .service(let namespace, let name) = server.peer {
                 guard let (service, backends) = backends(namespace, name) else {
                     if key.serverPort != 0 {
-                        record(unresolved: EdgeKey(client: clientPeer, server: serverPeer, port: .int(Int(key.serverPort)), transport: key.transport), connection)
+                        unresolved[EdgeKey(client: client.id, server: server.id, port: Int32(key.serverPort), transport: key.transport),
+                                   default: Tally(flows: 0, firstSeen: .max, lastSeen: .min)].add(connection)
                     }
                     return
                 }
@@ -192,75 +276,106 @@ extension PolicyCheck {
                 let observed: [IntOrString] = key.serverPort == 0
                     ? servicePorts.map { $0.targetPort ?? .int($0.port) }
                     : [servicePorts.first { $0.port == Int(key.serverPort) }?.targetPort ?? .int(Int(key.serverPort))]
-                for backend in backends {
-                    for port in observed { targets.append(Target(server: backend.end, peer: backend.peer, observedPort: port, port: portNumber(port, on: backend.end))) }
+                for port in observed {
+                    let code = portCode(port)
+                    for backend in backends { judge(connection, client: client.id, clientEnds: client.ends, server: backend.peer, serverEnd: backend.end, port: code) }
                 }
+            } else if key.serverPort != 0 {  // "any port of the Service" means nothing without a Service
+                server.ends.forEach { end in judge(connection, client: client.id, clientEnds: client.ends, server: server.id, serverEnd: end, port: Int32(key.serverPort)) }
+            }
+        }
+
+        mutating func judge(_ connection: ObservedConnection, client: Int32, clientEnds: Ends, server: Int32, serverEnd: Int32, port code: Int32) {
+            let transport = connection.key.transport
+            let key = EdgeKey(client: client, server: server, port: code, transport: transport)
+            let edge: Int32
+            if let known = edgeIDs[key] {
+                edge = known
             } else {
-                guard key.serverPort != 0 else { return }  // "any port of the Service" means nothing without a Service
-                for end in ends(of: serverPeer, address: key.server, time: time) {
-                    targets.append(Target(server: end, peer: serverPeer, observedPort: .int(Int(key.serverPort)), port: Int(key.serverPort)))
+                edge = Int32(edgeKeys.count)
+                edgeIDs[key] = edge
+                edgeKeys.append(key)
+                tallies.append(Tally(flows: 0, firstSeen: .max, lastSeen: .min))
+            }
+            tallies[Int(edge)].add(connection)
+            let port = Int32(portNumber(code, on: serverEnd) ?? -1)
+            clientEnds.forEach { pending.append(Pending(server: serverEnd, client: $0, port: port, transport: transport, edge: edge)) }
+        }
+
+        /// Judges every pending (client, server, port) and records the denials: the servers'
+        /// ingress with the pending sorted by server, then the clients' egress sorted by client,
+        /// so each pass reads one end's policies while they are in cache.
+        mutating func evaluate() {
+            pending.sort { ($0.server, $0.client, $0.port, $0.transport) < ($1.server, $1.client, $1.port, $1.transport) }
+            judge(.ingress)
+            pending.sort { ($0.client, $0.server, $0.port, $0.transport) < ($1.client, $1.server, $1.port, $1.transport) }
+            judge(.egress)
+            for item in pending where item.denials != 0 {
+                record(denial: item.denials, item.edge, client: item.client, server: item.server, port: item.port < 0 ? nil : Int(item.port))
+            }
+            pending = []
+        }
+
+        /// One direction's verdict for every pending judgement, on all cores; adjacent repeats judged once.
+        mutating func judge(_ direction: PolicyEvaluator.Direction) {
+            let denied = Self.refusals(pending, ends: ends, evaluator: check.evaluator, direction)
+            let bit: UInt8 = direction == .ingress ? 1 : 2
+            var index = 0
+            for chunk in denied {
+                for refused in chunk {
+                    if refused { pending[index].denials |= bit }
+                    index += 1
                 }
             }
-            let clients = ends(of: clientPeer, address: key.client, time: time).map { id($0) }
-            for target in targets {
-                let edgeKey = EdgeKey(client: clientPeer, server: target.peer, port: target.observedPort, transport: key.transport)
-                record(edge: edgeKey, connection)
-                let server = id(target.server)
-                for client in clients {
-                    let verdictKey = VerdictKey(client: client, server: server, port: target.port ?? -1, transport: key.transport)
-                    let verdict: PolicyEvaluator.Verdict
-                    if let known = verdicts[verdictKey] {
-                        verdict = known
-                    } else {
-                        verdict = check.evaluator.verdict(from: ends[client].endpoint, selectingClient: ends[client].egress,
-                                                          to: ends[server].endpoint, selectingServer: ends[server].ingress,
-                                                          port: target.port ?? -1, transport: key.transport)
-                        verdicts[verdictKey] = verdict
-                    }
-                    if !verdict.allowed { record(denial: verdict, edgeKey, port: target.port) }
+        }
+
+        /// Per chunk of `pending`, whether `direction` refuses each (a separate function, so
+        /// that no copy of `pending` outlives it and the caller updates it in place).
+        static func refusals(_ pending: [Pending], ends: [PolicyEvaluator.PreparedEndpoint], evaluator: PolicyEvaluator,
+                             _ direction: PolicyEvaluator.Direction) -> [[Bool]] {
+            let chunks = pending.count < 10_000 ? 1 : 8
+            return inParallel(chunks) { chunk -> [Bool] in
+                let range = (pending.count * chunk / chunks)..<(pending.count * (chunk + 1) / chunks)
+                var result: [Bool] = []
+                result.reserveCapacity(range.count)
+                var previous: Pending?, last = false
+                for item in pending[range] {
+                    if let previous, previous.sameVerdict == item.sameVerdict { result.append(last); continue }
+                    last = !evaluator.admits(from: ends[Int(item.client)], to: ends[Int(item.server)], direction, port: Int(item.port), transport: item.transport)
+                    previous = item
+                    result.append(last)
                 }
+                return result
             }
         }
 
-        mutating func record(edge key: EdgeKey, _ connection: ObservedConnection) {
-            if var edge = edges[key] {
-                edge.flows += connection.flows
-                edge.firstSeen = min(edge.firstSeen, connection.firstSeen)
-                edge.lastSeen = max(edge.lastSeen, connection.lastSeen)
-                edges[key] = edge
-            } else {
-                edges[key] = ResolvedEdge(client: key.client, server: key.server, port: key.port, transport: key.transport, flows: connection.flows,
-                                          firstSeen: connection.firstSeen, lastSeen: connection.lastSeen)
-            }
-        }
-
-        mutating func record(unresolved key: EdgeKey, _ connection: ObservedConnection) {
-            var edge = unresolved[key] ?? ResolvedEdge(client: key.client, server: key.server, port: key.port, transport: key.transport, flows: 0,
-                                                       firstSeen: connection.firstSeen, lastSeen: connection.lastSeen)
-            edge.flows += connection.flows
-            edge.firstSeen = min(edge.firstSeen, connection.firstSeen)
-            edge.lastSeen = max(edge.lastSeen, connection.lastSeen)
-            unresolved[key] = edge
-        }
-
-        mutating func record(denial verdict: PolicyEvaluator.Verdict, _ key: EdgeKey, port: Int?) {
-            var finding = findings[key] ?? Finding(edge: ResolvedEdge(client: key.client, server: key.server, port: key.port, transport: key.transport, flows: 0),
-                                                   port: port, connections: 0, deniedBy: [], ingressPolicies: [], egressPolicies: [])
+        mutating func record(denial bits: UInt8, _ edge: Int32, client: Int32, server: Int32, port: Int?) {
+            let key = edgeKeys[Int(edge)]
+            var finding = findings[edge] ?? Finding(edge: ResolvedEdge(client: peers[Int(key.client)], server: peers[Int(key.server)], port: portLabel(key.port),
+                                                                       transport: key.transport, flows: 0),
+                                                    port: port, connections: 0, deniedBy: [], ingressPolicies: [], egressPolicies: [])
             finding.connections += 1
             if finding.port == nil { finding.port = port }
-            if !verdict.ingressAdmits, !finding.deniedBy.contains(.ingress) { finding.deniedBy.insert(.ingress, at: 0) }
-            if !verdict.egressAdmits, !finding.deniedBy.contains(.egress) { finding.deniedBy.append(.egress) }
-            if finding.ingressPolicies != verdict.ingressPolicies { finding.ingressPolicies = Array(Set(finding.ingressPolicies + verdict.ingressPolicies)).sorted() }
-            if finding.egressPolicies != verdict.egressPolicies { finding.egressPolicies = Array(Set(finding.egressPolicies + verdict.egressPolicies)).sorted() }
-            findings[key] = finding
+            if bits & 1 != 0, !finding.deniedBy.contains(.ingress) { finding.deniedBy.insert(.ingress, at: 0) }
+            if bits & 2 != 0, !finding.deniedBy.contains(.egress) { finding.deniedBy.append(.egress) }
+            let ingress = ends[Int(server)].ingressPolicies, egress = ends[Int(client)].egressPolicies
+            if finding.ingressPolicies != ingress { finding.ingressPolicies = Array(Set(finding.ingressPolicies + ingress)).sorted() }
+            if finding.egressPolicies != egress { finding.egressPolicies = Array(Set(finding.egressPolicies + egress)).sorted() }
+            findings[edge] = finding
+        }
+
+        func edge(_ key: EdgeKey, _ tally: Tally) -> ResolvedEdge {
+            ResolvedEdge(client: peers[Int(key.client)], server: peers[Int(key.server)], port: portLabel(key.port), transport: key.transport,
+                         flows: tally.flows, firstSeen: tally.firstSeen, lastSeen: tally.lastSeen)
         }
 
         func report() -> Report {
-            var report = Report(connections: count, edges: edges.count, denied: [], accepted: [], unresolved: unresolved.values.sorted(), unusedAllowEntries: [])
+            var report = Report(connections: count, edges: edgeKeys.count, denied: [], accepted: [],
+                                unresolved: unresolved.map { edge($0.key, $0.value) }.sorted(), unusedAllowEntries: [])
             var used = Set<Int>()
-            for (key, var finding) in findings {
-                finding.edge = edges[key] ?? finding.edge
-                if let entry = check.allowList.entry(accepting: key.client, key.server, port: finding.port, transport: key.transport) {
+            for (id, var finding) in findings {
+                finding.edge = edge(edgeKeys[Int(id)], tallies[Int(id)])
+                if let entry = check.allowList.entry(accepting: finding.edge.client, finding.edge.server, port: finding.port, transport: finding.edge.transport) {
                     finding.acceptedBy = entry
                     used.insert(entry.line)
                     report.accepted.append(finding)

@@ -49,6 +49,25 @@ public struct PolicyEvaluator: Sendable {
         public var allowed: Bool { ingressAdmits && egressAdmits }
     }
 
+    /// An end made ready for many verdicts: the policies selecting it each way and its labels
+    /// as the evaluator's label ids, computed once (see `prepare(_:)`).
+    public final class PreparedEndpoint: Sendable {
+        public let endpoint: Endpoint
+        /// Indices of the policies selecting it for ingress, in input order.
+        public let ingressPolicies: [Int]
+        /// Indices of the policies selecting it for egress, in input order.
+        public let egressPolicies: [Int]
+        /// Its labels as `LabelHash`es, to look itself up in indexed rules.
+        let labelHashes: [UInt64]
+
+        init(endpoint: Endpoint, ingressPolicies: [Int], egressPolicies: [Int], labelHashes: [UInt64]) {
+            self.endpoint = endpoint
+            self.ingressPolicies = ingressPolicies
+            self.egressPolicies = egressPolicies
+            self.labelHashes = labelHashes
+        }
+    }
+
     public let policies: [Node]
     let compiled: [CompiledNetworkPolicy]
     /// Indices of the policies of each namespace: a connection is judged by its ends' namespaces only.
@@ -56,7 +75,11 @@ public struct PolicyEvaluator: Sendable {
 
     public init(policies: [Node]) {
         self.policies = policies
-        let compiled = policies.map(CompiledNetworkPolicy.init)
+        // Learned policies can list thousands of peers each: compiled on all cores.
+        let chunks = policies.count < 64 ? 1 : 16
+        let compiled = inParallel(chunks) { chunk in
+            policies[(policies.count * chunk / chunks)..<(policies.count * (chunk + 1) / chunks)].map(CompiledNetworkPolicy.init)
+        }.flatMap { $0 }
         self.compiled = compiled
         byNamespace = Dictionary(grouping: compiled.indices) { compiled[$0].namespace }
     }
@@ -71,19 +94,28 @@ public struct PolicyEvaluator: Sendable {
     }
 
     public func verdict(from client: Endpoint, to server: Endpoint, port: Int, transport: ObservedConnection.Transport) -> Verdict {
-        verdict(from: client, selectingClient: selecting(client, for: .egress), to: server, selectingServer: selecting(server, for: .ingress),
-                port: port, transport: transport)
+        verdict(from: prepare(client), to: prepare(server), port: port, transport: transport)
     }
 
-    /// The verdict when the caller already knows which policies select each end (from
-    /// `selecting(_:for:)`, which depends only on the end's namespace and labels and so can be
-    /// kept per pod or workload).
-    public func verdict(from client: Endpoint, selectingClient: [Int], to server: Endpoint, selectingServer: [Int],
-                        port: Int, transport: ObservedConnection.Transport) -> Verdict {
+    /// `endpoint` ready for many verdicts; what it computes depends only on the endpoint, so a
+    /// caller keeps one per pod or workload.
+    public func prepare(_ endpoint: Endpoint) -> PreparedEndpoint {
+        PreparedEndpoint(endpoint: endpoint, ingressPolicies: selecting(endpoint, for: .ingress), egressPolicies: selecting(endpoint, for: .egress),
+                         labelHashes: endpoint.labels.map { LabelHash.of($0.key, $0.value) })
+    }
+
+    public func verdict(from client: PreparedEndpoint, to server: PreparedEndpoint, port: Int, transport: ObservedConnection.Transport) -> Verdict {
         Verdict(
-            ingressAdmits: admits(selectingServer, direction: .ingress, peer: client, port: port, transport: transport, portOwner: server),
-            egressAdmits: admits(selectingClient, direction: .egress, peer: server, port: port, transport: transport, portOwner: server),
-            ingressPolicies: selectingServer, egressPolicies: selectingClient)
+            ingressAdmits: admits(server.ingressPolicies, direction: .ingress, peer: client, port: port, transport: transport, portOwner: server.endpoint),
+            egressAdmits: admits(client.egressPolicies, direction: .egress, peer: server, port: port, transport: transport, portOwner: server.endpoint),
+            ingressPolicies: server.ingressPolicies, egressPolicies: client.egressPolicies)
+    }
+
+    /// Whether the server's ingress (or the client's egress) admits the connection.
+    func admits(from client: PreparedEndpoint, to server: PreparedEndpoint, _ direction: Direction, port: Int, transport: ObservedConnection.Transport) -> Bool {
+        direction == .ingress
+            ? admits(server.ingressPolicies, direction: .ingress, peer: client, port: port, transport: transport, portOwner: server.endpoint)
+            : admits(client.egressPolicies, direction: .egress, peer: server, port: port, transport: transport, portOwner: server.endpoint)
     }
 
     /// Indices of the policies that select `subject` for `direction`, in input order; empty
@@ -96,15 +128,9 @@ public struct PolicyEvaluator: Sendable {
         }
     }
 
-    func admits(_ selecting: [Int], direction: Direction, peer: Endpoint, port: Int, transport: ObservedConnection.Transport, portOwner: Endpoint) -> Bool {
+    func admits(_ selecting: [Int], direction: Direction, peer: PreparedEndpoint, port: Int, transport: ObservedConnection.Transport, portOwner: Endpoint) -> Bool {
         if selecting.isEmpty { return true }
-        for index in selecting {
-            let policy = compiled[index]
-            for rule in direction == .ingress ? policy.ingress : policy.egress
-            where rule.matchesPeer(peer, policyNamespace: policy.namespace) && rule.matchesPort(port, transport: transport, on: portOwner) {
-                return true
-            }
-        }
+        for index in selecting where compiled[index].admits(direction, peer: peer, port: port, transport: transport, portOwner: portOwner) { return true }
         return false
     }
 }
