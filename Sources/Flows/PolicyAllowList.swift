@@ -46,7 +46,8 @@ public struct PolicyAllowList: Sendable {
     public static func parse(_ text: String) -> (PolicyAllowList, [Problem]) {
         var list = PolicyAllowList()
         var problems: [Problem] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character: files written on Windows split at it too.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let trimmed = content.trimmingWhitespace
             guard !trimmed.isEmpty else { continue }
