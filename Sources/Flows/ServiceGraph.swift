@@ -7,6 +7,12 @@ import KubeModel
 /// Deterministic: nodes, clusters and edges are sorted, identifiers derived from names.
 public enum ServiceGraph {
     public static func dot(_ edges: [ResolvedEdge], windowMinutes: Double, denied: (ResolvedEdge) -> Bool = { _ in false }) -> String {
+        dot(edges, windowMinutes: windowMinutes) { denied($0) ? ", color=red, fontcolor=red, style=dashed" : "" }
+    }
+
+    /// The graph with `attributes(edge)` (Graphviz edge attributes, each with a leading ", ")
+    /// added to each edge's label.
+    public static func dot(_ edges: [ResolvedEdge], windowMinutes: Double, attributes extra: (ResolvedEdge) -> String) -> String {
         var namespaces: [String: Set<WorkloadReference>] = [:]
         var others: Set<String> = []
         func name(_ peer: Peer) -> String {
@@ -32,7 +38,7 @@ public enum ServiceGraph {
             }
             let rate = windowMinutes > 0 ? Double(edge.flows) / windowMinutes : Double(edge.flows)
             var attributes = "label=\(quote("\(port)/\(edge.transport.rawValue)\n\(format(rate))/min"))"
-            if denied(edge) { attributes += ", color=red, fontcolor=red, style=dashed" }
+            attributes += extra(edge)
             lines.append("  \(quote(from)) -> \(quote(to)) [\(attributes)];")
         }
         var out = "digraph netwatch {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=Helvetica];\n  edge [fontname=Helvetica, fontsize=10];\n"

@@ -13,7 +13,7 @@ struct FlowsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flows",
         abstract: "Collect observed connections.",
-        subcommands: [Collect.self, Graph.self]
+        subcommands: [Collect.self, Graph.self, Diff.self]
     )
 
     struct Collect: AsyncParsableCommand {
@@ -172,21 +172,97 @@ struct FlowsCommand: AsyncParsableCommand {
             let last = snapshot.observedConnections.map(\.lastSeen).max() ?? 0
             let dot = ServiceGraph.dot(edges, windowMinutes: Double(max(0, last - first)) / 60_000) { denied.contains($0.identity) }
             try Data(dot.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-            if let svg {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
-                process.arguments = ["-Tsvg", output, "-o", svg]
-                do { try process.run() } catch {
-                    printError("error: cannot run Graphviz's dot (/usr/bin/dot): \(error); install graphviz")
-                    throw ExitCodes.unusableInput
-                }
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else {
-                    printError("error: dot exited with status \(process.terminationStatus)")
-                    throw ExitCodes.diagnostics
-                }
-            }
+            if let svg { try FlowsCommand.renderSVG(dot: output, svg: svg) }
             printError("netwatch: \(edges.count) edge(s) drawn to \(output)\(svg.map { " and \($0)" } ?? "")")
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "diff",
+            abstract: "Print the service-graph edges added and removed between two observation sets.",
+            discussion: """
+                For reviews — what did this release start (or stop) talking to? --before and --after \
+                are flow files or directories (.jsonl from `netwatch flows collect`, Hubble JSON); \
+                --manifests, read for both, tell what the addresses were (pods, workloads, Services) \
+                and hold the NetworkPolicies: an after edge they would deny is marked. Edges are \
+                compared by client, server, port and protocol. --dot and --svg draw the after graph \
+                with the removed edges: added green, removed grey dashed, would-deny red.
+                """
+        )
+
+        @Option(name: .long, parsing: .upToNextOption, help: "Flow files or directories observed before.")
+        var before: [String]
+
+        @Option(name: .long, parsing: .upToNextOption, help: "Flow files or directories observed after.")
+        var after: [String]
+
+        @Option(name: .long, parsing: .upToNextOption, help: "Manifests: pods, workloads, Services, Namespaces and NetworkPolicies.")
+        var manifests: [String] = []
+
+        @Option(help: "text or json.")
+        var format: String = "text"
+
+        @Option(help: "Also write the diff as Graphviz DOT here.")
+        var dot: String?
+
+        @Option(help: "Also write an SVG here (runs Graphviz's dot; needs --dot).")
+        var svg: String?
+
+        func run() throws {
+            guard ["text", "json"].contains(format) else {
+                printError("error: --format must be text or json")
+                throw ExitCodes.unusableInput
+            }
+            if svg != nil && dot == nil {
+                printError("error: --svg needs --dot (the DOT file it is drawn from)")
+                throw ExitCodes.unusableInput
+            }
+            let loader = ManifestLoader()
+            let context = loader.load(paths: manifests), earlier = loader.load(paths: before), later = loader.load(paths: after)
+            let fileErrors = context.fileErrors + earlier.fileErrors + later.fileErrors
+            if !fileErrors.isEmpty {
+                for error in fileErrors { printError("error: \(error)") }
+                throw ExitCodes.unusableInput
+            }
+            for diagnostic in (context.diagnostics + earlier.diagnostics + later.diagnostics).sorted() { printError(diagnostic.description) }
+            let (snapshot, problems) = context.snapshot()
+            for diagnostic in problems.sorted() { printError(diagnostic.description) }
+            let resolver = IdentityResolver(pods: snapshot.pods, workloads: snapshot.workloads, services: snapshot.services)
+            let builder = EdgeBuilder(resolver: resolver, services: snapshot.services, pods: snapshot.pods)
+            let beforeConnections = context.connections + earlier.connections, afterConnections = context.connections + later.connections
+            let policies = context.objects.filter { $0.type.group == "networking.k8s.io" && $0.type.kind == "NetworkPolicy" }.map(\.document)
+            var wouldDeny: Set<ResolvedEdge> = []
+            if !policies.isEmpty {
+                let endpoints = WorkloadEndpoints(pods: snapshot.pods, workloads: snapshot.workloads, namespaces: snapshot.namespaces,
+                                                  resolver: resolver, connections: afterConnections)
+                let report = PolicyCheck(evaluator: PolicyEvaluator(policies: policies), resolver: resolver, pods: snapshot.pods,
+                                         services: snapshot.services, endpoints: endpoints).run(afterConnections)
+                wouldDeny = Set(report.denied.map(\.edge))
+            }
+            let diff = FlowDiff(before: builder.edges(beforeConnections), after: builder.edges(afterConnections), wouldDeny: wouldDeny)
+            if format == "json" { FileHandle.standardOutput.write(Data(diff.json)) } else { print(diff.text, terminator: "") }
+            if let dot {
+                let first = afterConnections.map(\.firstSeen).min() ?? 0, last = afterConnections.map(\.lastSeen).max() ?? 0
+                try Data(diff.dot(windowMinutes: Double(max(0, last - first)) / 60_000).utf8).write(to: URL(fileURLWithPath: dot), options: .atomic)
+                if let svg { try FlowsCommand.renderSVG(dot: dot, svg: svg) }
+            }
+        }
+    }
+
+    /// Runs Graphviz's dot to draw `dot` as SVG into `svg`.
+    static func renderSVG(dot: String, svg: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
+        process.arguments = ["-Tsvg", dot, "-o", svg]
+        do { try process.run() } catch {
+            printError("error: cannot run Graphviz's dot (/usr/bin/dot): \(error); install graphviz")
+            throw ExitCodes.unusableInput
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            printError("error: dot exited with status \(process.terminationStatus)")
+            throw ExitCodes.diagnostics
         }
     }
 }
