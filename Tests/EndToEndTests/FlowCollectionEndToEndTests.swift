@@ -172,6 +172,25 @@ struct FlowCollectionEndToEndTests {
         #expect(!evaluator.allows(from: resolver, to: web, port: 18080, transport: .tcp))
         let webPolicy = try String(contentsOfFile: directory + "/web-deployment-flows.yaml", encoding: .utf8)
         #expect(webPolicy.contains("port: 18080") && webPolicy.contains("app: shopper"), "\(webPolicy)")
+
+        // 6. `netwatch policy check` on the capture: the learned policies allow everything observed;
+        //    web's learned policy replaced by a hand-written tightening (policies are additive, so
+        //    adding it next to the learned one would change nothing) is caught, naming the policy.
+        let check = [CommandLineTests.binary, "policy", "check", "--flows", work + "/v10.jsonl", "--manifests", work + "/render/topology.yaml", directory]
+        let learned = try CommandLineTests().run(Array(check.dropFirst()))
+        #expect(learned.status == 0, "\(learned.stdout)\(learned.stderr)")
+        #expect(learned.stdout.hasPrefix("netwatch policy check: 0 of 3 observed edge(s) (3 connection(s)) would be denied"), "\(learned.stdout)")
+        try """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: web-from-gateway-only, namespace: e2e}
+            spec: {podSelector: {matchLabels: {app: web}}, ingress: [{from: [{podSelector: {matchLabels: {app: gateway}}}]}]}
+            """.write(toFile: work + "/tightened.yaml", atomically: true, encoding: .utf8)
+        let others = policyFiles.filter { $0 != "web-deployment-flows.yaml" }.map { directory + "/" + $0 }
+        let tightened = try CommandLineTests().run(["policy", "check", "--flows", work + "/v10.jsonl", "--manifests", work + "/render/topology.yaml", work + "/tightened.yaml"] + others)
+        #expect(tightened.status == 1)
+        #expect(tightened.stdout.contains("DENIED Deployment e2e/shopper → Deployment e2e/web on 18080/TCP: refused by ingress of Deployment e2e/web"), "\(tightened.stdout)")
+        #expect(tightened.stdout.contains("e2e/web-from-gateway-only (\(work)/tightened.yaml:1)"), "\(tightened.stdout)")
     }
 
     /// Three workloads whose pods hold the capture's addresses: a dual-stack client and two servers.
