@@ -24,6 +24,8 @@ public final class OperatorMetrics: Sendable {
     let leading: Gauge
     let flowRecords: Counter
     let flowPackets: Counter
+    /// The live service graph from flows (set by the leader's FlowPolicy reconciles).
+    public let flowEdges: FlowEdgeMetric
 
     static func name(_ metric: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "netwatch", metricName: metric, unitName: unit, helpText: help)
@@ -31,6 +33,7 @@ public final class OperatorMetrics: Sendable {
 
     public init() {
         podWorkloads = PodWorkloadMetric(registry: registry)
+        flowEdges = FlowEdgeMetric(registry: registry)
         reconciles = registry.makeCounter(descriptor: Self.name("reconciles", unit: "total", "Reconciles run."))
         reconcileErrors = registry.makeCounter(descriptor: Self.name("reconcile_errors", unit: "total", "Reconciles that failed (retried with backoff)."))
         reconcileDuration = registry.makeDurationHistogram(

@@ -108,6 +108,13 @@ struct FlowPolicyOperatorTests {
         }
         #expect(recorded)
         #expect(harness.counter(#"netwatch_flowpolicy_would_deny_connections{namespace="shop",flowpolicy="learned"}"#) == 1)
+        // The live graph: one series per edge, the late one marked would-deny.
+        let edge = #"{src_namespace="shop",src_workload="web",dst_namespace="shop",dst_workload="db",port="5432",protocol="TCP"}"#
+        let late = #"{src_namespace="shop",src_workload="web",dst_namespace="shop",dst_workload="cart",port="8080",protocol="TCP"}"#
+        #expect(harness.counter("netwatch_flow_edge_connections_total" + edge) == 1)
+        #expect(harness.counter("netwatch_flow_edge_connections_total" + late) == 1)
+        #expect(harness.counter("netwatch_flow_edge_would_deny" + late) == 1)
+        #expect(!harness.netwatch.metrics.exposition.contains("netwatch_flow_edge_would_deny" + edge), "allowed edges carry no marker")
         let still = try await client.get(Node.self, Self.networkPolicies, namespace: "shop", name: "web-deployment-flows")
         #expect(!PolicyEvaluator(policies: [still]).allows(from: endpoint("web"), to: endpoint("cart"), port: 8080, transport: .tcp), "never silently widened")
 

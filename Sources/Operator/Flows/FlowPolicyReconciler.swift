@@ -68,7 +68,10 @@ final class FlowPolicyReconciler: Sendable {
         await sources.reconcile(desired)
         await sources.poll(now: now)
         recordFlowStatistics(await sources.statistics)
-        guard await context.isLeading else { return .requeue(after: context.options.flowInterval) }
+        guard await context.isLeading else {
+            context.metrics.flowEdges.update([], plans: [])  // the leader exports the graph
+            return .requeue(after: context.options.flowInterval)
+        }
 
         snapshot.observedConnections = await sources.connections
         let starts = learningStarts.withLock { starts in
@@ -96,6 +99,8 @@ final class FlowPolicyReconciler: Sendable {
                 .set(to: Double(plan.workloads.filter { $0.phase == .stable }.count))
             try await enforce(plan, owner: node)
         }
+        let resolver = IdentityResolver(pods: snapshot.pods, workloads: snapshot.workloads, services: snapshot.services)
+        context.metrics.flowEdges.update(EdgeBuilder(resolver: resolver, services: snapshot.services, pods: snapshot.pods).edges(snapshot.observedConnections), plans: plans)
         // FlowPolicies that did not decode: Accepted False naming the field (their Events come from the render).
         for (reference, node) in stored.sorted(by: { $0.key < $1.key }) where !plans.contains(where: { $0.namespace == reference.namespace && $0.name == reference.name }) {
             let mine = (problems + planProblems).filter { $0.object == reference }
