@@ -81,7 +81,7 @@ public enum BuiltInRulePacks {
 }
 
 extension AlertPack {
-    static let catalog: [AlertPack] = [nodeNetwork, podNetwork, tcp, sockets, conntrack, mesh, probes, netwatch]
+    static let catalog: [AlertPack] = [nodeNetwork, podNetwork, tcp, sockets, conntrack, mesh, flows, probes, netwatch]
 
     static func named(_ name: String) -> AlertPack? { catalog.first { $0.name == name } }
 
@@ -270,6 +270,53 @@ extension AlertPack {
             Recording(record: "destination_service:istio_request_duration_milliseconds:p95_rate5m",
                       expr: { _ in "histogram_quantile(0.95, sum by (destination_service, le) (rate(istio_request_duration_milliseconds_bucket{reporter=\"destination\"}[5m])))" }),
         ])
+
+    /// The service graph from flows (`netwatch_flow_edge_*`, exported by the operator's leader)
+    /// and, where Istio runs, its per-edge request metrics.
+    static let flows = AlertPack(
+        name: "flows",
+        summary: "The live service graph: connections never seen before (a new peer or port), connections the learned policies would deny, and edges whose errors or retries spike.",
+        thresholds: [
+            Threshold(key: "newEdgeLookback", defaultValue: 24, minimum: 1, maximum: 720, meaning: "hours an edge must have been absent to count as new"),
+            Threshold(key: "edgeErrorRatio", defaultValue: 0.05, minimum: 0, maximum: 1, meaning: "5xx responses as a ratio of an edge's requests (Istio)"),
+            Threshold(key: "edgeRetryExhaustionsPerSecond", defaultValue: 1, minimum: 0, meaning: "requests per second on an edge that failed after Envoy's retries ran out (Istio flag URX)"),
+        ],
+        alerts: [
+            Alert(name: "FlowEdgeNew", defaultFor: "0s", defaultSeverity: "info",
+                  expr: { context in
+                      let seen = "max_over_time(netwatch_flow_edge_connections_total[\(context.t("newEdgeLookback"))h] offset 15m)"
+                      return "\(edge) unless on (\(edgeLabels)) \(seen) and on () (count(\(seen)) > 0)"
+                  },
+                  summary: "A workload talks to a peer or on a port never seen before.",
+                  description: "{{ $labels.src_namespace }}/{{ $labels.src_workload }} → {{ $labels.dst_namespace }}/{{ $labels.dst_workload }} on {{ $labels.port }}/{{ $labels.protocol }} appeared in the flow graph; it was not observed over the lookback before."),
+            Alert(name: "FlowEdgeWouldBeDenied", defaultFor: "0s", defaultSeverity: "warning",
+                  expr: { _ in "max by (\(edgeLabels)) (netwatch_flow_edge_would_deny) == 1" },
+                  summary: "A connection the learned NetworkPolicies would deny is in use.",
+                  description: "{{ $labels.src_namespace }}/{{ $labels.src_workload }} → {{ $labels.dst_namespace }}/{{ $labels.dst_workload }} on {{ $labels.port }}/{{ $labels.protocol }} was first seen after its FlowPolicy's policies froze; enforcing them would break it."),
+            Alert(name: "FlowEdgeErrorRatioHigh", defaultFor: "5m", defaultSeverity: "warning",
+                  expr: { "\(istioEdge(#"response_code=~"5..""#)) / \(istioEdge("")) > \($0.t("edgeErrorRatio"))" },
+                  summary: "Requests on one edge of the service graph fail.",
+                  description: "{{ $labels.source_workload_namespace }}/{{ $labels.source_workload }} → {{ $labels.destination_service }}: {{ $value | humanizePercentage }} of requests answered with 5xx."),
+            Alert(name: "FlowEdgeRetryStorm", defaultFor: "5m", defaultSeverity: "warning",
+                  expr: { "\(istioEdge(#"response_flags=~".*URX.*""#)) > \($0.t("edgeRetryExhaustionsPerSecond"))" },
+                  summary: "Requests on one edge exhaust their retries.",
+                  description: "{{ $labels.source_workload_namespace }}/{{ $labels.source_workload }} → {{ $labels.destination_service }}: {{ $value | humanize }} requests per second failed after Envoy retried them (URX)."),
+        ],
+        recordings: [
+            Recording(record: "edge:netwatch_flow_edge_connections:rate5m", expr: { _ in
+                "sum by (src_namespace, src_workload, dst_namespace, dst_workload) (rate(netwatch_flow_edge_connections_total[5m]))"
+            }),
+        ])
+
+    static let edgeLabels = "src_namespace, src_workload, dst_namespace, dst_workload, port, protocol"
+
+    /// Every flow edge with a series of its own (not the summed `_other`), port and protocol kept.
+    static let edge = "max by (\(edgeLabels)) (netwatch_flow_edge_connections_total{src_workload!=\"_other\"})"
+
+    /// Requests per second per edge as the client's sidecar reports them, with `selector` added.
+    static func istioEdge(_ selector: String) -> String {
+        "sum by (source_workload_namespace, source_workload, destination_service) (rate(istio_requests_total{reporter=\"source\"\(selector.isEmpty ? "" : "," + selector)}[5m]))"
+    }
 
     /// Pods whose cAdvisor counters are the node's (host network) are left out, so node traffic
     /// is not counted again per pod: netwatch's own `netwatch_pod_workload` says which, and
