@@ -66,7 +66,7 @@ public enum DashboardGenerator {
         }
         guard diagnostics.isEmpty else { return (nil, diagnostics) }
 
-        let context = DashboardPreset.Context(excludeDevices: spec.excludeDevices ?? AlertPack.defaultExcludeDevices, recordings: recordings)
+        let context = DashboardPreset.Context(excludeDevices: spec.excludeDevices ?? AlertPack.defaultExcludeDevices, recordings: recordings, thresholds: thresholds)
         var layout = GridLayout()
         var panels: [Node] = []
         for row in preset?.rows ?? [] {
@@ -98,6 +98,7 @@ public enum DashboardGenerator {
             mapping["multi"] = .bool(variable.multi)
             mapping["includeAll"] = .bool(variable.multi)
             if variable.multi { mapping["allValue"] = ".+" }
+            if let regex = variable.regex { mapping["regex"] = .string(regex) }
             mapping["current"] = .mapping(Mapping())
             variables.append(.mapping(mapping))
         }

@@ -47,18 +47,26 @@ struct DashboardPreset: Sendable {
         var panels: [Panel]
     }
 
-    /// A Grafana template variable backed by a label_values() query.
+    /// A Grafana template variable backed by a label_values() or query_result() query.
     struct Variable: Sendable {
         var name: String
         var label: String
         var query: @Sendable (Context) -> String
         var multi: Bool
+        /// For query_result(): the regex that picks each value out of a result line.
+        var regex: String? = nil
     }
 
     struct Context: Sendable {
         var excludeDevices: String
         /// Recording rules the stack's rule files define.
         var recordings: Set<String> = []
+        /// The preset's thresholds, defaults filled in (for queries that compare with one).
+        var thresholds: [String: Double] = [:]
+
+        /// The threshold as a PromQL number literal.
+        func t(_ key: String) -> String { AlertPack.Context.literal(thresholds[key] ?? .nan) }
+
         /// `device!~"<excludeDevices>"`, escaped for a PromQL string.
         var devices: String { "device!~\"\(AlertPack.Context.escape(excludeDevices))\"" }
     }
@@ -227,25 +235,55 @@ extension DashboardPreset {
 }
 
 extension DashboardPreset {
-    /// `<namespace>/<canonical service>` for both ends of Istio's request metrics, so sources and
-    /// destinations name the same nodes.
-    static let edges = #"label_join(label_join(label_join(sum by (source_workload_namespace, source_canonical_service, destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])), "source", "/", "source_workload_namespace", "source_canonical_service"), "target", "/", "destination_service_namespace", "destination_canonical_service"), "id", " -> ", "source", "target")"#
-    static let edgeErrors = #"label_join(label_join(label_join(sum by (source_workload_namespace, source_canonical_service, destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace",response_code=~"5.."}[$__rate_interval])) / sum by (source_workload_namespace, source_canonical_service, destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])), "source", "/", "source_workload_namespace", "source_canonical_service"), "target", "/", "destination_service_namespace", "destination_canonical_service"), "id", " -> ", "source", "target")"#
-    static let nodes = #"sum by (id) (label_join(sum by (destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="destination",destination_service_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "destination_service_namespace", "destination_canonical_service") or label_join(sum by (source_workload_namespace, source_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "source_workload_namespace", "source_canonical_service"))"#
+    /// One series per edge, labelled `id` ("<source> -> <target>"), `source` and `target`
+    /// ("<namespace>/<name>"), `color`, valued in `unit`s: Istio's requests from the client's
+    /// sidecar (`<namespace>/<canonical service>`) and netwatch's flow edges
+    /// (`<namespace>/<workload>`, outside peers `/world`) merge into one graph, Istio's value
+    /// winning where both see an edge. Colours: red for an edge the learned policies would deny,
+    /// orange for an edge whose 5xx ratio is above the threshold, green otherwise.
+    static func graphEdges(_ context: Context, errors: Bool = false) -> String {
+        func istio(_ selector: String) -> String {
+            #"sum by (source_workload_namespace, source_canonical_service, destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"\#(selector)}[$__rate_interval]))"#
+        }
+        func joined(_ expr: String, _ source: (String, String), _ target: (String, String)) -> String {
+            #"label_join(label_join(label_join(\#(expr), "source", "/", "\#(source.0)", "\#(source.1)"), "target", "/", "\#(target.0)", "\#(target.1)"), "id", " -> ", "source", "target")"#
+        }
+        let istioEdges = joined(errors ? "\(istio(#",response_code=~"5..""#)) / \(istio(""))" : istio(""),
+                                ("source_workload_namespace", "source_canonical_service"), ("destination_service_namespace", "destination_canonical_service"))
+        // The flows pack's recording rule when the stack loads it (one series per workload pair, already a rate).
+        let flowRate = context.recordings.contains(flowEdgeRecording)
+            ? #"\#(flowEdgeRecording){src_workload!="_other",src_namespace=~"$namespace"} or \#(flowEdgeRecording){src_workload!="_other",dst_namespace=~"$namespace"}"#
+            : #"rate(netwatch_flow_edge_connections_total{src_workload!="_other",src_namespace=~"$namespace"}[$__rate_interval]) or rate(netwatch_flow_edge_connections_total{src_workload!="_other",dst_namespace=~"$namespace"}[$__rate_interval])"#
+        let flowEdges = joined("sum by (src_namespace, src_workload, dst_namespace, dst_workload) (\(flowRate))",
+                               ("src_namespace", "src_workload"), ("dst_namespace", "dst_workload"))
+        func colored(_ expr: String, _ color: String) -> String { #"sum by (id, source, target, color) (label_replace(\#(expr), "color", "\#(color)", "", ""))"# }
+        if errors { return colored(istioEdges, "orange") }
+        let denied = "\(flowEdges) and on (src_namespace, src_workload, dst_namespace, dst_workload) netwatch_flow_edge_would_deny"
+        let failing = "\(istioEdges) and on (id) (\(graphEdges(context, errors: true)) > \(context.t("errorRatio")))"
+        return [colored(denied, "red"), colored(failing, "orange"), colored(istioEdges, "green"), colored(flowEdges, "green")].joined(separator: " or on (id) ")
+    }
+
+    static let flowEdgeRecording = "edge:netwatch_flow_edge_connections:rate5m"
+
+    /// One series per node, labelled `id`: every end of an edge of either source.
+    static let graphNodes = #"max by (id) (label_join(sum by (destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="destination",destination_service_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "destination_service_namespace", "destination_canonical_service") or label_join(sum by (source_workload_namespace, source_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "source_workload_namespace", "source_canonical_service") or label_join(sum by (dst_namespace, dst_workload) (rate(netwatch_flow_edge_connections_total{src_workload!="_other",src_namespace=~"$namespace"}[$__rate_interval]) or rate(netwatch_flow_edge_connections_total{src_workload!="_other",dst_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "dst_namespace", "dst_workload") or label_join(sum by (src_namespace, src_workload) (rate(netwatch_flow_edge_connections_total{src_workload!="_other",src_namespace=~"$namespace"}[$__rate_interval]) or rate(netwatch_flow_edge_connections_total{src_workload!="_other",dst_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "src_namespace", "src_workload"))"#
+
+    /// Namespaces that either source knows.
+    static let graphNamespaces = #"query_result(count by (namespace) (label_replace(istio_requests_total, "namespace", "$1", "destination_service_namespace", "(.+)") or label_replace(netwatch_flow_edge_connections_total, "namespace", "$1", "src_namespace", "(.+)")))"#
 
     static let serviceGraph = DashboardPreset(
         name: "service-graph", title: "Network / Service graph",
-        summary: "Who talks to whom: a node graph of services from Istio's request metrics (nodes sized by request rate) and a table of edges with their rate and 5xx ratio.",
-        thresholds: [.init(key: "errorRatio", defaultValue: 0.05, minimum: 0, maximum: 1, meaning: "edge 5xx ratio shown red above")],
-        variables: [Variable(name: "namespace", label: "Namespace", query: { _ in "label_values(istio_requests_total, destination_service_namespace)" }, multi: true)],
+        summary: "Who talks to whom: a node graph merging Istio's request metrics and netwatch's flow edges (clusters without a mesh get the graph from flows alone), edges coloured red when the learned policies would deny them and orange when their 5xx ratio is high; tables of edges with their rate and 5xx ratio.",
+        thresholds: [.init(key: "errorRatio", defaultValue: 0.05, minimum: 0, maximum: 1, meaning: "edge 5xx ratio above which an edge is orange in the graph and red in the table")],
+        variables: [Variable(name: "namespace", label: "Namespace", query: { _ in graphNamespaces }, multi: true, regex: #"/namespace="([^"]+)"/"#)],
         rows: [
             Row(title: "Service graph", panels: [
-                Panel(title: "Service graph", kind: .nodeGraph, unit: "reqps", width: 24, queries: { _ in [
-                    Query(expr: nodes, legend: ""), Query(expr: edges, legend: ""),
+                Panel(title: "Service graph", kind: .nodeGraph, unit: "reqps", width: 24, queries: { context in [
+                    Query(expr: graphNodes, legend: ""), Query(expr: graphEdges(context), legend: ""),
                 ] }, table: true, renames: [("Value #A", "mainstat"), ("Value #B", "mainstat")]),
-                Panel(title: "Edges: request rate", kind: .table, unit: "reqps", width: 12, queries: { _ in [Query(expr: edges, legend: "")] },
-                      table: true, renames: [("Value", "requests/s")]),
-                Panel(title: "Edges: 5xx ratio", kind: .table, unit: "percentunit", width: 12, queries: { _ in [Query(expr: edgeErrors, legend: "")] },
+                Panel(title: "Edges: request or connection rate", kind: .table, unit: "reqps", width: 12, queries: { context in [Query(expr: graphEdges(context), legend: "")] },
+                      table: true, renames: [("Value", "per second")]),
+                Panel(title: "Edges: 5xx ratio", kind: .table, unit: "percentunit", width: 12, queries: { context in [Query(expr: graphEdges(context, errors: true), legend: "")] },
                       threshold: "errorRatio", table: true, renames: [("Value", "5xx ratio")]),
             ]),
         ])
