@@ -8,8 +8,13 @@ struct CommandLineTests {
     static let binary = root.appendingPathComponent(".build/debug/netwatch").path
 
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Self.execute(Self.binary, arguments)
+    }
+
+    /// Runs `executable` with `arguments` to its end: exit status and what it printed.
+    static func execute(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()

@@ -265,8 +265,20 @@ extension DashboardPreset {
 
     static let flowEdgeRecording = "edge:netwatch_flow_edge_connections:rate5m"
 
-    /// One series per node, labelled `id`: every end of an edge of either source.
-    static let graphNodes = #"max by (id) (label_join(sum by (destination_service_namespace, destination_canonical_service) (rate(istio_requests_total{reporter="destination",destination_service_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "destination_service_namespace", "destination_canonical_service") or label_join(sum by (source_workload_namespace, source_canonical_service) (rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "source_workload_namespace", "source_canonical_service") or label_join(sum by (dst_namespace, dst_workload) (rate(netwatch_flow_edge_connections_total{src_workload!="_other",src_namespace=~"$namespace"}[$__rate_interval]) or rate(netwatch_flow_edge_connections_total{src_workload!="_other",dst_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "dst_namespace", "dst_workload") or label_join(sum by (src_namespace, src_workload) (rate(netwatch_flow_edge_connections_total{src_workload!="_other",src_namespace=~"$namespace"}[$__rate_interval]) or rate(netwatch_flow_edge_connections_total{src_workload!="_other",dst_namespace=~"$namespace"}[$__rate_interval])), "id", "/", "src_namespace", "src_workload"))"#
+    /// One series per node, labelled `id`: every end of an edge of either source, valued by the
+    /// first source that knows it (Istio's requests received, then sent; flows received, then sent).
+    static let graphNodes: String = {
+        let flowRate = #"rate(netwatch_flow_edge_connections_total{src_workload!="_other",src_namespace=~"$namespace"}[$__rate_interval]) or rate(netwatch_flow_edge_connections_total{src_workload!="_other",dst_namespace=~"$namespace"}[$__rate_interval])"#
+        func node(_ expr: String, _ namespace: String, _ name: String) -> String {
+            #"sum by (id) (label_join(sum by (\#(namespace), \#(name)) (\#(expr)), "id", "/", "\#(namespace)", "\#(name)"))"#
+        }
+        return [
+            node(#"rate(istio_requests_total{reporter="destination",destination_service_namespace=~"$namespace"}[$__rate_interval])"#, "destination_service_namespace", "destination_canonical_service"),
+            node(#"rate(istio_requests_total{reporter="source",destination_service_namespace=~"$namespace"}[$__rate_interval])"#, "source_workload_namespace", "source_canonical_service"),
+            node(flowRate, "dst_namespace", "dst_workload"),
+            node(flowRate, "src_namespace", "src_workload"),
+        ].joined(separator: " or ")
+    }()
 
     /// Namespaces that either source knows.
     static let graphNamespaces = #"query_result(count by (namespace) (label_replace(istio_requests_total, "namespace", "$1", "destination_service_namespace", "(.+)") or label_replace(netwatch_flow_edge_connections_total, "namespace", "$1", "src_namespace", "(.+)")))"#
