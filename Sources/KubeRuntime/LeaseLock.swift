@@ -8,7 +8,8 @@ public import Logging
 /// lease, writes the elector's decision with a resourceVersion precondition, and releases the
 /// lease when its task is cancelled.
 ///
-/// Guarantees: `isLeader` is true only between a successful write and the renew deadline, so
+/// Guarantees: `isLeader` is true only from the start of an attempt whose write succeeded until
+/// the renew deadline after it, so
 /// writers gated on it stop before another replica can take over; a conflict (409) or any
 /// error counts as a failed renewal.
 public actor LeaseLock<C: Clock> where C.Duration == Duration {
@@ -48,6 +49,10 @@ public actor LeaseLock<C: Clock> where C.Duration == Duration {
     }
 
     private func attempt() async {
+        // Leadership is counted from before the read, not from when the answer was processed:
+        // other candidates start their lease-duration wait when they see the write, which is
+        // after this instant, so renewDeadline < leaseDuration keeps two leaders apart even when
+        // this task is scheduled late after the server answered (seen under load in a test).
         let now = instant()
         do {
             let current = try await read()
@@ -56,11 +61,11 @@ public actor LeaseLock<C: Clock> where C.Duration == Duration {
             case .standBy: return
             case .create(let record):
                 let written: Lease = try await client.create(Lease.self, .leases, namespace: namespace, object: node(record))
-                elector.written(Self.record(written), now: instant())
+                elector.written(Self.record(written), now: now)
             case .update(let record):
                 let written: Lease = try await client.replace(Lease.self, .leases, namespace: namespace, name: name, object: node(record))
                 let wasLeader = current?.holderIdentity == elector.identity
-                elector.written(Self.record(written), now: instant())
+                elector.written(Self.record(written), now: now)
                 if !wasLeader { logger.info("became leader", metadata: ["lease.name": "\(namespace)/\(name)", "lease.holder": "\(elector.identity)"]) }
             }
         } catch {

@@ -62,12 +62,12 @@ struct PolicyEvaluatorIndexTests {
                                         address: .v4(0x0A00_0000 + UInt32.random(in: 0..<1024, using: &random)))
     }
 
-    @Test("2,000 random rules of 9-40 peers against 20 random clients each")
+    @Test("400 random rules of 9-40 peers against 20 random clients each")
     func agree() {
         var random = Random(state: 20_261_208)
         var disagreements: [String] = []
         var allowed = 0
-        for round in 0..<2_000 {
+        for round in 0..<400 {
             let peers = (0..<Int.random(in: 9...40, using: &random)).map { _ in Self.peer(&random) }
             let indexed = PolicyEvaluator(policies: [Self.policy(name: "many", peers: peers, port: 80)])
             let split = PolicyEvaluator(policies: peers.enumerated().map { Self.policy(name: "one-\($0.offset)", peers: [$0.element], port: 80) })
@@ -80,6 +80,6 @@ struct PolicyEvaluatorIndexTests {
             }
         }
         #expect(disagreements.isEmpty, "\(disagreements)")
-        #expect(allowed > 4_000 && allowed < 36_000, "the generator should give both outcomes often: \(allowed) of 40,000 allowed")
+        #expect(allowed > 800 && allowed < 7_200, "the generator should give both outcomes often: \(allowed) of 8,000 allowed")
     }
 }
