@@ -148,7 +148,8 @@ extension PolicyCheck {
         var portNames: [String] = []
         var portNameIDs: [String: Int32] = [:]
         var pending: [Pending] = []
-        var backends: [String: (service: Service, backends: [(peer: Int32, end: Int32)])] = [:]
+        /// By the Service's peer id; nil for a Service the input does not resolve (asked once).
+        var backends: [Int32: (service: Service, backends: [(peer: Int32, end: Int32)])?] = [:]
         var edgeIDs: [EdgeKey: Int32] = [:]
         var edgeKeys: [EdgeKey] = []
         var tallies: [Tally] = []
@@ -219,11 +220,13 @@ extension PolicyCheck {
         }
 
         /// A Service's backends: its selected pods, else the workloads whose template it selects; nil when unknown.
-        mutating func backends(_ namespace: String, _ name: String) -> (service: Service, backends: [(peer: Int32, end: Int32)])? {
-            let key = namespace + "/" + name
-            if let known = backends[key] { return known }
+        mutating func backends(_ peer: Int32, _ namespace: String, _ name: String) -> (service: Service, backends: [(peer: Int32, end: Int32)])? {
+            if let known = backends[peer] { return known }
             guard let service = check.services.first(where: { ($0.metadata.namespace ?? "default") == namespace && $0.metadata.name == name }),
-                  let selector = service.spec.selector, !selector.isEmpty else { return nil }
+                  let selector = service.spec.selector, !selector.isEmpty else {
+                backends[peer] = .some(nil)
+                return nil
+            }
             var found: [(peer: Int32, end: Int32)] = []
             var covered = Set<Int32>()
             for (index, pod) in check.pods.enumerated()
@@ -237,7 +240,7 @@ extension PolicyCheck {
                 guard !covered.contains(peer) else { continue }
                 for index in check.endpoints.endpoints(of: .workload(workload)).indices { found.append((peer, endID(.variant(workload, index)))) }
             }
-            backends[key] = (service, found)
+            backends[peer] = (service, found)
             return (service, found)
         }
 
@@ -265,7 +268,7 @@ extension PolicyCheck {
             let client = resolve(key.client, reported: connection.clientIdentity, at: time)
             let server = resolve(key.server, reported: connection.serverIdentity, at: time)
             if case .service(let namespace, let name) = server.peer {
-                guard let (service, backends) = backends(namespace, name) else {
+                guard let (service, backends) = backends(server.id, namespace, name) else {
                     if key.serverPort != 0 {
                         unresolved[EdgeKey(client: client.id, server: server.id, port: Int32(key.serverPort), transport: key.transport),
                                    default: Tally(flows: 0, firstSeen: .max, lastSeen: .min)].add(connection)

@@ -41,7 +41,7 @@ struct FlowPolicyTests {
         let plan = try Self.plan()
         #expect(plan.phase == .stable && plan.workloads.allSatisfy { $0.phase == .stable })
         #expect(Set(plan.workloads.map(\.workload.name)) == ["web", "worker", "cart", "db"])
-        #expect(plan.deniedWouldBe.map { FlowPolicyPlanner.describe($0) } == ["Deployment shop/web → StatefulSet shop/db on 5432/TCP"])
+        #expect(plan.deniedWouldBe.map { $0.summary } == ["Deployment shop/web → StatefulSet shop/db on 5432/TCP"])
         #expect(plan.defaultDeny?["spec"]?["policyTypes"] == ["Ingress"])
         #expect(plan.learningWindow.start == Self.t("2026-11-22T08:00:00Z") && plan.learningWindow.end == Self.t("2026-11-22T09:00:00Z"))
     }

@@ -42,7 +42,7 @@ struct FlowPolicies {
             artifacts += (plan.policies + (plan.defaultDeny.map { [$0] } ?? [])).compactMap { artifact($0, owner: reference) }
             for edge in plan.deniedWouldBe.prefix(Self.reportedDenials) {
                 diagnostics.append(Diagnostic(.warning, object: reference,
-                    message: "\(FlowPolicyPlanner.describe(edge)) was first seen after the policies froze and they would deny it; " +
+                    message: "\(edge.summary) was first seen after the policies froze and they would deny it; " +
                              "allow it in a NetworkPolicy of your own, or set spec.widenOnNewConnections"))
             }
             if plan.deniedWouldBe.count > Self.reportedDenials {

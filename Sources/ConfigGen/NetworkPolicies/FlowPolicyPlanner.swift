@@ -82,11 +82,19 @@ public struct FlowPolicyPlanner: Sendable {
         var selectors: [WorkloadReference: [String: String]]
         var edges: [WorkloadReference: [ResolvedEdge]]
         var companions: PolicyCompanions
+        /// Every observed edge, sorted (what the live service graph shows).
+        var allEdges: [ResolvedEdge]
     }
 
     static let excludedNamespaces: Set<String> = ["kube-system", "kube-public", "kube-node-lease"]
 
     public func plans() -> (plans: [FlowPolicyPlan], diagnostics: [Diagnostic]) {
+        let (plans, diagnostics, _) = plansAndEdges()
+        return (plans, diagnostics)
+    }
+
+    /// The plans, and every observed edge they were made from (resolved once for both).
+    public func plansAndEdges() -> (plans: [FlowPolicyPlan], diagnostics: [Diagnostic], edges: [ResolvedEdge]) {
         let context = makeContext()
         var diagnostics: [Diagnostic] = []
         var taken: [WorkloadReference: String] = [:]
@@ -105,7 +113,7 @@ public struct FlowPolicyPlanner: Sendable {
         }
         let denied = deniedWouldBe(lateEdges, in: plans, context: context)
         for index in plans.indices { plans[index].deniedWouldBe = denied[index] }
-        return (plans, diagnostics)
+        return (plans, diagnostics, context.allEdges)
     }
 
     static func reference(_ flowPolicy: FlowPolicy) -> ObjectReference {
@@ -144,7 +152,8 @@ public struct FlowPolicyPlanner: Sendable {
             if case .workload(let client) = edge.client { byWorkload[client, default: []].append(edge) }
             if case .workload(let server) = edge.server, edge.server != edge.client { byWorkload[server, default: []].append(edge) }
         }
-        return Context(facts: facts, selectors: selectors, edges: byWorkload, companions: PolicyCompanions(snapshot: snapshot, webhookService: webhookService))
+        return Context(facts: facts, selectors: selectors, edges: byWorkload, companions: PolicyCompanions(snapshot: snapshot, webhookService: webhookService),
+                       allEdges: edges)
     }
 
     /// The workloads of the FlowPolicy's namespace its podSelector matches, minus those an
@@ -233,9 +242,6 @@ public struct FlowPolicyPlanner: Sendable {
             }.sorted()
         }
     }
-
-    /// "Deployment shop/web → StatefulSet shop/db on 5432/TCP", for messages and Events.
-    public static func describe(_ edge: ResolvedEdge) -> String { edge.summary }
 
     /// `<flowpolicy>-default-deny`: the FlowPolicy's podSelector, the chosen policy types, no rules.
     static func defaultDeny(_ flowPolicy: FlowPolicy) -> Node {

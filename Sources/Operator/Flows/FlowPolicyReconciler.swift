@@ -80,7 +80,7 @@ final class FlowPolicyReconciler: Sendable {
         }
         let webhook = context.options.webhook.map { (namespace: $0.service.namespace, name: $0.service.name) }
         let observationStarts = Dictionary(starts.map { ($0.key.namespacedName, $0.value) }) { first, _ in first }
-        let (plans, planProblems) = FlowPolicyPlanner(snapshot: snapshot, now: now, observationStarts: observationStarts, webhookService: webhook).plans()
+        let (plans, planProblems, edges) = FlowPolicyPlanner(snapshot: snapshot, now: now, observationStarts: observationStarts, webhookService: webhook).plansAndEdges()
         let timestamp = context.options.wallClock.timestamp
         for plan in plans {
             let reference = ObjectReference(kind: NetWatchKind.flowPolicy.rawValue, namespace: plan.namespace, name: plan.name)
@@ -89,7 +89,7 @@ final class FlowPolicyReconciler: Sendable {
             try await context.status.write(NetWatchKind.flowPolicy.resource, reference, stored: node) { basis in
                 FlowPolicyStatus.status(stored: basis, plan: plan, problems: mine, learningSince: starts[reference] ?? now, now: timestamp)
             }
-            let denials = plan.deniedWouldBe.map { Diagnostic(.warning, message: "\(FlowPolicyPlanner.describe($0)) would be denied by the learned policies") }
+            let denials = plan.deniedWouldBe.map { Diagnostic(.warning, message: "\($0.summary) would be denied by the learned policies") }
             await context.events.record(denials, about: node, reason: "ConnectionWouldBeDenied")
             context.metrics.flowPolicyGauge("flowpolicy_would_deny_connections", "Connections first seen after a FlowPolicy's policies froze that they would deny.", plan)
                 .set(to: Double(plan.deniedWouldBe.count))
@@ -99,8 +99,7 @@ final class FlowPolicyReconciler: Sendable {
                 .set(to: Double(plan.workloads.filter { $0.phase == .stable }.count))
             try await enforce(plan, owner: node)
         }
-        let resolver = IdentityResolver(pods: snapshot.pods, workloads: snapshot.workloads, services: snapshot.services)
-        context.metrics.flowEdges.update(EdgeBuilder(resolver: resolver, services: snapshot.services, pods: snapshot.pods).edges(snapshot.observedConnections), plans: plans)
+        context.metrics.flowEdges.update(edges, plans: plans)
         // FlowPolicies that did not decode: Accepted False naming the field (their Events come from the render).
         for (reference, node) in stored.sorted(by: { $0.key < $1.key }) where !plans.contains(where: { $0.namespace == reference.namespace && $0.name == reference.name }) {
             let mine = (problems + planProblems).filter { $0.object == reference }

@@ -22,7 +22,7 @@ enum FlowPolicyStatus {
         })
         status["policies"] = .strings(plan.policies.compactMap { $0["metadata"]?["name"]?.string } + (plan.defaultDeny?["metadata"]?["name"]?.string.map { [$0] } ?? []))
         status["deniedWouldBe"] = .sequence(plan.deniedWouldBe.prefix(FlowPolicyReconciler.listedDenials).map { edge in
-            ["connection": .string(FlowPolicyPlanner.describe(edge)), "firstSeen": .string(Timestamp.format(milliseconds: edge.firstSeen)), "flows": .int(edge.flows)]
+            ["connection": .string(edge.summary), "firstSeen": .string(Timestamp.format(milliseconds: edge.firstSeen)), "flows": .int(edge.flows)]
         })
         status["deniedWouldBeCount"] = .int(plan.deniedWouldBe.count)
         let previous = stored["status"]?["conditions"]?.sequence ?? []
