@@ -111,9 +111,10 @@ struct FlowPolicyOperatorTests {
         // The live graph: one series per edge, the late one marked would-deny.
         let edge = #"{src_namespace="shop",src_workload="web",dst_namespace="shop",dst_workload="db",port="5432",protocol="TCP"}"#
         let late = #"{src_namespace="shop",src_workload="web",dst_namespace="shop",dst_workload="cart",port="8080",protocol="TCP"}"#
+        // Set after the statuses, Events and applies of the same reconcile: waited for.
+        #expect(try await eventually { harness.counter("netwatch_flow_edge_would_deny" + late) == 1 })
         #expect(harness.counter("netwatch_flow_edge_connections_total" + edge) == 1)
         #expect(harness.counter("netwatch_flow_edge_connections_total" + late) == 1)
-        #expect(harness.counter("netwatch_flow_edge_would_deny" + late) == 1)
         #expect(!harness.netwatch.metrics.exposition.contains("netwatch_flow_edge_would_deny" + edge), "allowed edges carry no marker")
         let still = try await client.get(Node.self, Self.networkPolicies, namespace: "shop", name: "web-deployment-flows")
         #expect(!PolicyEvaluator(policies: [still]).allows(from: endpoint("web"), to: endpoint("cart"), port: 8080, transport: .tcp), "never silently widened")
